@@ -1,0 +1,117 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	gosync "sync"
+	"time"
+
+	"github.com/birdwatch-gitops/birdwatch/analyzer/judge"
+	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics"
+	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
+	"github.com/birdwatch-gitops/birdwatch/rollout"
+	"github.com/birdwatch-gitops/birdwatch/templates"
+)
+
+// analyze measures every metric of c for the canary and the baseline
+// (the stable version) over w, concurrently, and judges them. Metric errors
+// become Error classifications, never a pass: no data is not good data.
+func (e *Engine) analyze(ctx context.Context, c *spec.Canary, st *spec.Status, w rollout.Window) (*judge.Result, error) {
+	a := c.Spec.Analysis
+	j, ok := e.Judges[a.Judge]
+	if !ok {
+		return nil, fmt.Errorf("%s: judge %q is not available", c.File, a.Judge)
+	}
+	inputs := make([]judge.Input, len(a.Metrics))
+	var wg gosync.WaitGroup
+	for i := range a.Metrics {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			inputs[i] = e.measureMetric(ctx, c, st, &a.Metrics[i], w)
+		}()
+	}
+	wg.Wait()
+	res := j.Judge(judge.Request{Metrics: inputs, MinRequests: float64(a.MinRequests), Alpha: a.Alpha, Final: w.Final})
+	return &res, nil
+}
+
+// measureMetric fetches one metric for both versions.
+func (e *Engine) measureMetric(ctx context.Context, c *spec.Canary, st *spec.Status, m *spec.Metric, w rollout.Window) judge.Input {
+	in := judge.Input{Config: metricConfig(m), Requests: -1}
+	if ev, ok := st.Evidence[m.Name]; ok {
+		in.State = &judge.State{Kind: ev.Kind, Values: ev.Values}
+	}
+	tmpl, err := metricTemplate(m)
+	if err != nil {
+		in.Err = err
+		return in
+	}
+	in.Config.Unit = tmpl.Unit
+	window := w.End.Sub(w.Start).Round(time.Second)
+	vars := func(version string) metrics.Vars {
+		return metrics.Vars{Service: c.Spec.Service, Namespace: c.Metadata.Namespace, Version: version,
+			Stable: st.Stable, Canary: st.Generation, Interval: c.Spec.Analysis.Interval.D(), Window: window, Args: m.Args}
+	}
+	canary, cerr := metrics.Measure(ctx, e.Metrics, tmpl, vars(st.Generation), w.End)
+	baseline, berr := metrics.Measure(ctx, e.Metrics, tmpl, vars(st.Stable), w.End)
+	in.Canary, cerr = toSeries(canary, cerr)
+	in.Baseline, berr = toSeries(baseline, berr)
+	if canary.HasCounts {
+		in.Requests = canary.Requests
+	} else if errors.Is(cerr, metrics.ErrNoData) {
+		in.Requests = 0
+	}
+	if err := errors.Join(cerr, berr); err != nil && !errors.Is(err, metrics.ErrNoData) {
+		in.Err = err
+	}
+	return in
+}
+
+// toSeries turns a measurement into judge input; no data becomes NaN.
+func toSeries(m metrics.Measurement, err error) (judge.Series, error) {
+	s := judge.Series{Value: m.Value, Bad: m.Errors, Total: m.Requests, HasCounts: m.HasCounts}
+	if err != nil {
+		s.Value = math.NaN()
+	}
+	return s, err
+}
+
+// metricTemplate resolves a spec metric to a query template.
+func metricTemplate(m *spec.Metric) (templates.Template, error) {
+	if m.Query != "" {
+		return templates.Template{Name: m.Name, Query: m.Query}, nil
+	}
+	return templates.Metric(m.Template)
+}
+
+func metricConfig(m *spec.Metric) judge.MetricConfig {
+	return judge.MetricConfig{Name: m.Name, Direction: judge.Direction(m.Direction), Tolerance: *m.Tolerance,
+		Critical: m.Critical, Max: m.Max, Min: m.Min}
+}
+
+// toRolloutAnalysis keeps what the state machine and the status need.
+func toRolloutAnalysis(r *judge.Result, now time.Time, w rollout.Window) *rollout.Analysis {
+	rec := &spec.AnalysisRecord{At: now, WindowStart: w.Start, Judge: r.Judge, Verdict: string(r.Verdict), Score: r.Score}
+	var evidence map[string]spec.Evidence
+	for _, m := range r.Metrics {
+		rec.Metrics = append(rec.Metrics, spec.MetricRecord{Name: m.Name, Classification: string(m.Classification),
+			Canary: finite(m.Canary), Baseline: finite(m.Baseline), Unit: m.Unit, Reason: m.Reason})
+		if m.State != nil {
+			if evidence == nil {
+				evidence = map[string]spec.Evidence{}
+			}
+			evidence[m.Name] = spec.Evidence{Kind: m.State.Kind, Values: m.State.Values}
+		}
+	}
+	return &rollout.Analysis{Verdict: r.Verdict, Critical: r.Critical, Record: rec, Evidence: evidence, Reason: r.Reason}
+}
+
+func finite(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}

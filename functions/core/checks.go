@@ -1,0 +1,47 @@
+package core
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/birdwatch-gitops/birdwatch/analyzer/judge"
+	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics"
+	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
+	"github.com/birdwatch-gitops/birdwatch/gitops/traffic"
+	"github.com/birdwatch-gitops/birdwatch/gitops/yamledit"
+	"github.com/birdwatch-gitops/birdwatch/templates"
+)
+
+// Checks returns the spec validations that know this build: its traffic
+// providers, the given judges, the embedded templates, query syntax and
+// YAML paths. The CLI's validate and the loop use the same checks.
+func Checks(judges map[string]judge.Judge) spec.Checks {
+	return spec.Checks{
+		Provider: func(name string) error {
+			kinds := slices.Sorted(maps.Keys(traffic.Providers()))
+			if !slices.Contains(kinds, name) {
+				return fmt.Errorf("unknown traffic provider %q (have %s)", name, strings.Join(kinds, ", "))
+			}
+			return nil
+		},
+		Judge: func(name string) error {
+			if _, ok := judges[name]; !ok {
+				return fmt.Errorf("judge %q is not available (have %s)", name, strings.Join(slices.Sorted(maps.Keys(judges)), ", "))
+			}
+			return nil
+		},
+		Template: func(name string) error {
+			_, err := templates.Metric(name)
+			return err
+		},
+		Query: func(query string, args map[string]string) error {
+			return metrics.Check(query, slices.Sorted(maps.Keys(args))...)
+		},
+		Path: func(p string) error {
+			_, err := yamledit.ParsePath(p)
+			return err
+		},
+	}
+}

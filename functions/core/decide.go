@@ -1,0 +1,152 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/birdwatch-gitops/birdwatch/analyzer/judge"
+	"github.com/birdwatch-gitops/birdwatch/gitops/repo"
+	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
+	"github.com/birdwatch-gitops/birdwatch/gitops/traffic"
+	"github.com/birdwatch-gitops/birdwatch/rollout"
+)
+
+// decided is one canary's decision on one snapshot, with the commit it needs.
+type decided struct {
+	decision rollout.Decision
+	analysis *judge.Result
+	files    map[string][]byte
+	message  repo.Message
+}
+
+// decide reads everything from snap, measures if the state machine asks for
+// it, and builds the change. It is called again on every CAS retry.
+func (e *Engine) decide(ctx context.Context, snap *repo.Snapshot, key string, req Request) (*decided, error) {
+	c, err := e.findCanary(snap, key)
+	if err != nil {
+		return nil, err
+	}
+	st, err := readStatus(snap, c)
+	if err != nil {
+		return nil, err
+	}
+	prov, err := traffic.New(trafficConfig(c))
+	if err != nil {
+		return nil, fmt.Errorf("%s: spec.traffic: %w", c.File, err)
+	}
+	manifest, err := snap.ReadFile(c.Spec.Traffic.File)
+	if err != nil {
+		return nil, fmt.Errorf("read traffic manifest: %w", err)
+	}
+	weights, err := prov.Weights(manifest)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.Spec.Traffic.File, err)
+	}
+	now := e.now()
+	in := rollout.Input{Canary: c, Status: st, Now: now, ManifestWeight: weights.Canary,
+		Command: req.Command, Trigger: req.Trigger}
+	if st != nil && st.Phase == spec.PhaseWaitingForSync && st.Generation == c.Spec.Canary {
+		gate, err := e.Sync.For(c)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", c.File, err)
+		}
+		if in.AppliedAt, err = gate.AppliedAt(ctx, c, st, now); err != nil {
+			return nil, fmt.Errorf("sync gate: %w", err)
+		}
+	}
+	d := rollout.Decide(in)
+	out := &decided{decision: d}
+	if d.NeedsAnalysis {
+		res, err := e.analyze(ctx, c, &d.Status, d.Window)
+		if err != nil {
+			return nil, err
+		}
+		out.analysis = res
+		in.Analysis = toRolloutAnalysis(res, now, d.Window)
+		d = rollout.Decide(in)
+		out.decision = d
+	}
+	out.message = commitMessage(c, d, out.analysis, req.Trigger)
+	if !d.Commit {
+		return out, nil
+	}
+	if out.files, err = buildFiles(snap, c, d, prov, manifest); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// findCanary parses the spec files of snap and returns the one named key.
+func (e *Engine) findCanary(snap *repo.Snapshot, key string) (*spec.Canary, error) {
+	canaries, err := e.loadCanaries(snap)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range canaries {
+		if c.Key() == key {
+			return c, nil
+		}
+	}
+	return nil, fmt.Errorf("%s: %w", key, ErrUnknownCanary)
+}
+
+// loadCanaries parses every spec under .birdwatch/ in snap. Any invalid
+// file fails the whole load: a half-read fleet could hide a canary.
+func (e *Engine) loadCanaries(snap *repo.Snapshot) ([]*spec.Canary, error) {
+	paths, err := snap.List(spec.SpecDir)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", spec.SpecDir, err)
+	}
+	var all []*spec.Canary
+	var problems []spec.Problem
+	seen := map[string]string{}
+	for _, p := range paths {
+		if !spec.IsSpecPath(p) {
+			continue
+		}
+		data, err := snap.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", p, err)
+		}
+		cs, err := spec.ParseCanaries(p, data, Checks(e.Judges))
+		var perr *spec.Error
+		if errors.As(err, &perr) {
+			problems = append(problems, perr.Problems...)
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		for _, c := range cs {
+			if first, dup := seen[c.Key()]; dup {
+				problems = append(problems, spec.Problem{File: p, Line: c.Line, Field: "metadata",
+					Message: fmt.Sprintf("canary %s is also defined in %s", c.Key(), first)})
+				continue
+			}
+			seen[c.Key()] = p
+			all = append(all, c)
+		}
+	}
+	if len(problems) > 0 {
+		return nil, &spec.Error{Problems: problems}
+	}
+	return all, nil
+}
+
+// readStatus reads c's status file; nil when there is none yet.
+func readStatus(snap *repo.Snapshot, c *spec.Canary) (*spec.Status, error) {
+	data, err := snap.ReadFile(c.StatusPath())
+	if errors.Is(err, repo.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read status: %w", err)
+	}
+	return spec.ParseStatus(c.StatusPath(), data)
+}
+
+func trafficConfig(c *spec.Canary) traffic.Config {
+	t := c.Spec.Traffic
+	return traffic.Config{Provider: t.Provider, File: t.File, Route: t.Route, Host: t.Host,
+		StableSubset: t.StableSubset, CanarySubset: t.CanarySubset}
+}

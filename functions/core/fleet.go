@@ -1,0 +1,32 @@
+package core
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/birdwatch-gitops/birdwatch/report"
+)
+
+// Entry is one canary and its status as read from Git.
+type Entry = report.FleetEntry
+
+// Fleet reads every canary and its status at the branch head, without deciding anything.
+func (e *Engine) Fleet(ctx context.Context) ([]Entry, error) {
+	snap, err := e.Repo.Fetch(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("fetch: %w", err)
+	}
+	canaries, err := e.loadCanaries(snap)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Entry, 0, len(canaries))
+	for _, c := range canaries {
+		st, err := readStatus(snap, c)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", c.Key(), err)
+		}
+		out = append(out, Entry{Canary: c, Status: st})
+	}
+	return out, nil
+}

@@ -1,0 +1,240 @@
+package repo
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"sort"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/storer"
+)
+
+// Change is one commit to make: the full new content of each file to create
+// or overwrite, and the message. Files not named keep their content.
+type Change struct {
+	// Files maps repo-relative, slash-separated paths to their complete new
+	// content (an empty slice is an empty file). Existing executable files
+	// stay executable; new files are regular (mode 100644).
+	Files map[string][]byte
+	// Message is the commit message; its Subject must be non-empty.
+	Message Message
+}
+
+// Commit writes a commit on top of parent that applies c: the changed blobs,
+// the trees along their paths and the commit object, authored and committed
+// by Options.Author at Options.Clock(). It touches no branch or ref; Push
+// publishes it. It returns ErrNoChange (writing nothing) when every file
+// already has the requested content, ErrInvalidPath for a bad path or one
+// that is a directory, symlink or submodule in the parent, and
+// ErrInvalidMessage for a bad message.
+//
+// Commit takes no file lock: objects are content-addressed and written by
+// atomic rename, so concurrent writers cannot corrupt each other.
+func (r *Repo) Commit(ctx context.Context, parent *Snapshot, c Change) (*Snapshot, error) {
+	if parent == nil {
+		return nil, fmt.Errorf("commit: nil parent snapshot")
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("commit on %s: %w", parent.hash, err)
+	}
+	if err := c.Message.validate(); err != nil {
+		return nil, fmt.Errorf("commit on %s: %w", parent.hash, err)
+	}
+	changes, err := newChangeTree(c.Files)
+	if err != nil {
+		return nil, fmt.Errorf("commit on %s: %w", parent.hash, err)
+	}
+	hash, err := r.writeCommit(parent, changes, c.Message)
+	if err != nil {
+		return nil, fmt.Errorf("commit on %s: %w", parent.hash, err)
+	}
+	return newSnapshot(parent.obj, hash)
+}
+
+func (r *Repo) writeCommit(parent *Snapshot, changes *dirNode, msg Message) (plumbing.Hash, error) {
+	obj := parent.obj
+	obj.mu.Lock()
+	defer obj.mu.Unlock()
+	tree, changed, err := writeTree(obj.st, parent.tree, changes, "")
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	if !changed {
+		return plumbing.ZeroHash, ErrNoChange
+	}
+	sig := object.Signature{Name: r.opts.Author.Name, Email: r.opts.Author.Email, When: r.opts.Clock()}
+	commit := &object.Commit{
+		Author:       sig,
+		Committer:    sig,
+		Message:      msg.String(),
+		TreeHash:     tree,
+		ParentHashes: []plumbing.Hash{parent.hash},
+	}
+	return storeObject(obj.st, commit.Encode)
+}
+
+// dirNode is the set of changed files below one directory.
+type dirNode struct {
+	files map[string][]byte
+	dirs  map[string]*dirNode
+}
+
+func newDirNode() *dirNode {
+	return &dirNode{files: map[string][]byte{}, dirs: map[string]*dirNode{}}
+}
+
+// newChangeTree checks every path and arranges the files by directory.
+func newChangeTree(files map[string][]byte) (*dirNode, error) {
+	if len(files) == 0 {
+		return nil, ErrNoChange
+	}
+	root := newDirNode()
+	for p, data := range files {
+		segs, err := cleanPath(p)
+		if err != nil {
+			return nil, err
+		}
+		n := root
+		for _, s := range segs[:len(segs)-1] {
+			if _, isFile := n.files[s]; isFile {
+				return nil, fmt.Errorf("%w: %q is both a file and a directory in the change", ErrInvalidPath, p)
+			}
+			child, ok := n.dirs[s]
+			if !ok {
+				child = newDirNode()
+				n.dirs[s] = child
+			}
+			n = child
+		}
+		last := segs[len(segs)-1]
+		if _, isDir := n.dirs[last]; isDir {
+			return nil, fmt.Errorf("%w: %q is both a file and a directory in the change", ErrInvalidPath, p)
+		}
+		n.files[last] = data
+	}
+	return root, nil
+}
+
+// writeTree stores the tree that results from applying n to the tree old
+// (zero: a new directory) and reports whether it differs from old. dir is the
+// tree's path, for messages.
+func writeTree(st storer.EncodedObjectStorer, old plumbing.Hash, n *dirNode, dir string) (plumbing.Hash, bool, error) {
+	entries := map[string]object.TreeEntry{}
+	if !old.IsZero() {
+		t, err := object.GetTree(st, old)
+		if err != nil {
+			return plumbing.ZeroHash, false, fmt.Errorf("read tree %s of %q: %w", old, dir, err)
+		}
+		for _, e := range t.Entries {
+			entries[e.Name] = e
+		}
+	}
+	changed := false
+	for name, data := range n.files {
+		e, exists := entries[name]
+		mode, err := fileMode(e, exists, path.Join(dir, name))
+		if err != nil {
+			return plumbing.ZeroHash, false, err
+		}
+		if exists && e.Hash == plumbing.ComputeHash(plumbing.BlobObject, data) {
+			continue
+		}
+		h, err := storeBlob(st, data)
+		if err != nil {
+			return plumbing.ZeroHash, false, fmt.Errorf("write %s: %w", path.Join(dir, name), err)
+		}
+		entries[name] = object.TreeEntry{Name: name, Mode: mode, Hash: h}
+		changed = true
+	}
+	for name, child := range n.dirs {
+		sub := path.Join(dir, name)
+		e, exists := entries[name]
+		if exists && e.Mode != filemode.Dir {
+			return plumbing.ZeroHash, false, fmt.Errorf("%w: %s is a file, not a directory", ErrInvalidPath, sub)
+		}
+		h, subChanged, err := writeTree(st, e.Hash, child, sub)
+		if err != nil {
+			return plumbing.ZeroHash, false, err
+		}
+		if subChanged {
+			entries[name] = object.TreeEntry{Name: name, Mode: filemode.Dir, Hash: h}
+			changed = true
+		}
+	}
+	if !changed {
+		return old, false, nil
+	}
+	tree := &object.Tree{Entries: sortedEntries(entries)}
+	h, err := storeObject(st, tree.Encode)
+	if err != nil {
+		return plumbing.ZeroHash, false, fmt.Errorf("write tree %q: %w", dir, err)
+	}
+	return h, true, nil
+}
+
+// fileMode is the mode to write a file with: new files are regular, existing
+// regular or executable files keep their mode, anything else is refused.
+func fileMode(e object.TreeEntry, exists bool, p string) (filemode.FileMode, error) {
+	if !exists {
+		return filemode.Regular, nil
+	}
+	switch e.Mode {
+	case filemode.Regular, filemode.Deprecated:
+		return filemode.Regular, nil
+	case filemode.Executable:
+		return filemode.Executable, nil
+	case filemode.Dir:
+		return 0, fmt.Errorf("%w: %s is a directory", ErrInvalidPath, p)
+	default:
+		return 0, fmt.Errorf("%w: %s is not a regular file (mode %s)", ErrInvalidPath, p, e.Mode)
+	}
+}
+
+// sortedEntries orders tree entries as Git requires: by name bytes, with a
+// directory compared as if its name ended in '/' (so "a.b" < "a/" < "a0").
+// Hand-written: go-git keeps its own sorter unexported.
+func sortedEntries(m map[string]object.TreeEntry) []object.TreeEntry {
+	out := make([]object.TreeEntry, 0, len(m))
+	for _, e := range m {
+		out = append(out, e)
+	}
+	key := func(e object.TreeEntry) string {
+		if e.Mode == filemode.Dir {
+			return e.Name + "/"
+		}
+		return e.Name
+	}
+	sort.Slice(out, func(i, j int) bool { return key(out[i]) < key(out[j]) })
+	return out
+}
+
+func storeBlob(st storer.EncodedObjectStorer, data []byte) (plumbing.Hash, error) {
+	return storeObject(st, func(o plumbing.EncodedObject) error {
+		o.SetType(plumbing.BlobObject)
+		o.SetSize(int64(len(data)))
+		w, err := o.Writer()
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(data); err != nil {
+			_ = w.Close()
+			return err
+		}
+		return w.Close()
+	})
+}
+
+func storeObject(st storer.EncodedObjectStorer, encode func(plumbing.EncodedObject) error) (plumbing.Hash, error) {
+	o := st.NewEncodedObject()
+	if err := encode(o); err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("encode object: %w", err)
+	}
+	h, err := st.SetEncodedObject(o)
+	if err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("store object: %w", err)
+	}
+	return h, nil
+}

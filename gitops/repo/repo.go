@@ -1,0 +1,286 @@
+// Package repo is birdwatch's Git I/O. It keeps a depth-1, single-branch,
+// bare object store per remote in a cache directory (no worktree, reused by
+// later invocations, which fetch instead of cloning), reads files straight
+// from tree objects, writes commits by creating only the changed blobs, the
+// trees along their paths and the commit object, and pushes them with
+// compare-and-swap: the push fails with ErrRejected unless the branch is still
+// at the commit that was read. It never force-pushes.
+//
+// Locking: each operation that touches the cache (Open, Fetch, Commit, Push)
+// holds an exclusive flock on "<CacheDir>/<key>.lock" for its duration only,
+// so several processes (or Repos) can share a CacheDir and interleave their
+// Fetch/decide/Commit/Push cycles; the compare-and-swap push, not the lock,
+// keeps the branch consistent. Snapshot reads take no file lock: objects are
+// immutable, written by rename, and never deleted.
+package repo
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+)
+
+// Defaults applied by Open to zero Options fields.
+const (
+	DefaultBranch       = "main"
+	DefaultAuthorName   = "birdwatch"
+	DefaultAuthorEmail  = "birdwatch@users.noreply.github.com"
+	DefaultMaxAttempts  = 8
+	DefaultRetryInitial = 100 * time.Millisecond
+	DefaultRetryMax     = 5 * time.Second
+)
+
+// remoteName is the name of the in-memory remote; it is never written to the
+// cache's config, so no URL is stored on disk.
+const remoteName = "origin"
+
+// Signature names a commit author/committer.
+type Signature struct {
+	Name, Email string
+}
+
+// Options configures Open. Only URL is required.
+type Options struct {
+	// URL of the remote: a file:// URL or local path, https://, ssh:// or
+	// scp-like "git@host:org/repo.git", or git://. A password in an https
+	// URL is moved to Auth.Token (when that is empty) and not kept in the URL.
+	URL string
+	// Branch to read and update; "" means DefaultBranch ("main").
+	Branch string
+	// CacheDir holds the object stores, one per URL+branch; "" means
+	// "$TMPDIR/birdwatch-git". Several processes may share it.
+	CacheDir string
+	// Auth holds the credentials; the zero Auth is anonymous (see Auth).
+	Auth Auth
+	// Author is the author and committer of commits; zero fields default to
+	// DefaultAuthorName and DefaultAuthorEmail.
+	Author Signature
+	// CABundle holds extra PEM CA certificates trusted for https remotes;
+	// nil means the system roots only.
+	CABundle []byte
+	// MaxAttempts bounds Update's fetch-decide-push rounds; 0 means
+	// DefaultMaxAttempts (8).
+	MaxAttempts int
+	// RetryInitial and RetryMax bound Update's backoff after a rejected push:
+	// the n-th wait is drawn from [d/2, d] with d = min(RetryMax,
+	// RetryInitial*2^(n-1)). Zero means DefaultRetryInitial / DefaultRetryMax.
+	RetryInitial, RetryMax time.Duration
+	// Clock gives the committer time; nil means time.Now.
+	Clock func() time.Time
+}
+
+// Repo is a cached, bare, depth-1 copy of one branch of one remote. Its
+// methods are safe for concurrent use (they serialise on the cache lock).
+type Repo struct {
+	opts     Options
+	url      string // transport URL, without a password
+	redacted string // for messages
+	auth     transport.AuthMethod
+	dir      string // the bare object store
+
+	mu   sync.Mutex // guards lock, and serialises flock use on one descriptor
+	lock *fileLock  // nil after Close
+}
+
+// Open creates, or reuses, the bare object store for opts.URL and
+// opts.Branch under opts.CacheDir. It does no network I/O; Fetch does. An
+// unreadable store is rebuilt from scratch.
+func Open(ctx context.Context, opts Options) (*Repo, error) {
+	opts = withDefaults(opts)
+	if opts.URL == "" {
+		return nil, errors.New("open repo: empty URL")
+	}
+	ep, err := transport.NewEndpoint(opts.URL)
+	if err != nil {
+		return nil, fmt.Errorf("open repo: parse URL: %w", err)
+	}
+	if ep.Password != "" && (ep.Protocol == "http" || ep.Protocol == "https") {
+		if opts.Auth.Token == "" {
+			opts.Auth.Token, opts.Auth.Username = ep.Password, ep.User
+		}
+		ep.User, ep.Password = "", ""
+	}
+	r := &Repo{opts: opts, url: ep.String(), redacted: redactedURL(ep)}
+	if r.auth, err = opts.Auth.transportAuth(ep); err != nil {
+		return nil, fmt.Errorf("open repo %s: %w", r.redacted, err)
+	}
+	if err := os.MkdirAll(opts.CacheDir, 0o700); err != nil {
+		return nil, fmt.Errorf("open repo: create cache dir: %w", err)
+	}
+	sum := sha256.Sum256([]byte(r.redacted + "\x00" + opts.Branch))
+	key := "repo-" + hex.EncodeToString(sum[:12])
+	r.dir = filepath.Join(opts.CacheDir, key)
+	if r.lock, err = openLock(filepath.Join(opts.CacheDir, key+".lock")); err != nil {
+		return nil, fmt.Errorf("open repo %s: %w", r.redacted, err)
+	}
+	if err := r.withLock(ctx, func() error { return ensureBare(r.dir, false) }); err != nil {
+		_ = r.lock.close()
+		return nil, fmt.Errorf("open repo %s: %w", r.redacted, err)
+	}
+	return r, nil
+}
+
+func withDefaults(o Options) Options {
+	if o.Branch == "" {
+		o.Branch = DefaultBranch
+	}
+	if o.CacheDir == "" {
+		o.CacheDir = filepath.Join(os.TempDir(), "birdwatch-git")
+	}
+	if o.Author.Name == "" {
+		o.Author.Name = DefaultAuthorName
+	}
+	if o.Author.Email == "" {
+		o.Author.Email = DefaultAuthorEmail
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = DefaultMaxAttempts
+	}
+	if o.RetryInitial <= 0 {
+		o.RetryInitial = DefaultRetryInitial
+	}
+	if o.RetryMax <= 0 {
+		o.RetryMax = DefaultRetryMax
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	return o
+}
+
+// ensureBare makes dir a bare repository unless it already is one (or, with
+// reset, always). A new store is built beside dir and renamed into place, so
+// a crash never leaves a half-made store behind. The caller holds the lock.
+func ensureBare(dir string, reset bool) error {
+	if !reset {
+		if _, err := git.PlainOpen(dir); err == nil {
+			return nil
+		}
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("remove stale cache %s: %w", dir, err)
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), filepath.Base(dir)+".init-")
+	if err != nil {
+		return fmt.Errorf("create cache: %w", err)
+	}
+	if _, err := git.PlainInit(tmp, true); err != nil {
+		_ = os.RemoveAll(tmp)
+		return fmt.Errorf("init bare cache %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		_ = os.RemoveAll(tmp)
+		return fmt.Errorf("move cache into place: %w", err)
+	}
+	return nil
+}
+
+// Close releases the cache lock file. Snapshots stay readable. Close is
+// idempotent; other methods fail after it.
+func (r *Repo) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.lock == nil {
+		return nil
+	}
+	err := r.lock.close()
+	r.lock = nil
+	if err != nil {
+		return fmt.Errorf("close repo %s: %w", r.redacted, err)
+	}
+	return nil
+}
+
+// withLock runs fn holding the in-process mutex and the cache's flock.
+func (r *Repo) withLock(ctx context.Context, fn func() error) (err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.lock == nil {
+		return errors.New("repo is closed")
+	}
+	if err := r.lock.lock(ctx); err != nil {
+		return err
+	}
+	defer func() {
+		if uerr := r.lock.unlock(); uerr != nil && err == nil {
+			err = uerr
+		}
+	}()
+	return fn()
+}
+
+func (r *Repo) branchRef() plumbing.ReferenceName {
+	return plumbing.NewBranchReferenceName(r.opts.Branch)
+}
+
+func (r *Repo) trackingRef() plumbing.ReferenceName {
+	return plumbing.NewRemoteReferenceName(remoteName, r.opts.Branch)
+}
+
+func (r *Repo) remote(obj *objects) *git.Remote {
+	spec := config.RefSpec(fmt.Sprintf("+%s:%s", r.branchRef(), r.trackingRef()))
+	return git.NewRemote(obj.st, &config.RemoteConfig{
+		Name: remoteName, URLs: []string{r.url}, Fetch: []config.RefSpec{spec},
+	})
+}
+
+// Fetch brings the branch head into the cache (depth 1, this branch only, no
+// tags; only objects the cache lacks are transferred) and returns a Snapshot
+// of it. It returns ErrBranchNotFound if the remote has no such branch and
+// ErrAuth if the credentials are refused.
+func (r *Repo) Fetch(ctx context.Context) (*Snapshot, error) {
+	var snap *Snapshot
+	err := r.withLock(ctx, func() error {
+		var err error
+		snap, err = r.fetchLocked(ctx)
+		if errors.Is(err, plumbing.ErrObjectNotFound) && ctx.Err() == nil {
+			// The cache lost objects (a crash mid-write, a manual gc):
+			// rebuild it once. Depth 1 makes that cheap.
+			if err = ensureBare(r.dir, true); err == nil {
+				snap, err = r.fetchLocked(ctx)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s %s: %w", r.redacted, r.opts.Branch, err)
+	}
+	return snap, nil
+}
+
+// fetchLocked fetches with the lock held, into a freshly opened store so the
+// pack index includes packs other processes wrote since our last operation.
+func (r *Repo) fetchLocked(ctx context.Context) (*Snapshot, error) {
+	obj := openObjects(r.dir)
+	obj.mu.Lock()
+	err := r.remote(obj).FetchContext(ctx, &git.FetchOptions{
+		RemoteName: remoteName,
+		Depth:      1,
+		Auth:       r.auth,
+		Tags:       git.NoTags,
+		CABundle:   r.opts.CABundle,
+	})
+	var ref *plumbing.Reference
+	if err == nil || errors.Is(err, git.NoErrAlreadyUpToDate) {
+		ref, err = obj.st.Reference(r.trackingRef())
+	}
+	obj.mu.Unlock()
+	switch {
+	case errors.Is(err, git.NoMatchingRefSpecError{}), errors.Is(err, transport.ErrEmptyRemoteRepository):
+		return nil, fmt.Errorf("%w: %w", ErrBranchNotFound, err)
+	case err != nil:
+		return nil, classifyTransport(err)
+	}
+	return newSnapshot(obj, ref.Hash())
+}

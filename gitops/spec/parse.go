@@ -1,0 +1,161 @@
+package spec
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+var (
+	lineMsgRE      = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+	unknownFieldRE = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
+	cannotRE       = regexp.MustCompile("^cannot unmarshal !!(\\w+) `(.*)` into (.+)$")
+)
+
+// ParseCanaries decodes, defaults and validates every Canary document in
+// data. file is the repository-relative path used in problems. Unknown fields
+// are errors. The returned error is an *Error listing every problem found.
+func ParseCanaries(file string, data []byte, checks Checks) ([]*Canary, error) {
+	nodes := yaml.NewDecoder(bytes.NewReader(data))
+	strict := yaml.NewDecoder(bytes.NewReader(data))
+	strict.KnownFields(true)
+	var out []*Canary
+	var all []Problem
+	for {
+		var doc yaml.Node
+		err := nodes.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			all = append(all, yamlProblems(file, nil, err)...)
+			break
+		}
+		ix := newLineIndex(&doc)
+		var c Canary
+		if err := strict.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+			all = append(all, yamlProblems(file, ix, err)...)
+			continue
+		}
+		if isEmptyDocument(&doc) {
+			continue
+		}
+		c.File, c.Line = file, docLine(&doc)
+		SetDefaults(&c)
+		ps := &problems{file: file, index: ix}
+		validate(&c, checks, ps)
+		if len(ps.list) > 0 {
+			all = append(all, ps.list...)
+			continue
+		}
+		out = append(out, &c)
+	}
+	if len(all) > 0 {
+		return nil, &Error{Problems: all}
+	}
+	return out, nil
+}
+
+// isEmptyDocument is true for a document with no content (a stray "---").
+func isEmptyDocument(doc *yaml.Node) bool {
+	return len(doc.Content) == 0 || (doc.Content[0].Kind == yaml.ScalarNode && doc.Content[0].Tag == "!!null")
+}
+
+func docLine(doc *yaml.Node) int {
+	if len(doc.Content) > 0 {
+		return doc.Content[0].Line
+	}
+	return doc.Line
+}
+
+// yamlProblems turns a yaml.v3 error into Problems with file, line and field.
+func yamlProblems(file string, ix *lineIndex, err error) []Problem {
+	var msgs []string
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	} else {
+		msgs = []string{err.Error()}
+	}
+	out := make([]Problem, 0, len(msgs))
+	for _, m := range msgs {
+		p := Problem{File: file, Message: m}
+		if sub := lineMsgRE.FindStringSubmatch(m); sub != nil {
+			p.Line, _ = strconv.Atoi(sub[1])
+			p.Message = sub[2]
+		}
+		if sub := unknownFieldRE.FindStringSubmatch(p.Message); sub != nil {
+			p.Message = "unknown field"
+			p.Field = sub[1]
+			if ix != nil {
+				if path, ok := ix.byLineKey[fmt.Sprintf("%d:%s", p.Line, sub[1])]; ok {
+					p.Field = path
+				}
+			}
+		} else if sub := cannotRE.FindStringSubmatch(p.Message); sub != nil {
+			p.Message = fmt.Sprintf("want %s, got %s %q", friendlyType(sub[3]), sub[1], sub[2])
+			if ix != nil {
+				p.Field = ix.byLine[p.Line]
+			}
+		} else if ix != nil && p.Line > 0 {
+			p.Field = ix.byLine[p.Line]
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// friendlyType names a Go type the way a spec author thinks of it.
+func friendlyType(goType string) string {
+	switch {
+	case strings.HasPrefix(goType, "[]"):
+		return "a list"
+	case strings.HasPrefix(goType, "map["), strings.HasPrefix(goType, "spec."):
+		return "a mapping"
+	case strings.Contains(goType, "int"):
+		return "an integer"
+	case strings.Contains(goType, "float"):
+		return "a number"
+	case goType == "bool":
+		return "true or false"
+	}
+	return goType
+}
+
+// ParseStatus decodes a status file strictly.
+func ParseStatus(file string, data []byte) (*Status, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var s Status
+	if err := dec.Decode(&s); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &Error{Problems: []Problem{{File: file, Message: "empty status file"}}}
+		}
+		return nil, &Error{Problems: yamlProblems(file, nil, err)}
+	}
+	return &s, nil
+}
+
+// statusHeader opens every status file.
+const statusHeader = "# Written by birdwatch; do not edit. Delete this file to restart the rollout.\n"
+
+// MarshalStatus renders s as a status file.
+func MarshalStatus(s *Status) ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString(statusHeader)
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(s); err != nil {
+		return nil, fmt.Errorf("encode status: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("encode status: %w", err)
+	}
+	return b.Bytes(), nil
+}

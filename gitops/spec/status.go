@@ -1,0 +1,111 @@
+package spec
+
+import (
+	"path"
+	"time"
+)
+
+// Phase is where a rollout stands.
+type Phase string
+
+// Phases of a rollout. Succeeded, RolledBack and Failed are terminal for a generation.
+const (
+	PhaseProgressing    Phase = "Progressing"    // executing steps
+	PhaseWaitingForSync Phase = "WaitingForSync" // a weight was committed; waiting for the applier
+	PhasePaused         Phase = "Paused"         // waiting for a command or a pause duration
+	PhaseSucceeded      Phase = "Succeeded"      // promoted
+	PhaseRolledBack     Phase = "RolledBack"     // canary weight set back to 0
+	PhaseFrozen         Phase = "Frozen"         // held at its weight until a human acts
+	PhaseFailed         Phase = "Failed"         // cannot go on (e.g. manifest unreadable)
+)
+
+// Terminal reports whether nothing more happens in this generation without a new canary version.
+func (p Phase) Terminal() bool {
+	return p == PhaseSucceeded || p == PhaseRolledBack || p == PhaseFailed
+}
+
+// StatusDir is where status files live, relative to the repository root.
+const StatusDir = ".birdwatch/status"
+
+// SpecDir is the default folder of Canary specs, relative to the repository root.
+const SpecDir = ".birdwatch"
+
+// StatusPath returns the repository-relative path of c's status file.
+func (c *Canary) StatusPath() string {
+	return path.Join(StatusDir, c.Metadata.Namespace, c.Metadata.Name+".yaml")
+}
+
+// Status is written by birdwatch only, one file per Canary. A missing file
+// means no rollout has started; deleting it restarts the rollout.
+type Status struct {
+	// Generation is the canary version this rollout is for.
+	Generation string `yaml:"generation" json:"generation"`
+	// Stable is the version that served production when the rollout started,
+	// or, once promoted, the new stable version.
+	Stable string `yaml:"stable" json:"stable"`
+	Phase  Phase  `yaml:"phase" json:"phase"`
+	// Step is the 0-based index of the step being executed; len(steps) means all steps are done.
+	Step int `yaml:"step" json:"step"`
+	// Weight is the canary's committed traffic share in percent.
+	Weight int `yaml:"weight" json:"weight"`
+	// WeightSetAt is when the commit that set Weight was made.
+	WeightSetAt *time.Time `yaml:"weightSetAt,omitempty" json:"weightSetAt,omitempty"`
+	// AppliedAt is when the applier was seen to have applied Weight.
+	AppliedAt *time.Time `yaml:"appliedAt,omitempty" json:"appliedAt,omitempty"`
+	// StepStartedAt is when the current step began (for analyze and pause durations).
+	StepStartedAt *time.Time `yaml:"stepStartedAt,omitempty" json:"stepStartedAt,omitempty"`
+	// LastCheckAt is when the last analysis that changed this status ran.
+	LastCheckAt *time.Time `yaml:"lastCheckAt,omitempty" json:"lastCheckAt,omitempty"`
+	// Failures and Inconclusives count failed and inconclusive analyses in this generation.
+	Failures      int `yaml:"failures" json:"failures"`
+	Inconclusives int `yaml:"inconclusives" json:"inconclusives"`
+	// Evidence is each metric's sequential test state, carried between invocations.
+	Evidence map[string]Evidence `yaml:"evidence,omitempty" json:"evidence,omitempty"`
+	// Message says why the rollout is where it is.
+	Message string `yaml:"message,omitempty" json:"message,omitempty"`
+	// LastAnalysis is the analysis recorded with the last commit.
+	LastAnalysis *AnalysisRecord `yaml:"lastAnalysis,omitempty" json:"lastAnalysis,omitempty"`
+	// History holds the most recent decisions, oldest first, at most HistoryLimit.
+	History []HistoryEntry `yaml:"history,omitempty" json:"history,omitempty"`
+}
+
+// HistoryLimit caps Status.History.
+const HistoryLimit = 30
+
+// Evidence is one metric's carried-over sequential test state. Its meaning
+// belongs to the judge that wrote it; spec only stores it.
+type Evidence struct {
+	Kind   string    `yaml:"kind" json:"kind"`
+	Values []float64 `yaml:"values,flow" json:"values"`
+}
+
+// AnalysisRecord is the outcome of one analysis, as stored in the status.
+type AnalysisRecord struct {
+	At          time.Time      `yaml:"at" json:"at"`
+	WindowStart time.Time      `yaml:"windowStart" json:"windowStart"`
+	Judge       string         `yaml:"judge" json:"judge"`
+	Verdict     string         `yaml:"verdict" json:"verdict"`
+	Score       float64        `yaml:"score" json:"score"`
+	Metrics     []MetricRecord `yaml:"metrics" json:"metrics"`
+}
+
+// MetricRecord is one metric's classification in an AnalysisRecord.
+// Canary and Baseline are nil when there was no value.
+type MetricRecord struct {
+	Name           string   `yaml:"name" json:"name"`
+	Classification string   `yaml:"classification" json:"classification"`
+	Canary         *float64 `yaml:"canary,omitempty" json:"canary,omitempty"`
+	Baseline       *float64 `yaml:"baseline,omitempty" json:"baseline,omitempty"`
+	Unit           string   `yaml:"unit,omitempty" json:"unit,omitempty"`
+	Reason         string   `yaml:"reason,omitempty" json:"reason,omitempty"`
+}
+
+// HistoryEntry is one decision.
+type HistoryEntry struct {
+	At       time.Time `yaml:"at" json:"at"`
+	Decision string    `yaml:"decision" json:"decision"`
+	Step     int       `yaml:"step" json:"step"`
+	Weight   int       `yaml:"weight" json:"weight"`
+	Trigger  string    `yaml:"trigger,omitempty" json:"trigger,omitempty"`
+	Reason   string    `yaml:"reason,omitempty" json:"reason,omitempty"`
+}

@@ -1,0 +1,183 @@
+// Package spec defines the Canary spec and its status file, as they live in a
+// GitOps repository under .birdwatch/, and parses them strictly: unknown
+// fields are errors, and every problem is reported as "file:line: field: problem".
+package spec
+
+import "strings"
+
+// APIVersion is the only apiVersion a Canary may have.
+const APIVersion = "birdwatch.dev/v1alpha1"
+
+// Kind is the kind of a Canary document.
+const Kind = "Canary"
+
+// Canary is one rollout's desired state, written by humans in Git.
+type Canary struct {
+	APIVersion string     `yaml:"apiVersion" json:"apiVersion"`
+	Kind       string     `yaml:"kind" json:"kind"`
+	Metadata   Metadata   `yaml:"metadata" json:"metadata"`
+	Spec       CanarySpec `yaml:"spec" json:"spec"`
+
+	// File is the repository-relative path the Canary was read from; empty
+	// when it was not read from a file.
+	File string `yaml:"-" json:"-"`
+	// Line is the line of the document's first key in File (1-based).
+	Line int `yaml:"-" json:"-"`
+}
+
+// Metadata names a Canary. Namespace defaults to "default".
+type Metadata struct {
+	Name      string `yaml:"name" json:"name"`
+	Namespace string `yaml:"namespace,omitempty" json:"namespace,omitempty"`
+}
+
+// CanarySpec is the body of a Canary.
+type CanarySpec struct {
+	// Service is the service name used in metric queries; defaults to metadata.name.
+	Service string `yaml:"service,omitempty" json:"service,omitempty"`
+	// Stable is the version serving production now.
+	Stable string `yaml:"stable" json:"stable"`
+	// Canary is the version under test; a new value starts a new rollout.
+	Canary string `yaml:"canary" json:"canary"`
+
+	Traffic Traffic `yaml:"traffic" json:"traffic"`
+
+	// Steps are Argo-style rollout steps. Either Steps or StepWeight must be set.
+	Steps []Step `yaml:"steps,omitempty" json:"steps,omitempty"`
+	// StepWeight and MaxWeight are the Flagger-style alternative to Steps:
+	// weights StepWeight, 2*StepWeight, ... up to MaxWeight, each followed by
+	// one analysis interval. They are expanded into Steps by SetDefaults.
+	StepWeight int `yaml:"stepWeight,omitempty" json:"stepWeight,omitempty"`
+	MaxWeight  int `yaml:"maxWeight,omitempty" json:"maxWeight,omitempty"`
+
+	Analysis  Analysis   `yaml:"analysis" json:"analysis"`
+	Promote   []Edit     `yaml:"promote,omitempty" json:"promote,omitempty"`
+	OnFailure string     `yaml:"onFailure,omitempty" json:"onFailure,omitempty"`
+	Sync      SyncSpec   `yaml:"sync,omitempty" json:"sync,omitempty"`
+	Git       GitSpec    `yaml:"git,omitempty" json:"git,omitempty"`
+	Notify    NotifySpec `yaml:"notify,omitempty" json:"notify,omitempty"`
+	Access    AccessSpec `yaml:"access,omitempty" json:"access,omitempty"`
+}
+
+// Traffic says which manifest holds the weights and how to find them.
+type Traffic struct {
+	// Provider is one of istio, gatewayapi, smi, nginx, yamlpath.
+	Provider string `yaml:"provider" json:"provider"`
+	// File is the repository-relative path of the manifest to edit.
+	File string `yaml:"file" json:"file"`
+	// Route selects a named route inside the manifest; empty means the one
+	// route holding both destinations.
+	Route string `yaml:"route,omitempty" json:"route,omitempty"`
+	// Host restricts destinations to one host; empty means any host.
+	Host         string `yaml:"host,omitempty" json:"host,omitempty"`
+	StableSubset string `yaml:"stableSubset,omitempty" json:"stableSubset,omitempty"`
+	CanarySubset string `yaml:"canarySubset,omitempty" json:"canarySubset,omitempty"`
+}
+
+// Step is exactly one of SetWeight, Analyze or Pause.
+type Step struct {
+	// SetWeight is the canary's traffic share in percent, 0 to 100.
+	SetWeight *int `yaml:"setWeight,omitempty" json:"setWeight,omitempty"`
+	// Analyze keeps the current weight for this long while analysis passes.
+	Analyze *Duration `yaml:"analyze,omitempty" json:"analyze,omitempty"`
+	// Pause waits for a resume or promote command, or for its duration.
+	Pause *Pause `yaml:"pause,omitempty" json:"pause,omitempty"`
+}
+
+// Pause waits; a nil Duration waits for a command.
+type Pause struct {
+	Duration *Duration `yaml:"duration,omitempty" json:"duration,omitempty"`
+}
+
+// Analysis configures how the canary is judged.
+type Analysis struct {
+	// Interval is the time between two looks. Default 1m.
+	Interval Duration `yaml:"interval,omitempty" json:"interval,omitempty"`
+	// Warmup is skipped at the start of every window after a weight change.
+	Warmup Duration `yaml:"warmup,omitempty" json:"warmup,omitempty"`
+	// Judge is sequential (default), mannwhitney or threshold.
+	Judge string `yaml:"judge,omitempty" json:"judge,omitempty"`
+	// Alpha is the false-rollback budget of the whole rollout. Default 0.01.
+	Alpha float64 `yaml:"alpha,omitempty" json:"alpha,omitempty"`
+	// MinRequests below which a window is inconclusive, never a failure. Default 100.
+	MinRequests int `yaml:"minRequests,omitempty" json:"minRequests,omitempty"`
+	// FailureLimit is how many failed analyses are tolerated; one more fails the rollout. Default 1.
+	FailureLimit *int `yaml:"failureLimit,omitempty" json:"failureLimit,omitempty"`
+	// InconclusiveLimit is how many inconclusive analyses are tolerated. Default 10.
+	InconclusiveLimit *int `yaml:"inconclusiveLimit,omitempty" json:"inconclusiveLimit,omitempty"`
+	// Metrics to analyse; at least one.
+	Metrics []Metric `yaml:"metrics" json:"metrics"`
+}
+
+// Metric is one query judged for the canary against the baseline.
+type Metric struct {
+	Name string `yaml:"name" json:"name"`
+	// Template names an embedded query template; Query is an inline one. Exactly one is set.
+	Template string `yaml:"template,omitempty" json:"template,omitempty"`
+	Query    string `yaml:"query,omitempty" json:"query,omitempty"`
+	// Direction says which change is bad: increase (default), decrease or either.
+	Direction string `yaml:"direction,omitempty" json:"direction,omitempty"`
+	// Tolerance is the relative change tolerated. Default 0.25.
+	Tolerance *float64 `yaml:"tolerance,omitempty" json:"tolerance,omitempty"`
+	// Critical fails the rollout at once when this metric fails.
+	Critical bool `yaml:"critical,omitempty" json:"critical,omitempty"`
+	// Max and Min are absolute guards on the canary's value, in the metric's unit.
+	Max *float64 `yaml:"max,omitempty" json:"max,omitempty"`
+	Min *float64 `yaml:"min,omitempty" json:"min,omitempty"`
+	// Args are extra template variables.
+	Args map[string]string `yaml:"args,omitempty" json:"args,omitempty"`
+}
+
+// Edit sets the value at a YAML path in a file of the repository.
+type Edit struct {
+	File  string `yaml:"file" json:"file"`
+	Path  string `yaml:"path" json:"path"`
+	Value string `yaml:"value" json:"value"`
+}
+
+// SyncSpec says how to know that the applier has applied a commit.
+type SyncSpec struct {
+	// Engine is none (default), flux or argocd.
+	Engine   string `yaml:"engine,omitempty" json:"engine,omitempty"`
+	Object   string `yaml:"object,omitempty" json:"object,omitempty"`
+	Workload string `yaml:"workload,omitempty" json:"workload,omitempty"`
+	// ApplyDelay is, for engine none, how long after the commit the weight counts as applied. Default 0.
+	ApplyDelay Duration `yaml:"applyDelay,omitempty" json:"applyDelay,omitempty"`
+	// Timeout after which a weight that is still not applied freezes the rollout. Default 10m.
+	Timeout Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
+}
+
+// GitSpec says where decisions are committed.
+type GitSpec struct {
+	Branch string `yaml:"branch,omitempty" json:"branch,omitempty"`
+	// Mode is push (default) or pullRequest.
+	Mode string `yaml:"mode,omitempty" json:"mode,omitempty"`
+}
+
+// NotifySpec says where reports go.
+type NotifySpec struct {
+	Slack *SlackNotify `yaml:"slack,omitempty" json:"slack,omitempty"`
+}
+
+// SlackNotify is a Slack channel to report to.
+type SlackNotify struct {
+	Channel string `yaml:"channel" json:"channel"`
+}
+
+// AccessSpec lists who may steer the rollout by command.
+type AccessSpec struct {
+	// Operators are "github:org/team", "github:user" or "slack:USERID" entries.
+	Operators []string `yaml:"operators,omitempty" json:"operators,omitempty"`
+}
+
+// Key returns "namespace/name".
+func (c *Canary) Key() string { return c.Metadata.Namespace + "/" + c.Metadata.Name }
+
+// IsSpecPath reports whether a repository path is a place where Canary specs
+// live: a .yaml or .yml file under .birdwatch/ but not under its status folder.
+func IsSpecPath(p string) bool {
+	if !strings.HasPrefix(p, SpecDir+"/") || strings.HasPrefix(p, StatusDir+"/") {
+		return false
+	}
+	return strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")
+}

@@ -1,0 +1,273 @@
+package spec
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+)
+
+// Checks are the validations that need knowledge from other packages
+// (which providers, judges and templates exist). A nil func accepts anything.
+type Checks struct {
+	Provider func(name string) error                          // traffic provider kinds
+	Judge    func(name string) error                          // judge kinds
+	Template func(name string) error                          // embedded metric templates
+	Query    func(query string, args map[string]string) error // inline query templates (syntax, variables)
+	Path     func(path string) error                          // YAML paths in promote edits
+}
+
+var (
+	dnsLabelRE   = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	labelValueRE = regexp.MustCompile(`^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$`)
+)
+
+// Validate checks c (already defaulted) and returns an *Error, or nil.
+func Validate(c *Canary, checks Checks) error {
+	ps := &problems{file: c.File}
+	validate(c, checks, ps)
+	return ps.err()
+}
+
+func validate(c *Canary, checks Checks, ps *problems) {
+	if c.APIVersion != APIVersion {
+		ps.add("apiVersion", "want %q, got %q", APIVersion, c.APIVersion)
+	}
+	if c.Kind != Kind {
+		ps.add("kind", "want %q, got %q", Kind, c.Kind)
+	}
+	checkName(ps, "metadata.name", c.Metadata.Name)
+	checkName(ps, "metadata.namespace", c.Metadata.Namespace)
+	s := &c.Spec
+	checkVersion(ps, "spec.stable", s.Stable)
+	checkVersion(ps, "spec.canary", s.Canary)
+	validateTraffic(&s.Traffic, checks, ps)
+	validateSteps(s, ps)
+	validateAnalysis(&s.Analysis, checks, ps)
+	for i, e := range s.Promote {
+		f := fmt.Sprintf("spec.promote[%d]", i)
+		checkRepoPath(ps, f+".file", e.File)
+		if e.Path == "" {
+			ps.add(f+".path", "required")
+		} else if checks.Path != nil {
+			if err := checks.Path(e.Path); err != nil {
+				ps.add(f+".path", "%v", err)
+			}
+		}
+	}
+	oneOf(ps, "spec.onFailure", s.OnFailure, "rollback", "freeze")
+	oneOf(ps, "spec.sync.engine", s.Sync.Engine, "none", "flux", "argocd")
+	if s.Sync.Engine != "none" && s.Sync.Object == "" {
+		ps.add("spec.sync.object", "required when engine is %s", s.Sync.Engine)
+	}
+	if s.Sync.ApplyDelay < 0 || s.Sync.Timeout <= 0 {
+		ps.add("spec.sync", "applyDelay must not be negative and timeout must be positive")
+	}
+	oneOf(ps, "spec.git.mode", s.Git.Mode, "push", "pullRequest")
+	if s.Notify.Slack != nil && s.Notify.Slack.Channel == "" {
+		ps.add("spec.notify.slack.channel", "required")
+	}
+	for i, op := range s.Access.Operators {
+		if !strings.HasPrefix(op, "github:") && !strings.HasPrefix(op, "slack:") {
+			ps.add(fmt.Sprintf("spec.access.operators[%d]", i), "want github:ORG/TEAM, github:USER or slack:ID, got %q", op)
+		}
+	}
+}
+
+func validateTraffic(t *Traffic, checks Checks, ps *problems) {
+	if t.Provider == "" {
+		ps.add("spec.traffic.provider", "required")
+	} else if checks.Provider != nil {
+		if err := checks.Provider(t.Provider); err != nil {
+			ps.add("spec.traffic.provider", "%v", err)
+		}
+	}
+	checkRepoPath(ps, "spec.traffic.file", t.File)
+	if t.Provider == "istio" {
+		if t.StableSubset == "" {
+			ps.add("spec.traffic.stableSubset", "required for istio")
+		}
+		if t.CanarySubset == "" {
+			ps.add("spec.traffic.canarySubset", "required for istio")
+		}
+		if t.StableSubset != "" && t.StableSubset == t.CanarySubset {
+			ps.add("spec.traffic.canarySubset", "must differ from stableSubset")
+		}
+	}
+}
+
+func validateSteps(s *CanarySpec, ps *problems) {
+	if s.StepWeight != 0 || s.MaxWeight != 0 {
+		if s.StepWeight < 1 || s.StepWeight > 100 {
+			ps.add("spec.stepWeight", "must be between 1 and 100, got %d", s.StepWeight)
+		}
+		if s.MaxWeight < s.StepWeight || s.MaxWeight > 100 {
+			ps.add("spec.maxWeight", "must be between stepWeight and 100, got %d", s.MaxWeight)
+		}
+		if len(s.Steps) > 0 && s.StepWeight > 0 && !sameAsExpanded(s) {
+			ps.add("spec.steps", "set either steps or stepWeight/maxWeight, not both")
+		}
+	}
+	if len(s.Steps) == 0 {
+		ps.add("spec.steps", "required (or stepWeight and maxWeight)")
+	}
+	last := -1
+	for i, st := range s.Steps {
+		f := fmt.Sprintf("spec.steps[%d]", i)
+		n := 0
+		if st.SetWeight != nil {
+			n++
+			w := *st.SetWeight
+			switch {
+			case w < 0 || w > 100:
+				ps.add(f+".setWeight", "must be between 0 and 100, got %d", w)
+			case w <= last:
+				ps.add(f+".setWeight", "weights must increase: %d follows %d", w, last)
+			}
+			last = w
+		}
+		if st.Analyze != nil {
+			n++
+			if *st.Analyze <= 0 {
+				ps.add(f+".analyze", "must be a positive duration")
+			}
+		}
+		if st.Pause != nil {
+			n++
+			if st.Pause.Duration != nil && *st.Pause.Duration <= 0 {
+				ps.add(f+".pause.duration", "must be a positive duration")
+			}
+		}
+		if n != 1 {
+			ps.add(f, "a step is exactly one of setWeight, analyze or pause")
+		}
+	}
+}
+
+// sameAsExpanded is true when Steps were produced by SetDefaults from stepWeight.
+func sameAsExpanded(s *CanarySpec) bool {
+	want := expandStepWeights(s.StepWeight, s.MaxWeight, s.Analysis.Interval)
+	if len(want) != len(s.Steps) {
+		return false
+	}
+	for i := range want {
+		a, b := want[i], s.Steps[i]
+		if (a.SetWeight == nil) != (b.SetWeight == nil) || (a.SetWeight != nil && *a.SetWeight != *b.SetWeight) {
+			return false
+		}
+		if (a.Analyze == nil) != (b.Analyze == nil) || b.Pause != nil {
+			return false
+		}
+	}
+	return true
+}
+
+func validateAnalysis(a *Analysis, checks Checks, ps *problems) {
+	if a.Interval <= 0 {
+		ps.add("spec.analysis.interval", "must be a positive duration")
+	}
+	if a.Warmup < 0 {
+		ps.add("spec.analysis.warmup", "must not be negative")
+	}
+	if checks.Judge != nil {
+		if err := checks.Judge(a.Judge); err != nil {
+			ps.add("spec.analysis.judge", "%v", err)
+		}
+	}
+	if a.Alpha <= 0 || a.Alpha > 0.5 {
+		ps.add("spec.analysis.alpha", "must be in (0, 0.5], got %g", a.Alpha)
+	}
+	if a.MinRequests < 0 {
+		ps.add("spec.analysis.minRequests", "must not be negative")
+	}
+	if a.FailureLimit != nil && *a.FailureLimit < 0 {
+		ps.add("spec.analysis.failureLimit", "must not be negative")
+	}
+	if a.InconclusiveLimit != nil && *a.InconclusiveLimit < 0 {
+		ps.add("spec.analysis.inconclusiveLimit", "must not be negative")
+	}
+	if len(a.Metrics) == 0 {
+		ps.add("spec.analysis.metrics", "at least one metric is required")
+	}
+	seen := map[string]bool{}
+	for i := range a.Metrics {
+		validateMetric(&a.Metrics[i], fmt.Sprintf("spec.analysis.metrics[%d]", i), checks, ps, seen)
+	}
+}
+
+func validateMetric(m *Metric, f string, checks Checks, ps *problems, seen map[string]bool) {
+	switch {
+	case m.Name == "":
+		ps.add(f+".name", "required")
+	case seen[m.Name]:
+		ps.add(f+".name", "duplicate metric name %q", m.Name)
+	}
+	seen[m.Name] = true
+	switch {
+	case (m.Template == "") == (m.Query == ""):
+		ps.add(f, "set exactly one of template or query")
+	case m.Template != "" && checks.Template != nil:
+		if err := checks.Template(m.Template); err != nil {
+			ps.add(f+".template", "%v", err)
+		}
+	case m.Query != "" && checks.Query != nil:
+		if err := checks.Query(m.Query, m.Args); err != nil {
+			ps.add(f+".query", "%v", err)
+		}
+	}
+	oneOf(ps, f+".direction", m.Direction, "increase", "decrease", "either")
+	if m.Tolerance != nil && *m.Tolerance < 0 {
+		ps.add(f+".tolerance", "must not be negative")
+	}
+	if m.Max != nil && m.Min != nil && *m.Min > *m.Max {
+		ps.add(f+".min", "must not exceed max")
+	}
+}
+
+func checkName(ps *problems, field, v string) {
+	if v == "" {
+		ps.add(field, "required")
+	} else if len(v) > 63 || !dnsLabelRE.MatchString(v) {
+		ps.add(field, "must be a DNS label (lowercase letters, digits, '-'), got %q", v)
+	}
+}
+
+func checkVersion(ps *problems, field, v string) {
+	if v == "" {
+		ps.add(field, "required")
+	} else if len(v) > 63 || !labelValueRE.MatchString(v) {
+		ps.add(field, "must be a Kubernetes label value (letters, digits, '-', '_', '.'), got %q", v)
+	}
+}
+
+// checkRepoPath rejects paths that would leave the repository or touch .git.
+func checkRepoPath(ps *problems, field, p string) {
+	if err := CheckRepoPath(p); err != nil {
+		ps.add(field, "%v", err)
+	}
+}
+
+// CheckRepoPath returns an error unless p is a clean, relative,
+// slash-separated path inside the repository and outside .git/.
+func CheckRepoPath(p string) error {
+	switch {
+	case p == "":
+		return fmt.Errorf("required")
+	case strings.HasPrefix(p, "/") || strings.Contains(p, "\\"):
+		return fmt.Errorf("must be a relative path with forward slashes, got %q", p)
+	case path.Clean(p) != p || p == "." || strings.HasPrefix(p, "../") || p == "..":
+		return fmt.Errorf("must be a clean path inside the repository, got %q", p)
+	case p == ".git" || strings.HasPrefix(p, ".git/"):
+		return fmt.Errorf("must not point into .git, got %q", p)
+	}
+	return nil
+}
+
+func oneOf(ps *problems, field, v string, allowed ...string) {
+	for _, a := range allowed {
+		if v == a {
+			return
+		}
+	}
+	ps.add(field, "want one of %s, got %q", strings.Join(allowed, ", "), v)
+}

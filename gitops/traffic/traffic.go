@@ -1,0 +1,105 @@
+// Package traffic reads and sets canary traffic weights in the manifests
+// that Argo CD or Flux apply. Each provider understands one kind of routing
+// object (istio: VirtualService) and edits the file's bytes through
+// gitops/yamledit, so everything except the weight values is preserved.
+//
+// Providers are pure functions of the file content: they do no I/O, hold no
+// state and are safe for concurrent use.
+package traffic
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// Weights is a traffic split in percent. A valid split has both fields in
+// 0..100 and Stable+Canary == 100; the zero value is invalid.
+type Weights struct {
+	// Stable is the percentage of requests sent to the stable version.
+	Stable int
+	// Canary is the percentage of requests sent to the canary version.
+	Canary int
+}
+
+// Validate returns nil for a valid split and otherwise an error wrapping
+// ErrInvalidWeights.
+func (w Weights) Validate() error {
+	if w.Stable < 0 || w.Stable > 100 || w.Canary < 0 || w.Canary > 100 || w.Stable+w.Canary != 100 {
+		return fmt.Errorf("stable %d + canary %d: want each in 0..100 and a sum of 100: %w", w.Stable, w.Canary, ErrInvalidWeights)
+	}
+	return nil
+}
+
+// String formats w as "stable/canary", e.g. "90/10".
+func (w Weights) String() string { return fmt.Sprintf("%d/%d", w.Stable, w.Canary) }
+
+// Config selects a provider and the route it manages; it mirrors the Canary
+// spec's traffic section. Fields a provider does not use are ignored.
+type Config struct {
+	// Provider is the provider kind, e.g. "istio"; see Providers.
+	Provider string
+	// File is the manifest's path in the Git repository. Providers receive
+	// the file's bytes and do not read it; it is carried for callers and
+	// messages.
+	File string
+	// Route is the HTTP route name (istio: spec.http[].name). "" selects the
+	// one route that has destinations for both subsets.
+	Route string
+	// Host filters destinations by exact destination host, e.g. "aleph" or
+	// "aleph.games.svc.cluster.local". "" accepts any host.
+	Host string
+	// StableSubset is the subset serving the stable version, e.g.
+	// "production". Required.
+	StableSubset string
+	// CanarySubset is the subset serving the canary version, e.g. "canary".
+	// Required, and different from StableSubset.
+	CanarySubset string
+}
+
+// Provider reads and sets the weights of one route in a manifest file.
+// Implementations are safe for concurrent use. They take no context because
+// they do no I/O: the caller reads and writes the file.
+type Provider interface {
+	// Weights returns the current split. It fails if the route cannot be
+	// found, a weight is missing or not an integer, or the weights of the
+	// two destinations do not sum to 100.
+	Weights(doc []byte) (Weights, error)
+	// SetWeights returns a copy of doc with the split set to w, changing no
+	// other byte. doc is not modified.
+	SetWeights(doc []byte, w Weights) ([]byte, error)
+}
+
+// Constructor builds a Provider from a Config, validating the fields the
+// provider needs.
+type Constructor func(Config) (Provider, error)
+
+// Providers returns the built-in provider constructors by kind. The map is
+// new on every call; callers may add their own kinds to it and pass it to
+// NewFrom.
+func Providers() map[string]Constructor {
+	return map[string]Constructor{
+		"istio": func(cfg Config) (Provider, error) { return NewIstio(cfg) },
+	}
+}
+
+// New builds the built-in provider named by cfg.Provider. An unknown kind is
+// an error wrapping ErrUnknownProvider that names it and the known kinds.
+func New(cfg Config) (Provider, error) {
+	return NewFrom(Providers(), cfg)
+}
+
+// NewFrom builds the provider named by cfg.Provider from constructors.
+func NewFrom(constructors map[string]Constructor, cfg Config) (Provider, error) {
+	ctor, ok := constructors[cfg.Provider]
+	if !ok || ctor == nil {
+		known := slices.Sorted(maps.Keys(constructors))
+		return nil, fmt.Errorf("traffic provider %q (known: %s): %w", cfg.Provider, strings.Join(known, ", "), ErrUnknownProvider)
+	}
+	p, err := ctor(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("traffic provider %q: %w", cfg.Provider, err)
+	}
+	return p, nil
+}

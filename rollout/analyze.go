@@ -1,0 +1,124 @@
+package rollout
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/birdwatch-gitops/birdwatch/analyzer/judge"
+	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
+)
+
+// analyze runs the analysis part of an analyze step (d > 0) or of a paused
+// rollout (d == 0, never advances). It returns true when the machine moved
+// on to the next step.
+func (m *machine) analyze(d time.Duration) bool {
+	a := m.in.Canary.Spec.Analysis
+	now := m.in.Now
+	if m.st.LastCheckAt != nil && now.Before(m.st.LastCheckAt.Add(a.Interval.D())) {
+		m.wait(fmt.Sprintf("next analysis at %s", m.st.LastCheckAt.Add(a.Interval.D()).UTC().Format(time.RFC3339)))
+		return false
+	}
+	start := m.windowStart().Add(a.Warmup.D())
+	if now.Sub(start) < a.Interval.D() {
+		m.wait(fmt.Sprintf("collecting data until %s", start.Add(a.Interval.D()).UTC().Format(time.RFC3339)))
+		return false
+	}
+	an := m.in.Analysis
+	if an == nil {
+		final := d > 0 && m.st.StepStartedAt != nil && now.Sub(*m.st.StepStartedAt) >= d
+		m.needs = &Window{Start: start, End: now, Final: final}
+		m.wait("analysis needed")
+		return false
+	}
+	m.in.Analysis = nil // one analysis serves one look
+	m.st.LastAnalysis = an.Record
+	switch an.Verdict {
+	case judge.VerdictFail:
+		m.st.Failures++
+		m.st.LastCheckAt = m.now()
+		if an.Critical {
+			return m.countAgainst(true, "critical metric failed: "+an.Reason)
+		}
+		return m.countAgainst(m.st.Failures > *a.FailureLimit,
+			fmt.Sprintf("analysis failed (%d of %d tolerated): %s", m.st.Failures, *a.FailureLimit, an.Reason))
+	case judge.VerdictPass:
+		return m.passed(an, d)
+	default:
+		m.st.Inconclusives++
+		m.st.LastCheckAt = m.now()
+		return m.countAgainst(m.st.Inconclusives > *a.InconclusiveLimit,
+			fmt.Sprintf("analysis inconclusive (%d of %d tolerated): %s", m.st.Inconclusives, *a.InconclusiveLimit, an.Reason))
+	}
+}
+
+// windowStart is when the data of the current look begins: the later of the
+// step's start and the moment the current weight was applied.
+func (m *machine) windowStart() time.Time {
+	var t time.Time
+	for _, p := range []*time.Time{m.st.StepStartedAt, m.st.AppliedAt} {
+		if p != nil && p.After(t) {
+			t = *p
+		}
+	}
+	return t
+}
+
+// countAgainst records a failed or inconclusive look; over the limit it
+// applies spec.onFailure.
+func (m *machine) countAgainst(overLimit bool, reason string) bool {
+	if overLimit {
+		m.fail(reason)
+		return false
+	}
+	m.take(ActionHold, reason)
+	return false
+}
+
+// passed handles a passing look: the step ends when its duration is over,
+// otherwise the look is committed only if it carries new sequential evidence.
+func (m *machine) passed(an *Analysis, d time.Duration) bool {
+	changed := an.Evidence != nil && !evidenceEqual(m.st.Evidence, an.Evidence)
+	if an.Evidence != nil {
+		m.st.Evidence = maps.Clone(an.Evidence)
+	}
+	if d > 0 && m.st.StepStartedAt != nil && m.in.Now.Sub(*m.st.StepStartedAt) >= d {
+		m.st.LastCheckAt = m.now()
+		m.nextStep()
+		m.take(ActionAdvance, fmt.Sprintf("analysis passed for %s", d))
+		return true
+	}
+	if changed {
+		m.st.LastCheckAt = m.now()
+		m.take(ActionHold, "analysis passed; evidence recorded: "+an.Reason)
+		return false
+	}
+	m.wait("analysis passed: " + an.Reason)
+	return false
+}
+
+// fail applies spec.onFailure.
+func (m *machine) fail(reason string) {
+	if m.in.Canary.Spec.OnFailure == "freeze" {
+		m.st.Phase = spec.PhaseFrozen
+		m.st.Message = reason
+		m.take(ActionFreeze, reason)
+		return
+	}
+	m.rollback(reason)
+}
+
+// rollback sends all traffic back to stable and ends the generation.
+func (m *machine) rollback(reason string) {
+	m.setCanaryWeight(0)
+	m.st.Phase = spec.PhaseRolledBack
+	m.st.Message = reason
+	m.take(ActionRollback, reason)
+}
+
+func evidenceEqual(a, b map[string]spec.Evidence) bool {
+	return maps.EqualFunc(a, b, func(x, y spec.Evidence) bool {
+		return x.Kind == y.Kind && slices.Equal(x.Values, y.Values)
+	})
+}

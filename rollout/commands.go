@@ -1,0 +1,59 @@
+package rollout
+
+import (
+	"fmt"
+
+	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
+)
+
+// handleCommand applies the input's command once. It returns true when the
+// command changed the state, so the machine should look again.
+func (m *machine) handleCommand() bool {
+	c := m.command
+	if c == nil {
+		return false
+	}
+	m.command = nil
+	by := fmt.Sprintf("%s by %s", c.Kind, c.Actor)
+	phase := m.st.Phase
+	switch {
+	case phase.Terminal():
+		return m.refuse(c, fmt.Sprintf("the rollout of %s is already %s", m.st.Generation, phase))
+	case c.Kind == CmdAbort || c.Kind == CmdRollback:
+		m.rollback(by)
+		return true
+	case c.Kind == CmdPause:
+		if phase != spec.PhaseProgressing {
+			return m.refuse(c, fmt.Sprintf("it is %s", phase))
+		}
+		m.st.Phase = spec.PhasePaused
+		m.st.Message = by
+		m.take(ActionPause, by)
+		return false
+	case c.Kind == CmdResume && phase == spec.PhaseFrozen:
+		m.st.Phase = spec.PhaseProgressing
+		m.st.Failures, m.st.Inconclusives, m.st.Message = 0, 0, ""
+		m.take(ActionResume, by)
+		return true
+	case (c.Kind == CmdResume || c.Kind == CmdPromote) && phase == spec.PhasePaused:
+		if i := m.st.Step; i < len(m.steps) && m.steps[i].Pause != nil {
+			m.nextStep()
+		}
+		m.st.Phase = spec.PhaseProgressing
+		m.st.Message = ""
+		m.take(ActionResume, by)
+		return true
+	case c.Kind == CmdSkipAnalysis && phase == spec.PhaseProgressing &&
+		m.st.Step < len(m.steps) && m.steps[m.st.Step].Analyze != nil:
+		m.nextStep()
+		m.take(ActionAdvance, by)
+		return true
+	}
+	return m.refuse(c, fmt.Sprintf("it does not apply while %s at step %d", phase, m.st.Step+1))
+}
+
+// refuse records why a command did nothing.
+func (m *machine) refuse(c *Command, why string) bool {
+	m.refused = fmt.Sprintf("%s refused: %s", c.Kind, why)
+	return false
+}

@@ -1,0 +1,245 @@
+package rollout
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
+)
+
+// machine holds one Decide call's working state.
+type machine struct {
+	in      Input
+	steps   []spec.Step
+	st      spec.Status
+	actions []Action // every transition taken, in order
+	reason  string
+	commit  bool
+	weight  *int
+	promote bool
+	needs   *Window
+	command *Command // consumed once
+	refused string
+	from    int
+}
+
+// maxTransitions bounds one Decide call: steps plus start, sync and promote.
+func (m *machine) maxTransitions() int { return len(m.steps) + 4 }
+
+func newMachine(in Input) *machine {
+	m := &machine{in: in, steps: in.Canary.Spec.Steps, command: in.Command}
+	if in.Status != nil {
+		m.st = cloneStatus(*in.Status)
+	}
+	m.from = m.st.Weight
+	return m
+}
+
+// run takes transitions until one blocks (waits for time, sync, data or a human).
+func (m *machine) run() {
+	c := m.in.Canary
+	if m.in.Status == nil || m.st.Generation != c.Spec.Canary {
+		if c.Spec.Canary == c.Spec.Stable {
+			m.reason = fmt.Sprintf("canary %s is the stable version: nothing to roll out", c.Spec.Canary)
+			return
+		}
+		m.start()
+	}
+	for i := 0; i < m.maxTransitions(); i++ {
+		if m.handleCommand() {
+			continue
+		}
+		if !m.step() {
+			return
+		}
+	}
+}
+
+// start begins a rollout for a new canary version.
+func (m *machine) start() {
+	c := m.in.Canary
+	m.from = m.in.ManifestWeight
+	m.st = spec.Status{
+		Generation: c.Spec.Canary, Stable: c.Spec.Stable, Phase: spec.PhaseProgressing,
+		Weight: m.in.ManifestWeight, StepStartedAt: m.now(),
+	}
+	m.take(ActionStart, fmt.Sprintf("new canary %s (stable %s)", c.Spec.Canary, c.Spec.Stable))
+}
+
+// step takes one transition from the current phase; false when blocked.
+func (m *machine) step() bool {
+	switch m.st.Phase {
+	case spec.PhaseSucceeded, spec.PhaseRolledBack, spec.PhaseFailed:
+		if len(m.actions) == 0 {
+			m.reason = fmt.Sprintf("rollout of %s is %s", m.st.Generation, m.st.Phase)
+		}
+		return false
+	case spec.PhaseFrozen:
+		if len(m.actions) == 0 {
+			m.reason = "frozen: " + m.st.Message
+		}
+		return false
+	case spec.PhaseWaitingForSync:
+		return m.waitForSync()
+	case spec.PhasePaused:
+		return m.paused()
+	case spec.PhaseProgressing:
+		return m.progress()
+	}
+	m.reason = fmt.Sprintf("unknown phase %q in status", m.st.Phase)
+	return false
+}
+
+func (m *machine) waitForSync() bool {
+	if m.in.AppliedAt == nil {
+		timeout := m.in.Canary.Spec.Sync.Timeout.D()
+		if m.st.WeightSetAt != nil && m.now().Sub(*m.st.WeightSetAt) > timeout {
+			m.st.Phase = spec.PhaseFrozen
+			m.st.Message = fmt.Sprintf("weight %d not applied within %s", m.st.Weight, timeout)
+			m.take(ActionFreeze, m.st.Message)
+			return false
+		}
+		m.wait(fmt.Sprintf("waiting for the applier to apply weight %d", m.st.Weight))
+		return false
+	}
+	at := *m.in.AppliedAt
+	m.st.AppliedAt, m.st.StepStartedAt = &at, &at
+	m.st.Phase = spec.PhaseProgressing
+	m.take(ActionSynced, fmt.Sprintf("weight %d applied at %s", m.st.Weight, at.UTC().Format(time.RFC3339)))
+	return true
+}
+
+func (m *machine) paused() bool {
+	if i := m.st.Step; i < len(m.steps) && m.steps[i].Pause != nil && m.steps[i].Pause.Duration != nil &&
+		m.st.StepStartedAt != nil && m.now().Sub(*m.st.StepStartedAt) >= m.steps[i].Pause.Duration.D() {
+		m.nextStep()
+		m.st.Phase = spec.PhaseProgressing
+		m.take(ActionResume, "pause elapsed")
+		return true
+	}
+	if m.st.Weight > 0 {
+		// Background analysis: a paused canary that goes bad is still rolled back.
+		return m.analyze(0)
+	}
+	m.wait("paused: waiting for /birdwatch promote or resume")
+	return false
+}
+
+func (m *machine) progress() bool {
+	if m.st.Step >= len(m.steps) {
+		m.finish()
+		return false
+	}
+	s := m.steps[m.st.Step]
+	switch {
+	case s.SetWeight != nil:
+		return m.setWeight(*s.SetWeight)
+	case s.Pause != nil:
+		m.st.Phase = spec.PhasePaused
+		m.st.StepStartedAt = m.now()
+		m.take(ActionPause, fmt.Sprintf("pause at step %d", m.st.Step+1))
+		return false
+	case s.Analyze != nil:
+		return m.analyze(s.Analyze.D())
+	}
+	m.reason = fmt.Sprintf("step %d is empty", m.st.Step+1)
+	return false
+}
+
+func (m *machine) setWeight(w int) bool {
+	m.nextStep()
+	if w == m.st.Weight {
+		return true
+	}
+	m.setCanaryWeight(w)
+	now := m.now()
+	m.st.WeightSetAt, m.st.AppliedAt = now, nil
+	m.st.Phase = spec.PhaseWaitingForSync
+	m.take(ActionAdvance, fmt.Sprintf("weight %d -> %d", m.from, w))
+	return false
+}
+
+// finish promotes: the promote edits make the stable subset run the canary
+// version, and all traffic goes to it.
+func (m *machine) finish() {
+	m.promote = true
+	m.setCanaryWeight(0)
+	m.st.Stable = m.st.Generation
+	m.st.Phase = spec.PhaseSucceeded
+	m.st.Message = fmt.Sprintf("%s promoted", m.st.Generation)
+	m.st.Evidence = nil
+	m.take(ActionPromote, m.st.Message)
+}
+
+func (m *machine) setCanaryWeight(w int) {
+	m.st.Weight = w
+	m.weight = &w
+}
+
+func (m *machine) nextStep() {
+	m.st.Step++
+	m.st.StepStartedAt = m.now()
+}
+
+// now returns a fresh pointer to the input time.
+func (m *machine) now() *time.Time {
+	t := m.in.Now
+	return &t
+}
+
+// take records a transition that must be committed.
+func (m *machine) take(a Action, reason string) {
+	m.actions = append(m.actions, a)
+	m.commit = true
+	m.reason = reason
+	m.st.History = append(m.st.History, spec.HistoryEntry{
+		At: m.in.Now, Decision: string(a), Step: m.st.Step, Weight: m.st.Weight, Trigger: m.in.Trigger, Reason: reason,
+	})
+	if n := len(m.st.History); n > spec.HistoryLimit {
+		m.st.History = slices.Clone(m.st.History[n-spec.HistoryLimit:])
+	}
+}
+
+// wait records that nothing changes now.
+func (m *machine) wait(reason string) {
+	if len(m.actions) == 0 {
+		m.reason = reason
+	}
+}
+
+func (m *machine) decision() Decision {
+	d := Decision{Action: ActionNone, Status: m.st, Commit: m.commit, SetWeight: m.weight,
+		Promote: m.promote, From: m.from, Reason: m.reason, Refused: m.refused}
+	switch {
+	case len(m.actions) > 0:
+		d.Action = mainAction(m.actions)
+	case m.needs != nil:
+		d.Action = ActionWait
+	case m.in.Status != nil && (m.st.Phase == spec.PhaseProgressing || m.st.Phase == spec.PhaseWaitingForSync || m.st.Phase == spec.PhasePaused):
+		d.Action = ActionWait
+	}
+	if m.needs != nil {
+		d.NeedsAnalysis, d.Window = true, *m.needs
+		// A decision that needs data commits nothing until the data is in.
+		d.Commit = false
+	}
+	return d
+}
+
+// mainAction picks the action that names a commit: the most consequential one taken.
+func mainAction(actions []Action) Action {
+	for _, a := range []Action{ActionRollback, ActionFreeze, ActionPromote, ActionPause, ActionAdvance, ActionResume, ActionStart, ActionSynced, ActionHold} {
+		if slices.Contains(actions, a) {
+			return a
+		}
+	}
+	return actions[len(actions)-1]
+}
+
+func cloneStatus(s spec.Status) spec.Status {
+	s.History = slices.Clone(s.History)
+	s.Evidence = maps.Clone(s.Evidence)
+	return s
+}

@@ -1,0 +1,113 @@
+// Package rollout is birdwatch's state machine: a pure function from a
+// Canary spec, its status, what was observed (sync, analysis, a command)
+// and the time, to the next status and the edits to commit. It does no I/O.
+package rollout
+
+import (
+	"time"
+
+	"github.com/birdwatch-gitops/birdwatch/analyzer/judge"
+	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
+)
+
+// Action names a decision; it appears in commit subjects and trailers.
+type Action string
+
+// Actions. None and Wait change nothing in Git.
+const (
+	ActionNone     Action = "none"     // nothing to do
+	ActionWait     Action = "wait"     // waiting for sync, time or data
+	ActionStart    Action = "start"    // a new canary version starts a rollout
+	ActionSynced   Action = "synced"   // the applier applied the committed weight
+	ActionHold     Action = "hold"     // analysis recorded, weight kept
+	ActionAdvance  Action = "advance"  // next step, usually a new weight
+	ActionPause    Action = "pause"    // paused at a step or by command
+	ActionResume   Action = "resume"   // resumed by command or after a timed pause
+	ActionPromote  Action = "promote"  // all steps done; canary becomes stable
+	ActionRollback Action = "rollback" // canary weight back to 0
+	ActionFreeze   Action = "freeze"   // weight held until a human acts
+)
+
+// CommandKind is a manual command from a PR comment, chat or the CLI.
+type CommandKind string
+
+// Commands.
+const (
+	CmdPromote      CommandKind = "promote"       // continue past a pause
+	CmdResume       CommandKind = "resume"        // continue a paused or frozen rollout
+	CmdPause        CommandKind = "pause"         // hold where it is
+	CmdAbort        CommandKind = "abort"         // roll back
+	CmdRollback     CommandKind = "rollback"      // roll back
+	CmdSkipAnalysis CommandKind = "skip-analysis" // end the current analyze step now
+)
+
+// Command is an authorized manual command.
+type Command struct {
+	Kind  CommandKind
+	Actor string // who asked, for the history
+}
+
+// Analysis is a judged window, as the state machine needs it.
+type Analysis struct {
+	Verdict judge.Verdict
+	// Critical is true when a critical metric failed.
+	Critical bool
+	// Record is stored as the status' lastAnalysis.
+	Record *spec.AnalysisRecord
+	// Evidence is the sequential state to carry; nil keeps none.
+	Evidence map[string]spec.Evidence
+	Reason   string
+}
+
+// Input is everything Decide looks at.
+type Input struct {
+	Canary *spec.Canary
+	// Status is the current status file; nil when there is none.
+	Status *spec.Status
+	Now    time.Time
+	// ManifestWeight is the canary weight found in the traffic manifest.
+	ManifestWeight int
+	// AppliedAt is when the applier applied the committed weight; nil when it has not (yet).
+	AppliedAt *time.Time
+	// Analysis is the judged window asked for by a previous Decision; nil when not measured.
+	Analysis *Analysis
+	// Command is a manual command; nil when none.
+	Command *Command
+	// Trigger names what woke birdwatch (schedule, webhook, chatops, cli), for the history.
+	Trigger string
+}
+
+// Window is the time range an analysis covers. Final is true when this
+// look ends an analyze step.
+type Window struct {
+	Start, End time.Time
+	Final      bool
+}
+
+// Decision is what Decide concluded.
+type Decision struct {
+	Action Action
+	// Status is the new status; meaningful when Commit is true.
+	Status spec.Status
+	// Commit is true when the status or a manifest must change in Git.
+	Commit bool
+	// SetWeight is the canary weight to write into the traffic manifest; nil = unchanged.
+	SetWeight *int
+	// Promote asks for the spec's promote edits in the same commit.
+	Promote bool
+	// NeedsAnalysis asks the caller to measure Window and call Decide again with Analysis.
+	NeedsAnalysis bool
+	Window        Window
+	// From is the canary weight before this decision.
+	From   int
+	Reason string
+	// Refused says why the input's command did nothing; empty when it applied or there was none.
+	Refused string
+}
+
+// Decide computes the next step of a rollout. It never panics on any status.
+func Decide(in Input) Decision {
+	m := newMachine(in)
+	m.run()
+	return m.decision()
+}
