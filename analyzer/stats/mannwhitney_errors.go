@@ -25,6 +25,14 @@ var (
 	// error here. A judge typically treats it as "no detectable shift".
 	ErrAllTied = errors.New("all observations tied: no confidence interval")
 
+	// ErrNoRoot means the uncorrected rank statistic has the same sign at
+	// both ends of the range of shifts, min(x)-max(y) and max(x)-min(y), so
+	// the estimate has no bracket. That needs rounding: x_i - (max(x)-min(y))
+	// can land just above min(y) (x = 8, 8; y = 8, -3.333333333333333,
+	// -3.333333333333333). R's uniroot stops with "f() values at end points
+	// not of opposite sign".
+	ErrNoRoot = errors.New("rank statistic does not change sign over the range of shifts")
+
 	// ErrInvalidOption means an option is out of range: an unknown
 	// Alternative, a confidence level outside (0, 1), or a root tolerance
 	// that is not positive and finite.

@@ -163,10 +163,26 @@ func normalTest(res *MannWhitneyResult, s *shiftStat, rs rankSums, opt MannWhitn
 	}
 	res.ConfLevelAchieved = okL && okU
 
-	// R then sets correct <- FALSE and calls uniroot(W, c(mumin, mumax)).
+	// R then sets correct <- FALSE and calls uniroot(W, c(mumin, mumax)),
+	// which stops unless W changes sign (or is zero) at the ends.
 	g := func(d float64) float64 { return s.z(d, alt, false) }
-	res.Estimate = zeroin(g, lo, hi, g(lo), g(hi), opt.TolRoot)
+	glo, ghi := g(lo), g(hi)
+	if sign(glo)*sign(ghi) > 0 {
+		return fmt.Errorf("statistic %g at shift %g and %g at shift %g: %w", glo, lo, ghi, hi, ErrNoRoot)
+	}
+	res.Estimate = zeroin(g, lo, hi, glo, ghi, opt.TolRoot)
 	return nil
+}
+
+// sign is R's sign(): -1, 0 or 1.
+func sign(v float64) float64 {
+	switch {
+	case v > 0:
+		return 1
+	case v < 0:
+		return -1
+	}
+	return 0
 }
 
 // bracket is R's root() closure: the range of shifts [lo, hi] with the

@@ -229,6 +229,13 @@ func (t CountTest) Update(s CountState, obs CountObservation) (CountState, error
 		*p.dst = llr
 	}
 
+	overflow := func() (CountState, error) {
+		s.Skipped++
+		return s, fmt.Errorf("count test update: counts %+v overflow float64: %w", obs, ErrSkipped)
+	}
+	if !seqFinite(next.CanaryBad, next.CanaryTotal, next.BaselineBad, next.BaselineTotal) {
+		return overflow()
+	}
 	eC, eB := math.Round(obs.CanaryBad), math.Round(obs.BaselineBad)
 	if eC+eB == 0 || obs.CanaryTotal == 0 || obs.BaselineTotal == 0 {
 		return next, nil // no information about d in this interval
@@ -239,8 +246,7 @@ func (t CountTest) Update(s CountState, obs CountObservation) (CountState, error
 		g.addInterval(*p.dst, p.ref, p.sign, eC, eC+eB, rho)
 	}
 	if !seqFinite(buf...) {
-		s.Skipped++
-		return s, fmt.Errorf("count test update: counts %+v overflow the log-likelihood: %w", obs, ErrSkipped)
+		return overflow()
 	}
 	return next, nil
 }

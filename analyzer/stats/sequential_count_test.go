@@ -103,7 +103,7 @@ func TestCountTestUpdate(t *testing.T) {
 				t.Errorf("e-value %v err %v, want 1: every event is the canary's whatever d", inc.EValue(got), err)
 			}
 		}},
-		{"astronomical counts", inc, started, CountObservation{1e306, 1e307, 1e305, 1e308}, func(t *testing.T, got CountState, err error) {
+		{"astronomical counts", inc, started, CountObservation{1e308, 1e308, 1e308, 1e308}, func(t *testing.T, got CountState, err error) {
 			if !errors.Is(err, ErrSkipped) || got.Skipped != 1 || got.Intervals != 1 || inc.EValue(got) != inc.EValue(started) {
 				t.Errorf("state %+v err %v, want the skip counted and the evidence kept", got, err)
 			}

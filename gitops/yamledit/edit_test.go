@@ -114,6 +114,18 @@ func TestApplyErrors(t *testing.T) {
 			assertions: wantErr(ErrUnsupported, "&w"),
 		},
 		{
+			name:       "inside an anchored mapping an alias refers to",
+			doc:        "a: &x {b: 1}\nc: *x\n",
+			edits:      []Edit{{Path: "a.b", Value: "2"}},
+			assertions: wantErr(ErrUnsupported, "&x"),
+		},
+		{
+			name:       "flow mapping key without a value",
+			doc:        "a: {b}\n",
+			edits:      []Edit{{Path: "a.b", Value: "2"}},
+			assertions: wantErr(ErrUnsupported, "empty value"),
+		},
+		{
 			name:       "not a scalar",
 			doc:        "a: {b: 1}\n",
 			edits:      []Edit{{Path: "a", Value: "x"}},

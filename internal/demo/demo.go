@@ -78,7 +78,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 	defer stopMesh()
 
 	errs := make(chan error, 1)
-	ap, err := newApplier(ctx, fl.url(), filepath.Join(dir, "applier-cache"), mesh)
+	ap, err := newApplier(ctx, fl.URL(), filepath.Join(dir, "applier-cache"), mesh)
 	if err != nil {
 		return err
 	}
@@ -98,7 +98,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 	defer prom.Close()
 	p.say("prometheus at %s scraping the mesh at %s every 1s", prom.URL(), meshAddr)
 
-	r, err := repo.Open(ctx, repo.Options{URL: fl.url(), Branch: "main", CacheDir: filepath.Join(dir, "birdwatch-cache")})
+	r, err := repo.Open(ctx, repo.Options{URL: fl.URL(), Branch: "main", CacheDir: filepath.Join(dir, "birdwatch-cache")})
 	if err != nil {
 		return err
 	}
@@ -114,7 +114,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 		return fmt.Errorf("scenario 1: %w", err)
 	}
 	p.say("developer merges a fix: canary v05")
-	if err := fl.shipCanary(ctx, "v05"); err != nil {
+	if err := shipCanary(ctx, fl, "v05"); err != nil {
 		return err
 	}
 	p.say("scenario 2: healthy canary v05")

@@ -1,23 +1,15 @@
 package demo
 
 import (
-	"bytes"
 	"context"
-	"fmt"
 	"io/fs"
-	"os"
-	"os/exec"
-	"path/filepath"
+	"testing/fstest"
+
+	"github.com/birdwatch-gitops/birdwatch/internal/fleet"
 
 	"github.com/birdwatch-gitops/birdwatch/gitops/yamledit"
 	"github.com/birdwatch-gitops/birdwatch/templates"
 )
-
-// fleet is the throw-away GitOps repository: a bare repo (the "server") and
-// a developer's clone used to make human commits with the real git CLI.
-type fleet struct {
-	bare, work string
-}
 
 // demoSpec is the aleph Canary with steps short enough for a demo.
 const demoSpec = `# aleph, as in DESIGN.md, with demo-sized steps.
@@ -63,92 +55,40 @@ spec:
   sync: {engine: none, applyDelay: 1s}
 `
 
-// newFleet creates the bare repository under dir with the aleph example
-// (manifests from templates/examples/aleph, the demo spec above) as its
-// first commit, pushed from a developer clone.
-func newFleet(ctx context.Context, dir string) (*fleet, error) {
-	f := &fleet{bare: filepath.Join(dir, "fleet.git"), work: filepath.Join(dir, "developer")}
-	if err := git(ctx, dir, "init", "--quiet", "--bare", "--initial-branch=main", f.bare); err != nil {
-		return nil, err
-	}
-	if err := git(ctx, dir, "clone", "--quiet", f.bare, f.work); err != nil {
-		return nil, err
-	}
-	src, err := fs.Sub(templates.Examples, "examples/aleph")
+// newFleet creates the fleet repository under dir with the aleph example
+// (manifests from templates/examples/aleph, the demo spec above).
+func newFleet(ctx context.Context, dir string) (*fleet.Repo, error) {
+	example, err := fs.Sub(templates.Examples, "examples/aleph")
 	if err != nil {
 		return nil, err
 	}
-	if err := os.CopyFS(f.work, src); err != nil {
-		return nil, fmt.Errorf("copy example: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(f.work, ".birdwatch/aleph.yaml"), []byte(demoSpec), 0o644); err != nil {
-		return nil, err
-	}
-	if err := f.commitAndPush(ctx, "fleet: aleph v03 in production, canary v04 deployed"); err != nil {
-		return nil, err
-	}
-	return f, nil
+	files := overlay{FS: example, path: ".birdwatch/aleph.yaml", content: []byte(demoSpec)}
+	return fleet.Create(ctx, dir, files, "fleet: aleph v03 in production, canary v04 deployed")
 }
-
-// url is what birdwatch and the applier read.
-func (f *fleet) url() string { return "file://" + f.bare }
 
 // shipCanary is the developer's pull request, merged: a new canary version
-// in the Canary spec and in the canary subset.
-func (f *fleet) shipCanary(ctx context.Context, version string) error {
-	if err := git(ctx, f.work, "pull", "--quiet", "--rebase"); err != nil {
-		return err
+// in the Canary spec and in the canary subset's labels.
+func shipCanary(ctx context.Context, r *fleet.Repo, version string) error {
+	set := func(path string) fleet.Edit {
+		return func(old []byte) ([]byte, error) { return yamledit.Set(old, path, version) }
 	}
-	edits := map[string]string{
-		".birdwatch/aleph.yaml":                 "spec.canary",
-		"apps/games/aleph/destinationrule.yaml": "spec.subsets[name=canary].labels.version",
-	}
-	for file, path := range edits {
-		p := filepath.Join(f.work, file)
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		if b, err = yamledit.Set(b, path, version); err != nil {
-			return fmt.Errorf("edit %s: %w", file, err)
-		}
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			return err
-		}
-	}
-	return f.commitAndPush(ctx, "aleph: ship "+version+" as the canary")
+	return r.Commit(ctx, "aleph: ship "+version+" as the canary", map[string]fleet.Edit{
+		".birdwatch/aleph.yaml":                 set("spec.canary"),
+		"apps/games/aleph/destinationrule.yaml": set("spec.subsets[name=canary].labels.version"),
+	})
 }
 
-func (f *fleet) commitAndPush(ctx context.Context, msg string) error {
-	if err := git(ctx, f.work, "add", "-A"); err != nil {
-		return err
-	}
-	if err := git(ctx, f.work, "commit", "--quiet", "-m", msg); err != nil {
-		return err
-	}
-	return git(ctx, f.work, "push", "--quiet", "origin", "HEAD:main")
+// overlay is an fs.FS that replaces one file's content.
+type overlay struct {
+	fs.FS
+	path    string
+	content []byte
 }
 
-// log returns the fleet's history, newest first, with authors.
-func (f *fleet) log(ctx context.Context) (string, error) {
-	var out bytes.Buffer
-	cmd := exec.CommandContext(ctx, "git", "--git-dir", f.bare, "log", "--format=%h  %<(10,trunc)%an  %s", "main")
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("git log: %w: %s", err, out.String())
+// Open returns the replacement for o.path and the underlying file otherwise.
+func (o overlay) Open(name string) (fs.File, error) {
+	if name != o.path {
+		return o.FS.Open(name)
 	}
-	return out.String(), nil
-}
-
-// git runs the git CLI as the developer.
-func git(ctx context.Context, dir string, args ...string) error {
-	cmd := exec.CommandContext(ctx, "git", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=developer", "GIT_AUTHOR_EMAIL=dev@example.com",
-		"GIT_COMMITTER_NAME=developer", "GIT_COMMITTER_EMAIL=dev@example.com", "GIT_CONFIG_NOSYSTEM=1",
-		"HOME="+dir)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("git %v: %w: %s", args, err, out)
-	}
-	return nil
+	return fstest.MapFS{name: {Data: o.content, Mode: 0o644}}.Open(name)
 }

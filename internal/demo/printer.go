@@ -9,6 +9,7 @@ import (
 
 	"github.com/birdwatch-gitops/birdwatch/functions/core"
 	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
+	"github.com/birdwatch-gitops/birdwatch/internal/fleet"
 	"github.com/birdwatch-gitops/birdwatch/report"
 	"github.com/birdwatch-gitops/birdwatch/rollout"
 )
@@ -78,18 +79,18 @@ func (p *printer) outcome(o core.Outcome) {
 }
 
 // finish prints the fleet's status and its Git history.
-func (p *printer) finish(ctx context.Context, e *core.Engine, fl *fleet) error {
+func (p *printer) finish(ctx context.Context, e *core.Engine, fl *fleet.Repo) error {
 	fleet, err := e.Fleet(ctx)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(p.w, "\n== birdwatch status ==")
 	report.Fleet(p.w, fleet)
-	log, err := fl.log(ctx)
+	log, err := fl.Log(ctx)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(p.w, "\n== git log of the fleet repo (%s) ==\n%s", fl.bare, log)
+	fmt.Fprintf(p.w, "\n== git log of the fleet repo (%s) ==\n%s", fl.Bare, log)
 	p.say("done: v04 rolled back, v05 promoted")
 	return nil
 }

@@ -34,8 +34,26 @@ strs <- function(v) paste0("[", paste(vapply(v, str, ""), collapse = ","), "]")
 # ---- data sets ----------------------------------------------------------------
 
 datasets <- list()
-add <- function(name, x, y, runs = "grid") {
-  datasets[[length(datasets) + 1]] <<- list(name = name, x = x, y = y, runs = runs)
+add <- function(name, x, y, runs = "grid", x_gen = NULL, y_gen = NULL) {
+  datasets[[length(datasets) + 1]] <<- list(name = name, x = x, y = y, runs = runs,
+                                            x_gen = x_gen, y_gen = y_gen)
+}
+# The generator of benchSample in mannwhitney_bench_test.go (and of
+# bench_wilcox.R): Park-Miller minimal standard LCG and a skewed transform,
+# exact in double arithmetic, so large samples need not be stored: the JSON
+# holds (seed, n, loc) and the Go test regenerates them.
+gen <- function(seed, n, loc) {
+  out <- numeric(n)
+  s <- seed
+  for (i in seq_len(n)) {
+    s <- (16807 * s) %% 2147483647
+    u <- s / 2147483647
+    out[i] <- loc + 50 * u / (1.05 - u)
+  }
+  out
+}
+add_gen <- function(name, xg, yg, runs) {
+  add(name, do.call(gen, as.list(xg)), do.call(gen, as.list(yg)), runs, x_gen = xg, y_gen = yg)
 }
 seeded <- function(seed, expr) { set.seed(seed); expr }
 
@@ -55,6 +73,9 @@ add("constant-y", (1:8) + 0.5, rep(3, 4))
 add("constant-both-different", rep(5, 3), rep(3, 2), runs = "alts")
 add("constant-both-same", rep(5, 3), rep(5, 4), runs = "alts")
 add("single-same", 5, 5, runs = "alts")
+# rounding: x - (max(x) - min(y)) stays above min(y), so the statistic has one
+# sign over the whole range of shifts and uniroot stops
+add("rounding-no-sign-change", c(8, 8), c(8, -5 * (2 / 3), -5 * (2 / 3)), runs = "alts")
 add("empty-x", numeric(0), c(1, 2), runs = "alts")
 add("empty-y", c(1, 2), numeric(0), runs = "alts")
 # identical sides: every value tied across samples
@@ -89,6 +110,8 @@ seeded(72, add("integers-3000-3000", sample(1:10, 3000, TRUE), sample(2:11, 3000
 seeded(81, add("large-normal-2000-2500", round(rnorm(2000, 100.5, 10), 3), round(rnorm(2500, 100, 10), 3)))
 seeded(82, add("large-lognormal-3000-3000", signif(rlnorm(3000, 5, 0.5), 12), signif(1.02 * rlnorm(3000, 5, 0.5), 12)))
 seeded(83, add("large-far-apart-2000-2000", round(rnorm(2000, 100), 4), round(rnorm(2000, 0), 4)))
+# the benchmark data, 10000 a side
+add_gen("bench-10000-10000", c(1, 10000, 101), c(2, 10000, 100), runs = "alts")
 # confidence levels far from the usual
 seeded(91, add("conf-levels-exact-8-9", rnorm(8), rnorm(9, 0.5), runs = "levels"))
 seeded(92, add("conf-levels-normal-60-70", rnorm(60), rnorm(70, 0.5), runs = "levels"))
@@ -147,6 +170,10 @@ run_case <- function(d, r) {
 }
 
 ds_json <- vapply(datasets, function(d) {
+  if (!is.null(d$x_gen)) { # too large for outer(); HodgesLehmann is checked on the others
+    return(sprintf("{\"name\":%s,\"x_gen\":%s,\"y_gen\":%s,\"hodges_lehmann\":null}",
+                   str(d$name), arr(d$x_gen), arr(d$y_gen)))
+  }
   hl <- if (length(d$x) && length(d$y)) median(outer(d$x, d$y, "-")) else NA
   sprintf("{\"name\":%s,\"x\":%s,\"y\":%s,\"hodges_lehmann\":%s}",
           str(d$name), arr(d$x), arr(d$y), num(hl))

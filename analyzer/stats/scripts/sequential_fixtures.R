@@ -118,6 +118,8 @@ count_cases[[9]] <- count_case("fractional-counts", 0.25, 0.05, "increase", 0,
   rbind(c(2.2, 60.4, 3.1, 540.9), c(7.8, 61.2, 2.9, 538.1), c(0.4, 59.7, 0.3, 539.6)))
 set.seed(10); count_cases[[10]] <- count_case("large-evidence", 0.25, 0.01, "increase", 0,
   sim_counts(rep(0.5, 3), 20000, 0.01, 3))
+set.seed(16); count_cases[[11]] <- count_case("canary-majority", 0.25, 0.05, "either", 0.05,
+  sim_counts(c(0.8, 0.9, 0.95, 0.99, 0.999), 1000, 0.02, 1.3))
 
 # ---- MeanTest ----------------------------------------------------------------
 # one-sided normal-mixture margin, in standard errors, by integration:
