@@ -28,7 +28,11 @@ func (m *machine) analyze(d time.Duration) bool {
 	an := m.in.Analysis
 	if an == nil {
 		final := d > 0 && m.st.StepStartedAt != nil && now.Sub(*m.st.StepStartedAt) >= d
-		m.needs = &Window{Start: start, End: now, Final: final}
+		since := start
+		if m.st.LastCheckAt != nil && m.st.LastCheckAt.After(since) {
+			since = *m.st.LastCheckAt
+		}
+		m.needs = &Window{Start: start, Since: since, End: now, Final: final}
 		m.wait("analysis needed")
 		return false
 	}

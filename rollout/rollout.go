@@ -77,11 +77,14 @@ type Input struct {
 	Trigger string
 }
 
-// Window is the time range an analysis covers. Final is true when this
-// look ends an analyze step.
+// Window is the time range an analysis covers: from Start (the current
+// weight's data, after warmup) to End (now). Since is where the previous
+// look ended, or Start if later: judges that accumulate evidence between
+// looks measure [Since, End] so no event counts twice. Final is true when
+// this look ends an analyze step.
 type Window struct {
-	Start, End time.Time
-	Final      bool
+	Start, Since, End time.Time
+	Final             bool
 }
 
 // Decision is what Decide concluded.

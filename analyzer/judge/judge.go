@@ -109,6 +109,8 @@ type MetricResult struct {
 	Reason           string
 	// State is the new sequential state to carry; nil when the judge keeps none.
 	State *State
+	// EValue is the sequential evidence against the canary (reject at 1/alpha); 0 when not computed.
+	EValue float64
 }
 
 // Result is one analysis' outcome.
@@ -142,7 +144,7 @@ func Summarize(r *Result) {
 			pass++
 		case m.Classification.Failed():
 			failed++
-			failedNames = append(failedNames, m.Name)
+			failedNames = append(failedNames, fmt.Sprintf("%s %s (%s)", m.Name, m.Classification, m.Reason))
 			if m.Critical {
 				r.Critical = true
 			}
@@ -160,10 +162,10 @@ func Summarize(r *Result) {
 	switch {
 	case failed > 0:
 		r.Verdict = VerdictFail
-		r.Reason = "failed: " + strings.Join(failedNames, ", ")
+		r.Reason = strings.Join(failedNames, "; ")
 	case unknown > 0 || len(r.Metrics) == 0:
 		r.Verdict = VerdictInconclusive
-		r.Reason = "no data: " + strings.Join(unknownNames, ", ")
+		r.Reason = "no data for " + strings.Join(unknownNames, ", ")
 	default:
 		r.Verdict = VerdictPass
 		r.Reason = fmt.Sprintf("%d metrics passed", pass)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -96,6 +97,9 @@ func promCases() []promCase {
 		{
 			name: "slow past the timeout is retried then unavailable",
 			handler: func(_ http.ResponseWriter, r *http.Request, _ int64) {
+				// Read the body first: only then does net/http watch the
+				// connection and cancel r.Context() when the client hangs up.
+				_, _ = io.Copy(io.Discard, r.Body)
 				<-r.Context().Done() // hang until the client gives up
 			},
 			cfg: PrometheusConfig{Timeout: 50 * time.Millisecond, Attempts: 2},

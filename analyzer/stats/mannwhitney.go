@@ -145,11 +145,18 @@ func MannWhitney(x, y []float64, alt Alternative, confLevel float64) (MannWhitne
 // the estimate is the root of z(d) without the correction.
 //
 // Special cases:
-//   - an empty x or y gives ErrEmptySample, NaN or ±Inf gives ErrNonFinite;
+//   - an empty x or y gives ErrEmptySample, NaN or ±Inf gives ErrNonFinite
+//     (R drops NaN silently), |x|+|y| beyond MaxFloat64/4 gives ErrRange;
 //   - a bad Alternative, ConfLevel outside (0, 1) or a bad TolRoot gives
 //     ErrInvalidOption;
-//   - both samples constant in the normal branch gives ErrAllTied (R stops);
-//   - a level the data cannot reach sets ConfLevelAchieved = false.
+//   - both samples constant in the normal branch gives ErrAllTied, and a
+//     statistic without a sign change over the range of shifts gives
+//     ErrNoRoot: R stops with an error in both cases;
+//   - a level the data cannot reach sets ConfLevelAchieved = false;
+//   - in the normal branch the estimate and the bounds are each accurate to
+//     about TolRoot, so when the interval is about as narrow as TolRoot the
+//     estimate can lie just outside it, or Lower just above Upper, exactly
+//     as R reports them.
 //
 // Cost: O((n+m) log(n+m)) to sort, then O(n+m) per evaluation of z(d)
 // (about 100 evaluations); the exact branch selects order statistics of the

@@ -15,7 +15,7 @@ import (
 
 // judges is the explicit registry of spec.analysis.judge values.
 func judges() map[string]judge.Judge {
-	js := []judge.Judge{judge.Threshold{}}
+	js := []judge.Judge{judge.Sequential{}, judge.Threshold{}}
 	m := make(map[string]judge.Judge, len(js))
 	for _, j := range js {
 		m[j.Name()] = j

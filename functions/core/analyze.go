@@ -24,6 +24,9 @@ func (e *Engine) analyze(ctx context.Context, c *spec.Canary, st *spec.Status, w
 	if !ok {
 		return nil, fmt.Errorf("%s: judge %q is not available", c.File, a.Judge)
 	}
+	if inc, ok := j.(interface{ Incremental() bool }); ok && inc.Incremental() {
+		w.Start = w.Since
+	}
 	inputs := make([]judge.Input, len(a.Metrics))
 	var wg gosync.WaitGroup
 	for i := range a.Metrics {

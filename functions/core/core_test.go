@@ -85,7 +85,7 @@ func TestLoopRollsBackAFailingCanary(t *testing.T) {
 		t.Errorf("weights after rollback %s, want 100/0", got)
 	}
 	st := statusAt(t, f, "main")
-	if st.Phase != spec.PhaseRolledBack || !strings.Contains(st.Message, "critical metric failed: failed: error-rate") {
+	if st.Phase != spec.PhaseRolledBack || !strings.Contains(st.Message, "critical metric failed: error-rate High") {
 		t.Errorf("status %s %q", st.Phase, st.Message)
 	}
 	msg, err := f.Message(t.Context(), "main")

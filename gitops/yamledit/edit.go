@@ -176,7 +176,7 @@ func (ed *editor) add(e Edit) error {
 		}
 		return nil
 	}
-	tok, err := locate(ed.doc, ed.lines, n)
+	tok, err := locate(ed.doc, ed.lines, n, r.inFlow)
 	if err != nil {
 		return fmt.Errorf("document %d line %d: %w", r.doc.Index, n.Line, err)
 	}

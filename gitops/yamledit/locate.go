@@ -54,12 +54,12 @@ func breakLen(b []byte) int {
 // offset converts a 1-based line and character column to a byte offset.
 func (l lineIndex) offset(doc []byte, line, col int) (int, error) {
 	if line < 1 || line > len(l) || col < 1 {
-		return 0, fmt.Errorf("position %d:%d outside the file", line, col)
+		return 0, fmt.Errorf("position %d:%d outside the file: %w", line, col, ErrUnsupported)
 	}
 	off := l[line-1]
 	for c := 1; c < col; c++ {
 		if off >= len(doc) {
-			return 0, fmt.Errorf("position %d:%d outside the file", line, col)
+			return 0, fmt.Errorf("position %d:%d outside the file: %w", line, col, ErrUnsupported)
 		}
 		_, size := utf8.DecodeRune(doc[off:])
 		off += size
@@ -78,7 +78,7 @@ type token struct {
 // node starts (at its anchor or tag, if any) but not where it ends, so the
 // end is found by scanning the token according to its style. A token that
 // does not look as the parser described is an error, never a guess.
-func locate(doc []byte, lines lineIndex, n *yaml.Node) (token, error) {
+func locate(doc []byte, lines lineIndex, n *yaml.Node, inFlow bool) (token, error) {
 	start, err := lines.offset(doc, n.Line, n.Column)
 	if err != nil {
 		return token{}, err
@@ -103,25 +103,38 @@ func locate(doc []byte, lines lineIndex, n *yaml.Node) (token, error) {
 		return token{}, fmt.Errorf("block scalar (| or >): %w", ErrUnsupported)
 	}
 	if n.Value == "" {
-		// The parser puts an empty value right after its "key:" or "-";
-		// anywhere else (a flow mapping key without ":") there is no safe
-		// place to write.
-		j := i
-		for j > 0 && (doc[j-1] == ' ' || doc[j-1] == '\t') {
-			j--
-		}
-		if props || j == 0 || (doc[j-1] != ':' && doc[j-1] != '-') {
-			return token{}, fmt.Errorf("empty value without a preceding \":\" or \"-\": %w", ErrUnsupported)
-		}
-		if j == i {
-			return token{start: i, end: i, prefix: " "}, nil
-		}
-		return token{start: i, end: i}, nil
+		return emptyToken(doc, i, props, inFlow)
 	}
 	if !bytes.HasPrefix(doc[i:], []byte(n.Value)) {
 		return token{}, fmt.Errorf("plain scalar spans several lines: %w", ErrUnsupported)
 	}
 	return token{start: i, end: i + len(n.Value), tagged: tagged}, nil
+}
+
+// emptyToken places a value where the parser reports an empty one: right
+// after its block "key:" or "-", or after "key: " in a flow mapping. In flow
+// context ":" and "-" may belong to a plain scalar ("{a:}" has the key "a:"),
+// so there the ":" must be followed by white space. Anywhere else there is
+// no safe place to write.
+func emptyToken(doc []byte, i int, props, inFlow bool) (token, error) {
+	j := i
+	for j > 0 && (doc[j-1] == ' ' || doc[j-1] == '\t') {
+		j--
+	}
+	ok := j > 0 && !props
+	if ok && inFlow {
+		ok = doc[j-1] == ':' && j < i
+	} else if ok {
+		ok = doc[j-1] == ':' || doc[j-1] == '-'
+	}
+	switch {
+	case !ok:
+		return token{}, fmt.Errorf("empty value without a preceding \":\" or \"-\": %w", ErrUnsupported)
+	case j == i:
+		return token{start: i, end: i, prefix: " "}, nil
+	default:
+		return token{start: i, end: i}, nil
+	}
 }
 
 // skipProperties skips an anchor (&a) and a tag (!t), in any order, and the

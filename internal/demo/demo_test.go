@@ -23,7 +23,7 @@ func TestDemo(t *testing.T) {
 	}
 	var out bytes.Buffer
 	err := Run(t.Context(), Options{Out: &out, Dir: t.TempDir(), ScenarioTimeout: 2 * time.Minute,
-		Judges: map[string]judge.Judge{"threshold": judge.Threshold{}}})
+		Judges: map[string]judge.Judge{"sequential": judge.Sequential{}, "threshold": judge.Threshold{}}})
 	if err != nil {
 		t.Fatalf("demo: %v\n%s", err, out.String())
 	}

@@ -35,7 +35,7 @@ spec:
     - analyze: 4s
   analysis:
     interval: 3s
-    judge: threshold
+    judge: sequential
     minRequests: 20
     failureLimit: 1
     inconclusiveLimit: 5

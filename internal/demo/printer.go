@@ -63,7 +63,11 @@ func (p *printer) outcome(o core.Outcome) {
 	if a := o.Analysis; a != nil {
 		var parts []string
 		for _, m := range a.Metrics {
-			parts = append(parts, fmt.Sprintf("%s %s vs %s", m.Name, report.FormatValue(m.Canary, m.Unit), report.FormatValue(m.Baseline, m.Unit)))
+			part := fmt.Sprintf("%s %s vs %s", m.Name, report.FormatValue(m.Canary, m.Unit), report.FormatValue(m.Baseline, m.Unit))
+			if m.EValue > 0 {
+				part += fmt.Sprintf(" (e=%.2g)", m.EValue)
+			}
+			parts = append(parts, part)
 		}
 		p.say("  look  %s  weight %3d  %s  -> %s", d.Status.Generation, d.From, strings.Join(parts, "  "), a.Verdict)
 	}

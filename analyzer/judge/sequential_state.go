@@ -1,0 +1,60 @@
+package judge
+
+import (
+	"fmt"
+
+	"github.com/birdwatch-gitops/birdwatch/analyzer/stats"
+)
+
+// countStateKind names the layout of a CountState packed into a State.
+const countStateKind = "counts/v1"
+
+// packCountState flattens s into one list of numbers, so the status file
+// stores it on one line:
+//
+//	tolerance, intervals, skipped, canaryBad, canaryTotal, baselineBad, baselineTotal,
+//	len(up), up..., len(down), down..., len(upFutility), ..., len(downFutility), ...
+func packCountState(s stats.CountState) *State {
+	v := []float64{s.Tolerance, float64(s.Intervals), float64(s.Skipped),
+		s.CanaryBad, s.CanaryTotal, s.BaselineBad, s.BaselineTotal}
+	for _, p := range [][]float64{s.Up, s.Down, s.UpFutility, s.DownFutility} {
+		v = append(v, float64(len(p)))
+		v = append(v, p...)
+	}
+	return &State{Kind: countStateKind, Values: v}
+}
+
+// unpackCountState reverses packCountState; nil gives the zero state.
+func unpackCountState(st *State) (stats.CountState, error) {
+	var s stats.CountState
+	if st == nil {
+		return s, nil
+	}
+	if st.Kind != countStateKind {
+		return s, fmt.Errorf("evidence of kind %q, want %q", st.Kind, countStateKind)
+	}
+	v := st.Values
+	if len(v) < 11 {
+		return s, fmt.Errorf("evidence has %d numbers, want at least 11", len(v))
+	}
+	s.Tolerance, s.Intervals, s.Skipped = v[0], int(v[1]), int(v[2])
+	s.CanaryBad, s.CanaryTotal, s.BaselineBad, s.BaselineTotal = v[3], v[4], v[5], v[6]
+	rest := v[7:]
+	for _, dst := range []*[]float64{&s.Up, &s.Down, &s.UpFutility, &s.DownFutility} {
+		if len(rest) == 0 {
+			return s, fmt.Errorf("evidence is truncated")
+		}
+		n := int(rest[0])
+		if n < 0 || n > len(rest)-1 {
+			return s, fmt.Errorf("evidence holds a list of %v numbers but only %d follow", rest[0], len(rest)-1)
+		}
+		if n > 0 {
+			*dst = append([]float64(nil), rest[1:1+n]...)
+		}
+		rest = rest[1+n:]
+	}
+	if len(rest) != 0 {
+		return s, fmt.Errorf("evidence has %d numbers too many", len(rest))
+	}
+	return s, nil
+}
