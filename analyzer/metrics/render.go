@@ -24,7 +24,9 @@ import (
 // destination_version="{{ .Version }}"; Render escapes them there, so no value
 // can end the string or change the query. Inside the string of a regular
 // expression matcher (=~ or !~) the value is also regexp-quoted, so it matches
-// itself only. Used anywhere else they are an ErrTemplate error. An empty or
+// itself only. (The regex argument of label_replace is not recognised as a
+// regex: do not put variables there.) Used outside a double-quoted string
+// they are an ErrTemplate error. An empty or
 // non-UTF-8 value is rejected with ErrInvalidValue rather than escaped: an
 // empty label matcher would select series that lack the label, and Prometheus
 // label values are UTF-8.

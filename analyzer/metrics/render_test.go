@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -187,5 +188,25 @@ func TestCheckTemplate(t *testing.T) {
 				t.Errorf("CheckTemplate() error = %v, want %v", err, tc.wantErr)
 			}
 		})
+	}
+}
+
+func ExampleRender() {
+	q, err := Render(`sum(rate(http_requests_total{version="{{ .Version }}"}[{{ .Window }}]))`,
+		Vars{Version: `v1"} or vector(1) #`, Window: 90 * time.Second})
+	fmt.Println(q, err)
+	// Output: sum(rate(http_requests_total{version="v1\"} or vector(1) #"}[1m30s])) <nil>
+}
+
+func BenchmarkRender(b *testing.B) {
+	tmpl, err := templates.Metric("istio-error-rate")
+	if err != nil {
+		b.Fatal(err)
+	}
+	v := Vars{Service: "aleph", Namespace: "games", Version: "v04", Window: 5 * time.Minute}
+	for b.Loop() {
+		if _, err := Render(tmpl.Errors, v); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

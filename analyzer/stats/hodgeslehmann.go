@@ -2,6 +2,7 @@ package stats
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 )
@@ -18,11 +19,12 @@ import (
 // (95.5% of the mean difference under normality).
 //
 // The differences are never all formed: the order statistics are selected
-// from the implicit sorted matrix by Monahan's (1984) random-pivot variant of
-// Johnson & Mizoguchi (1978), in O((n+m) log(nm)) expected time and O(n+m)
-// memory after an O((n+m) log(n+m)) sort. The pivots come from a generator
-// with a fixed seed, so the result (which does not depend on them) is
-// computed identically every time.
+// from the implicit matrix of differences, whose rows and columns are sorted,
+// as in Johnson & Mizoguchi (1978) and Monahan (1984), with random pivots
+// chosen by sampling (Floyd & Rivest 1975): O((n+m) log(nm)) expected time
+// (in practice a few passes over the data) and O(n+m) memory after an
+// O((n+m) log(n+m)) sort. The pivots come from a generator with a fixed
+// seed, and the result does not depend on them anyway.
 //
 // Special cases: an empty x or y gives ErrEmptySample; NaN or ±Inf gives
 // ErrNonFinite; values large enough for a difference to overflow give
@@ -31,8 +33,9 @@ import (
 // Sources: D. B. Johnson, T. Mizoguchi (1978), "Selecting the Kth element in
 // X+Y and X1+X2+...+Xm", SIAM J. Comput. 7(2), 147-153; J. F. Monahan (1984),
 // "Algorithm 616: Fast computation of the Hodges-Lehmann location
-// estimator", ACM TOMS 10(3), 265-270; Hodges & Lehmann (1963), Ann. Math.
-// Statist. 34(2), 598-611.
+// estimator", ACM TOMS 10(3), 265-270; R. W. Floyd, R. L. Rivest (1975),
+// "Expected time bounds for selection", CACM 18(3), 165-172; Hodges &
+// Lehmann (1963), Ann. Math. Statist. 34(2), 598-611.
 func HodgesLehmann(x, y []float64) (float64, error) {
 	for _, s := range []struct {
 		name string
@@ -51,21 +54,25 @@ func HodgesLehmann(x, y []float64) (float64, error) {
 	return newPairDiffs(xs, ys).median(), nil
 }
 
-// pairDiffs is the n×m matrix of float64 differences a(i, j) = x_i - y_(m-1-j)
-// over x and y sorted ascending. Rounding is monotone, so every row and every
-// column of the computed values is non-decreasing, which is all selection
-// needs; the values are exactly those R sorts in sort(outer(x, y, "-")).
+// pairDiffs is the n×m matrix of float64 differences a(i, j) = x_i - y'_j over
+// x sorted ascending and y' = y sorted descending. Rounding is monotone, so
+// every row and every column of the computed values is non-decreasing, which
+// is all selection needs; the values are exactly those R sorts in
+// sort(outer(x, y, "-")).
 type pairDiffs struct {
-	xs, ys []float64
+	xs, yd []float64
 }
 
-func newPairDiffs(xs, ys []float64) pairDiffs { return pairDiffs{xs: xs, ys: ys} }
-
-func (p pairDiffs) at(i, j int) float64 { return p.xs[i] - p.ys[len(p.ys)-1-j] }
+// newPairDiffs takes x and y sorted ascending.
+func newPairDiffs(xs, ys []float64) pairDiffs {
+	yd := slices.Clone(ys)
+	slices.Reverse(yd)
+	return pairDiffs{xs: xs, yd: yd}
+}
 
 // median is R's median() of all differences.
 func (p pairDiffs) median() float64 {
-	nm := int64(len(p.xs)) * int64(len(p.ys))
+	nm := int64(len(p.xs)) * int64(len(p.yd))
 	if nm%2 == 1 {
 		return p.kth((nm + 1) / 2)
 	}
@@ -74,31 +81,39 @@ func (p pairDiffs) median() float64 {
 
 // kth returns the k-th smallest difference, 1 <= k <= n·m.
 //
-// Row i keeps candidates in columns [lo[i], hi[i]): lo[i] counts the row's
-// values <= the largest pivot known to lie below the answer and hi[i] those
-// < the smallest pivot known to lie above it. Each round picks a uniformly
-// random candidate as pivot, counts the values < and <= it in every row with
-// one monotone sweep (O(n+m)), and either returns it or discards the rows'
-// parts on the wrong side. Once at most n+m candidates remain they are sorted.
+// Row i keeps its candidates in columns [lo[i], hi[i]): lo[i] counts the
+// row's values <= a pivot known to lie below the answer, hi[i] those < a pivot
+// known to lie above it. Each round draws a random sample of the candidates
+// and takes two of its order statistics that bracket the answer's relative
+// position (Floyd & Rivest's choice of pivots, 1975), counts the values below
+// them with monotone sweeps in O(n+m), and either returns a pivot or keeps the
+// candidates on the answer's side: about a tenth of them, so a handful of
+// rounds suffice. Once at most n+m candidates remain they are sorted.
 func (p pairDiffs) kth(k int64) float64 {
-	n, m := len(p.xs), len(p.ys)
+	n, m := len(p.xs), len(p.yd)
 	lo, hi := make([]int, n), make([]int, n)
-	lt, le := make([]int, n), make([]int, n)
 	for i := range hi {
 		hi[i] = m
 	}
 	below, left := int64(0), int64(n)*int64(m)
 	rng := rand.New(rand.NewPCG(0x9e3779b97f4a7c15, uint64(k)))
+	var c rowCounts
+	c.init(n)
 	for left > int64(n+m) {
-		pivot := p.pick(lo, hi, rng.Int64N(left))
-		nlt, nle := p.countBelow(pivot, lt, le)
+		a, b := p.pivots(lo, hi, k-below, left, rng)
+		ltA, leA, ltB, leB := p.count(a, b, lo, hi, &c)
 		switch {
-		case k <= nlt:
-			copy(hi, lt)
-		case k > nle:
-			copy(lo, le)
+		case k <= ltA:
+			copy(hi, c.ltA)
+		case k <= leA:
+			return a
+		case k <= ltB:
+			copy(lo, c.leA)
+			copy(hi, c.ltB)
+		case k <= leB:
+			return b
 		default:
-			return pivot
+			copy(lo, c.leB)
 		}
 		below, left = 0, 0
 		for i := range lo {
@@ -107,48 +122,76 @@ func (p pairDiffs) kth(k int64) float64 {
 		}
 	}
 	rest := make([]float64, 0, left)
-	for i := range lo {
-		for j := lo[i]; j < hi[i]; j++ {
-			rest = append(rest, p.at(i, j))
+	for i, x := range p.xs {
+		for _, y := range p.yd[lo[i]:hi[i]] {
+			rest = append(rest, x-y)
 		}
 	}
 	slices.Sort(rest)
 	return rest[k-below-1]
 }
 
-// pick returns the r-th remaining candidate in row-major order, for
-// 0 <= r < Σ(hi[i] - lo[i]).
-func (p pairDiffs) pick(lo, hi []int, r int64) float64 {
-	last := 0
+// pivots samples the remaining candidates uniformly and returns two of the
+// sample's order statistics a <= b around the relative position of the
+// target, the r-th smallest of the left candidates.
+func (p pairDiffs) pivots(lo, hi []int, r, left int64, rng *rand.Rand) (a, b float64) {
+	const size = 1024
+	cum := make([]int64, len(lo)+1) // cum[i] = candidates in rows before i
 	for i := range lo {
-		w := int64(hi[i] - lo[i])
-		if r < w {
-			return p.at(i, lo[i]+int(r))
-		}
-		if w > 0 {
-			last = i
-		}
-		r -= w
+		cum[i+1] = cum[i] + int64(hi[i]-lo[i])
 	}
-	return p.at(last, hi[last]-1) // not reached while r is in range
+	s := int(min(size, left))
+	sample := make([]float64, s)
+	for t := range sample {
+		u := rng.Int64N(left)
+		i, _ := slices.BinarySearch(cum, u+1) // first row whose end passes u
+		i--
+		sample[t] = p.xs[i] - p.yd[lo[i]+int(u-cum[i])]
+	}
+	slices.Sort(sample)
+	pos := int(float64(r-1) / float64(left) * float64(s))
+	spread := int(1.5*math.Sqrt(float64(s))) + 1
+	return sample[max(pos-spread, 0)], sample[min(pos+spread, s-1)]
 }
 
-// countBelow sets lt[i] and le[i] to the number of values in row i that are
-// < t and <= t, and returns their totals. Both counts fall as i grows, so
-// each needs one sweep of the columns.
-func (p pairDiffs) countBelow(t float64, lt, le []int) (nlt, nle int64) {
-	m := len(p.ys)
-	j, k := m, m
-	for i := range p.xs {
-		for j > 0 && p.at(i, j-1) >= t {
-			j--
+// rowCounts holds, per row, the number of values < a, <= a, < b and <= b.
+type rowCounts struct {
+	ltA, leA, ltB, leB []int
+}
+
+func (c *rowCounts) init(n int) {
+	c.ltA, c.leA, c.ltB, c.leB = make([]int, n), make([]int, n), make([]int, n), make([]int, n)
+}
+
+// count fills c with the per-row counts of differences < a, <= a, < b and
+// <= b, for pivots a <= b drawn from the candidates, and returns their
+// totals. Every such count for row i lies in [lo[i], hi[i]] (values left of
+// lo[i] are below every candidate, values from hi[i] on above), and the
+// counts fall as the row grows, so each of the four pointers moves
+// monotonically: one pass over the rows, O(n + Σ(hi-lo)).
+func (p pairDiffs) count(a, b float64, lo, hi []int, c *rowCounts) (ltA, leA, ltB, leB int64) {
+	m := len(p.yd)
+	j1, j2, j3, j4 := m, m, m, m
+	for i, x := range p.xs {
+		l, h := lo[i], hi[i]
+		j1, j2, j3, j4 = min(j1, h), min(j2, h), min(j3, h), min(j4, h)
+		for j1 > l && x-p.yd[j1-1] >= a {
+			j1--
 		}
-		for k > 0 && p.at(i, k-1) > t {
-			k--
+		for j2 > l && x-p.yd[j2-1] > a {
+			j2--
 		}
-		lt[i], le[i] = j, k
-		nlt += int64(j)
-		nle += int64(k)
+		for j3 > l && x-p.yd[j3-1] >= b {
+			j3--
+		}
+		for j4 > l && x-p.yd[j4-1] > b {
+			j4--
+		}
+		c.ltA[i], c.leA[i], c.ltB[i], c.leB[i] = j1, j2, j3, j4
+		ltA += int64(j1)
+		leA += int64(j2)
+		ltB += int64(j3)
+		leB += int64(j4)
 	}
-	return nlt, nle
+	return ltA, leA, ltB, leB
 }

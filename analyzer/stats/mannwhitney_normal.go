@@ -30,7 +30,8 @@ type rankSums struct {
 
 // ranks ranks x - d within the pooled sample. Values are compared exactly as
 // R compares them: x_i - d is computed in float64, and subtraction of d is
-// monotone, so the shifted x stay sorted.
+// monotone, so the shifted x stay sorted and one merge with y finds every
+// group of ties.
 func (s *shiftStat) ranks(d float64) rankSums {
 	xs, ys := s.xs, s.ys
 	n, m := len(xs), len(ys)
@@ -38,24 +39,28 @@ func (s *shiftStat) ranks(d float64) rankSums {
 	var acc tieAcc
 	i, j, pos := 0, 0, 0
 	for i < n || j < m {
-		var v float64
+		// The next group holds the smallest remaining value v: ci shifted x
+		// and cj y equal to it, with ranks pos+1 .. pos+t.
+		ci, cj := 0, 0
 		if j == m || (i < n && xs[i]-d <= ys[j]) {
-			v = xs[i] - d
+			v := xs[i] - d
+			for i < n && xs[i]-d == v {
+				i++
+				ci++
+			}
+			for j < m && ys[j] == v {
+				j++
+				cj++
+			}
 		} else {
-			v = ys[j]
-		}
-		ci := 0
-		for i < n && xs[i]-d == v {
-			i++
-			ci++
-		}
-		cj := 0
-		for j < m && ys[j] == v {
-			j++
-			cj++
+			v := ys[j]
+			for j < m && ys[j] == v {
+				j++
+				cj++
+			}
 		}
 		t := ci + cj
-		// The group holds ranks pos+1 .. pos+t; each gets (2 pos + t + 1) / 2.
+		// Each of the group's x gets the mid-rank (2 pos + t + 1) / 2.
 		twice += uint64(ci) * uint64(2*pos+t+1)
 		if t > 1 {
 			acc.add(t)

@@ -29,4 +29,3 @@ func newStatusCommand() *cobra.Command {
 	cfg.bindRepoFlags(cmd)
 	return cmd
 }
-

@@ -62,7 +62,7 @@ func (e *Engine) measureMetric(ctx context.Context, c *spec.Canary, st *spec.Sta
 	baseline, berr := metrics.Measure(ctx, e.Metrics, tmpl, vars(st.Stable), w.End)
 	in.Canary, cerr = toSeries(canary, cerr)
 	in.Baseline, berr = toSeries(baseline, berr)
-	if canary.HasCounts {
+	if canary.HasRequests {
 		in.Requests = canary.Requests
 	} else if errors.Is(cerr, metrics.ErrNoData) {
 		in.Requests = 0

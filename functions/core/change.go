@@ -126,4 +126,3 @@ func commitMessage(c *spec.Canary, d rollout.Decision, res *judge.Result, trigge
 		},
 	}
 }
-

@@ -3,13 +3,16 @@ package repo
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
+	"golang.org/x/crypto/ssh/agent"
 	"golang.org/x/crypto/ssh/knownhosts"
 )
 
@@ -37,27 +40,28 @@ type Auth struct {
 // defaultTokenUser is the basic-auth user name sent with a bare token.
 const defaultTokenUser = "x-access-token"
 
-// transportAuth builds the go-git auth method for the endpoint; nil means
-// anonymous.
-func (a Auth) transportAuth(ep *transport.Endpoint) (transport.AuthMethod, error) {
+// transportAuth builds the go-git auth method for the endpoint (nil means
+// anonymous) and the resource it holds open (an SSH agent connection), to
+// close with the Repo; the closer may be nil.
+func (a Auth) transportAuth(ep *transport.Endpoint) (transport.AuthMethod, io.Closer, error) {
 	switch ep.Protocol {
 	case "http", "https":
 		if a.Token == "" {
-			return nil, nil
+			return nil, nil, nil
 		}
 		user := a.Username
 		if user == "" {
 			user = defaultTokenUser
 		}
-		return &githttp.BasicAuth{Username: user, Password: a.Token}, nil
+		return &githttp.BasicAuth{Username: user, Password: a.Token}, nil, nil
 	case "ssh":
 		return a.sshAuth(ep)
 	default: // file, git: no authentication exists
-		return nil, nil
+		return nil, nil, nil
 	}
 }
 
-func (a Auth) sshAuth(ep *transport.Endpoint) (transport.AuthMethod, error) {
+func (a Auth) sshAuth(ep *transport.Endpoint) (transport.AuthMethod, io.Closer, error) {
 	user := a.Username
 	if user == "" {
 		user = ep.User
@@ -71,7 +75,7 @@ func (a Auth) sshAuth(ep *transport.Endpoint) (transport.AuthMethod, error) {
 	}
 	db, err := gitssh.NewKnownHostsDb(files...)
 	if err != nil {
-		return nil, fmt.Errorf("%w: load ssh known_hosts: %w", ErrAuth, err)
+		return nil, nil, fmt.Errorf("%w: load ssh known_hosts: %w", ErrAuth, err)
 	}
 	port := ep.Port
 	if port <= 0 {
@@ -86,17 +90,26 @@ func (a Auth) sshAuth(ep *transport.Endpoint) (transport.AuthMethod, error) {
 	if a.SSHKeyFile != "" {
 		keys, err := gitssh.NewPublicKeysFromFile(user, a.SSHKeyFile, a.SSHKeyPassphrase)
 		if err != nil {
-			return nil, fmt.Errorf("%w: load ssh key %s: %w", ErrAuth, a.SSHKeyFile, err)
+			return nil, nil, fmt.Errorf("%w: load ssh key %s: %w", ErrAuth, a.SSHKeyFile, err)
 		}
 		keys.HostKeyCallbackHelper = hostKeys
-		return keys, nil
+		return keys, nil, nil
 	}
-	agent, err := gitssh.NewSSHAgentAuth(user)
+	// go-git's NewSSHAgentAuth never closes its agent connection; dial it
+	// here so that Repo.Close can.
+	sock := os.Getenv("SSH_AUTH_SOCK")
+	if sock == "" {
+		return nil, nil, fmt.Errorf("%w: no ssh key file and SSH_AUTH_SOCK is not set", ErrAuth)
+	}
+	conn, err := net.Dial("unix", sock)
 	if err != nil {
-		return nil, fmt.Errorf("%w: no ssh key file and no usable ssh agent: %w", ErrAuth, err)
+		return nil, nil, fmt.Errorf("%w: no ssh key file and no ssh agent: %w", ErrAuth, err)
 	}
-	agent.HostKeyCallbackHelper = hostKeys
-	return agent, nil
+	return &gitssh.PublicKeysCallback{
+		User:                  user,
+		Callback:              agent.NewClient(conn).Signers,
+		HostKeyCallbackHelper: hostKeys,
+	}, conn, nil
 }
 
 // classifyTransport marks credential failures with ErrAuth: an https 401 or

@@ -133,6 +133,41 @@ func TestUpdateRedecides(t *testing.T) {
 	}
 }
 
+// alwaysOvertaken returns a decide in which a human always pushes first.
+func alwaysOvertaken(u *upstream) func(*Snapshot) (*Change, error) {
+	n := 0
+	return func(*Snapshot) (*Change, error) {
+		n++
+		if err := u.humanCommit("human.txt", fmt.Sprint(n), fmt.Sprintf("human %d", n)); err != nil {
+			return nil, err
+		}
+		return statusChange(fmt.Sprintf("try %d\n", n)), nil
+	}
+}
+
+// assertGaveUp checks that Update stopped after MaxAttempts (3) rejected
+// rounds with ErrRejected, leaving only the human commits.
+func assertGaveUp(t *testing.T, u *upstream, before string, res UpdateResult, err error) {
+	t.Helper()
+	if !errors.Is(err, ErrRejected) || res.Attempts != 3 || res.Pushed != nil {
+		t.Fatalf("res %+v err %v; want ErrRejected after 3 attempts", res, err)
+	}
+	if n := mustGit(t, u.bare, "rev-list", "--count", "--author=birdwatch", "main"); n != "0" {
+		t.Fatalf("%s birdwatch commits landed, want 0", n)
+	}
+	if n := mustGit(t, u.bare, "rev-list", "--count", before+"..main"); n != "3" {
+		t.Fatalf("%s new human commits, want 3", n)
+	}
+}
+
+// assertNoop checks that Update succeeded in one round without a commit.
+func assertNoop(t *testing.T, u *upstream, before string, res UpdateResult, err error) {
+	t.Helper()
+	if err != nil || res.Pushed != nil || res.Attempts != 1 || u.head(t) != before {
+		t.Fatalf("res %+v err %v head moved %v", res, err, u.head(t) != before)
+	}
+}
+
 func TestUpdateOutcomes(t *testing.T) {
 	errDecide := errors.New("metrics unavailable")
 	tests := []struct {
@@ -145,11 +180,7 @@ func TestUpdateOutcomes(t *testing.T) {
 			decide: func(*upstream) func(*Snapshot) (*Change, error) {
 				return func(*Snapshot) (*Change, error) { return nil, nil }
 			},
-			assertions: func(t *testing.T, u *upstream, before string, res UpdateResult, err error) {
-				if err != nil || res.Pushed != nil || res.Attempts != 1 || u.head(t) != before {
-					t.Fatalf("res %+v err %v head moved %v", res, err, u.head(t) != before)
-				}
-			},
+			assertions: assertNoop,
 		},
 		{
 			name: "change already in place",
@@ -158,11 +189,7 @@ func TestUpdateOutcomes(t *testing.T) {
 					return &Change{Files: map[string][]byte{"README.md": []byte("# gitops\n")}, Message: Message{Subject: "same"}}, nil
 				}
 			},
-			assertions: func(t *testing.T, u *upstream, before string, res UpdateResult, err error) {
-				if err != nil || res.Pushed != nil || res.Attempts != 1 || u.head(t) != before {
-					t.Fatalf("res %+v err %v head moved %v", res, err, u.head(t) != before)
-				}
-			},
+			assertions: assertNoop,
 		},
 		{
 			name: "decide fails",
@@ -176,28 +203,9 @@ func TestUpdateOutcomes(t *testing.T) {
 			},
 		},
 		{
-			name: "gives up after MaxAttempts",
-			decide: func(u *upstream) func(*Snapshot) (*Change, error) {
-				n := 0
-				return func(*Snapshot) (*Change, error) {
-					n++
-					if err := u.humanCommit("human.txt", fmt.Sprint(n), fmt.Sprintf("human %d", n)); err != nil {
-						return nil, err
-					}
-					return statusChange(fmt.Sprintf("try %d\n", n)), nil
-				}
-			},
-			assertions: func(t *testing.T, u *upstream, before string, res UpdateResult, err error) {
-				if !errors.Is(err, ErrRejected) || res.Attempts != 3 || res.Pushed != nil {
-					t.Fatalf("res %+v err %v; want ErrRejected after 3 attempts", res, err)
-				}
-				if n := mustGit(t, u.bare, "rev-list", "--count", "--author=birdwatch", "main"); n != "0" {
-					t.Fatalf("%s birdwatch commits landed, want 0", n)
-				}
-				if n := mustGit(t, u.bare, "rev-list", "--count", before+"..main"); n != "3" {
-					t.Fatalf("%s new human commits, want 3", n)
-				}
-			},
+			name:       "gives up after MaxAttempts",
+			decide:     alwaysOvertaken,
+			assertions: assertGaveUp,
 		},
 	}
 	for _, tc := range tests {
@@ -243,45 +251,54 @@ func TestUpdateConcurrent(t *testing.T) {
 				}
 				return statusChange(string(old) + line + "\n"), nil
 			}
-			var wg sync.WaitGroup
-			results := make([]UpdateResult, 5)
-			errs := make([]error, 5)
-			for i := range results {
-				cache := shared
-				if !tc.sharedCache {
-					cache = t.TempDir()
-				}
-				wg.Go(func() {
-					r, err := Open(context.Background(), Options{URL: url, CacheDir: cache, MaxAttempts: 30,
-						RetryInitial: 2 * time.Millisecond, RetryMax: 40 * time.Millisecond})
-					if err != nil {
-						errs[i] = err
-						return
-					}
-					defer func() { _ = r.Close() }()
-					results[i], errs[i] = r.Update(context.Background(), decide)
-				})
-			}
-			wg.Go(func() {
-				for i := range 3 {
-					if err := u.humanCommit("apps/games/beth/kustomization.yaml", fmt.Sprintf("# human %d", i), fmt.Sprintf("human: edit %d", i)); err != nil {
-						t.Errorf("human commit %d: %v", i, err)
-					}
-				}
-			})
-			wg.Wait()
-			pushed := 0
-			for i, err := range errs {
-				if err != nil {
-					t.Fatalf("worker %d: %v", i, err)
-				}
-				if results[i].Pushed != nil {
-					pushed++
-				}
-			}
+			pushed := runConcurrentUpdates(t, u, url, shared, tc.sharedCache, decide)
 			assertOneDecision(t, u, line, pushed)
 		})
 	}
+}
+
+// runConcurrentUpdates runs five Updates (each with its own Repo, in one
+// shared cache or five) and a human pushing three commits, all at once. It
+// returns how many Updates report a pushed commit.
+func runConcurrentUpdates(t *testing.T, u *upstream, url, shared string, sharedCache bool, decide func(*Snapshot) (*Change, error)) int {
+	t.Helper()
+	var wg sync.WaitGroup
+	results := make([]UpdateResult, 5)
+	errs := make([]error, 5)
+	for i := range results {
+		cache := shared
+		if !sharedCache {
+			cache = t.TempDir()
+		}
+		wg.Go(func() {
+			r, err := Open(context.Background(), Options{URL: url, CacheDir: cache, MaxAttempts: 30,
+				RetryInitial: 2 * time.Millisecond, RetryMax: 40 * time.Millisecond})
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer func() { _ = r.Close() }()
+			results[i], errs[i] = r.Update(context.Background(), decide)
+		})
+	}
+	wg.Go(func() {
+		for i := range 3 {
+			if err := u.humanCommit("apps/games/beth/kustomization.yaml", fmt.Sprintf("# human %d", i), fmt.Sprintf("human: edit %d", i)); err != nil {
+				t.Errorf("human commit %d: %v", i, err)
+			}
+		}
+	})
+	wg.Wait()
+	pushed := 0
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("worker %d: %v", i, err)
+		}
+		if results[i].Pushed != nil {
+			pushed++
+		}
+	}
+	return pushed
 }
 
 func assertOneDecision(t *testing.T, u *upstream, line string, pushed int) {

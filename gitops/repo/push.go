@@ -17,10 +17,14 @@ import (
 // parent (compare-and-swap; never a force push). The check is made twice:
 // go-git's RequireRemoteRefs refuses to send if the advertised branch is not
 // at parent, and the ref update itself names parent as the old value, which
-// the server verifies atomically. If the branch moved, Push returns an error
-// wrapping ErrRejected with the branch's current commit. A push that failed
-// in transit but did land (the branch is at commit) returns nil. Credential
-// failures wrap ErrAuth.
+// the server verifies atomically. Only the objects the remote lacks are sent.
+//
+// If the branch moved, Push returns an error wrapping ErrRejected that names
+// the branch's current commit; that includes the case where another writer
+// pushed a commit identical to ours (same parent, files, message, author and
+// second), so that exactly one writer sees success. A push whose
+// acknowledgement was lost but which did land returns nil. Credential
+// failures wrap ErrAuth. Push holds the cache lock while it runs.
 func (r *Repo) Push(ctx context.Context, commit, parent *Snapshot) error {
 	if commit == nil || parent == nil {
 		return errors.New("push: nil snapshot")

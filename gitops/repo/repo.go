@@ -20,6 +20,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -87,7 +88,8 @@ type Repo struct {
 	url      string // transport URL, without a password
 	redacted string // for messages
 	auth     transport.AuthMethod
-	dir      string // the bare object store
+	release  io.Closer // held by auth (an SSH agent connection); may be nil
+	dir      string    // the bare object store
 
 	mu   sync.Mutex // guards lock, and serialises flock use on one descriptor
 	lock *fileLock  // nil after Close
@@ -112,23 +114,28 @@ func Open(ctx context.Context, opts Options) (*Repo, error) {
 		ep.User, ep.Password = "", ""
 	}
 	r := &Repo{opts: opts, url: ep.String(), redacted: redactedURL(ep)}
-	if r.auth, err = opts.Auth.transportAuth(ep); err != nil {
+	if r.auth, r.release, err = opts.Auth.transportAuth(ep); err != nil {
 		return nil, fmt.Errorf("open repo %s: %w", r.redacted, err)
 	}
-	if err := os.MkdirAll(opts.CacheDir, 0o700); err != nil {
-		return nil, fmt.Errorf("open repo: create cache dir: %w", err)
-	}
-	sum := sha256.Sum256([]byte(r.redacted + "\x00" + opts.Branch))
-	key := "repo-" + hex.EncodeToString(sum[:12])
-	r.dir = filepath.Join(opts.CacheDir, key)
-	if r.lock, err = openLock(filepath.Join(opts.CacheDir, key+".lock")); err != nil {
-		return nil, fmt.Errorf("open repo %s: %w", r.redacted, err)
-	}
-	if err := r.withLock(ctx, func() error { return ensureBare(r.dir, false) }); err != nil {
-		_ = r.lock.close()
+	if err := r.openCache(ctx); err != nil {
+		_ = r.Close()
 		return nil, fmt.Errorf("open repo %s: %w", r.redacted, err)
 	}
 	return r, nil
+}
+
+// openCache takes the lock file and makes sure the bare store exists.
+func (r *Repo) openCache(ctx context.Context) (err error) {
+	if err := os.MkdirAll(r.opts.CacheDir, 0o700); err != nil {
+		return fmt.Errorf("create cache dir: %w", err)
+	}
+	sum := sha256.Sum256([]byte(r.redacted + "\x00" + r.opts.Branch))
+	key := "repo-" + hex.EncodeToString(sum[:12])
+	r.dir = filepath.Join(r.opts.CacheDir, key)
+	if r.lock, err = openLock(filepath.Join(r.opts.CacheDir, key+".lock")); err != nil {
+		return err
+	}
+	return r.withLock(ctx, func() error { return ensureBare(r.dir, false) })
 }
 
 func withDefaults(o Options) Options {
@@ -186,17 +193,21 @@ func ensureBare(dir string, reset bool) error {
 	return nil
 }
 
-// Close releases the cache lock file. Snapshots stay readable. Close is
-// idempotent; other methods fail after it.
+// Close releases the cache lock file and any SSH agent connection.
+// Snapshots stay readable. Close is idempotent; Fetch and Push fail after it.
 func (r *Repo) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.lock == nil {
-		return nil
+	var errs []error
+	if r.lock != nil {
+		errs = append(errs, r.lock.close())
+		r.lock = nil
 	}
-	err := r.lock.close()
-	r.lock = nil
-	if err != nil {
+	if r.release != nil {
+		errs = append(errs, r.release.Close())
+		r.release = nil
+	}
+	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("close repo %s: %w", r.redacted, err)
 	}
 	return nil

@@ -174,6 +174,17 @@ func writeKey(t *testing.T, dir, name, passphrase string) (string, ssh.PublicKey
 	return path, sshPub
 }
 
+// writeKnownHosts writes a known_hosts file accepting key for addr.
+func writeKnownHosts(t *testing.T, dir, name, addr string, key ssh.PublicKey) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	line := knownhosts.Line([]string{knownhosts.Normalize(addr)}, key) + "\n"
+	if err := os.WriteFile(path, []byte(line), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 func TestSSH(t *testing.T) {
 	u := newUpstream(t, seedFiles())
 	keys := t.TempDir()
@@ -182,14 +193,7 @@ func TestSSH(t *testing.T) {
 	strangerKey, _ := writeKey(t, keys, "id_stranger", "")
 	addr, hostKey := startSSHGit(t, u.root, "git", plainPub)
 	addr2, hostKey2 := startSSHGit(t, u.root, "deploy", lockedPub)
-	knownHosts := func(name, addr string, key ssh.PublicKey) string {
-		path := filepath.Join(keys, name)
-		line := knownhosts.Line([]string{knownhosts.Normalize(addr)}, key) + "\n"
-		if err := os.WriteFile(path, []byte(line), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
+	knownHosts := func(name, addr string, key ssh.PublicKey) string { return writeKnownHosts(t, keys, name, addr, key) }
 	_, otherHostKey := writeKey(t, keys, "other_host", "")
 	t.Setenv("SSH_AUTH_SOCK", startAgent(t, keys, plainKey))
 	tests := []struct {
@@ -211,38 +215,45 @@ func TestSSH(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx := context.Background()
-			before := u.head(t)
-			r, err := Open(ctx, Options{URL: tc.url, Auth: tc.auth, CacheDir: t.TempDir()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer func() { _ = r.Close() }()
-			snap, err := r.Fetch(ctx)
-			if tc.wantErr != nil {
-				if !errors.Is(err, tc.wantErr) {
-					t.Fatalf("Fetch error = %v, want %v", err, tc.wantErr)
-				}
-				t.Logf("Fetch error: %v", err)
-				return
-			}
-			if err != nil {
-				t.Fatalf("Fetch: %v", err)
-			}
-			if snap.Commit() != before {
-				t.Fatalf("fetched %s, head is %s", snap.Commit(), before)
-			}
-			commit, err := r.Commit(ctx, snap, *statusChange("ssh: " + tc.name + "\n"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := r.Push(ctx, commit, snap); err != nil {
-				t.Fatalf("Push: %v", err)
-			}
-			if u.head(t) != commit.Commit() {
-				t.Fatalf("head %s, want %s", u.head(t), commit.Commit())
-			}
+			fetchCommitPush(t, u, Options{URL: tc.url, Auth: tc.auth, CacheDir: t.TempDir()}, tc.wantErr)
 		})
+	}
+}
+
+// fetchCommitPush fetches, commits a status change and pushes it, checking
+// that the upstream head follows; with wantErr, Fetch must fail with it.
+func fetchCommitPush(t *testing.T, u *upstream, opts Options, wantErr error) {
+	t.Helper()
+	ctx := context.Background()
+	before := u.head(t)
+	r, err := Open(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = r.Close() }()
+	snap, err := r.Fetch(ctx)
+	if wantErr != nil {
+		if !errors.Is(err, wantErr) {
+			t.Fatalf("Fetch error = %v, want %v", err, wantErr)
+		}
+		t.Logf("Fetch error: %v", err)
+		return
+	}
+	if err != nil {
+		t.Fatalf("Fetch: %v", err)
+	}
+	if snap.Commit() != before {
+		t.Fatalf("fetched %s, head is %s", snap.Commit(), before)
+	}
+	commit, err := r.Commit(ctx, snap, *statusChange("ssh: " + opts.URL + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Push(ctx, commit, snap); err != nil {
+		t.Fatalf("Push: %v", err)
+	}
+	if u.head(t) != commit.Commit() {
+		t.Fatalf("head %s, want %s", u.head(t), commit.Commit())
 	}
 }
 
@@ -267,21 +278,30 @@ func startAgent(t *testing.T, dir, keyFile string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		conns []net.Conn // clients keep agent connections open: close them at the end
+	)
 	wg.Go(func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			wg.Go(func() {
-				defer func() { _ = c.Close() }()
-				_ = agent.ServeAgent(keyring, c)
-			})
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Go(func() { _ = agent.ServeAgent(keyring, c) })
 		}
 	})
 	t.Cleanup(func() {
 		_ = ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		mu.Unlock()
 		wg.Wait()
 	})
 	return sock

@@ -58,6 +58,8 @@ type Process struct {
 // once /-/ready answers 200. ctx bounds the backfill and the startup only; the
 // server runs until Close. dir must exist and be writable; the caller owns it.
 // It returns an error wrapping ErrMissingBinary if an executable is absent.
+// Prometheus 2.42 applies new scrape targets on its 5s discovery-reload tick,
+// so the first scrape of opts.ScrapeTargets lands up to about 6s after start.
 func StartProcess(ctx context.Context, dir string, opts Options) (*Process, error) {
 	promBin, toolBin, err := binaries(opts)
 	if err != nil {
