@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
 )
@@ -14,6 +15,18 @@ func (m *machine) handleCommand() bool {
 		return false
 	}
 	m.command = nil
+	if c.ID != "" && slices.Contains(m.st.HandledCommands, c.ID) {
+		return m.refuse(c, "command "+c.ID+" was already handled")
+	}
+	n := len(m.actions)
+	defer func() {
+		if len(m.actions) > n && c.ID != "" {
+			m.st.HandledCommands = append(m.st.HandledCommands, c.ID)
+			if k := len(m.st.HandledCommands); k > spec.HandledCommandsLimit {
+				m.st.HandledCommands = slices.Clone(m.st.HandledCommands[k-spec.HandledCommandsLimit:])
+			}
+		}
+	}()
 	by := fmt.Sprintf("%s by %s", c.Kind, c.Actor)
 	phase := m.st.Phase
 	switch {

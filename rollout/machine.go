@@ -240,6 +240,7 @@ func mainAction(actions []Action) Action {
 
 func cloneStatus(s spec.Status) spec.Status {
 	s.History = slices.Clone(s.History)
+	s.HandledCommands = slices.Clone(s.HandledCommands)
 	s.Evidence = maps.Clone(s.Evidence)
 	return s
 }

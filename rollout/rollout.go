@@ -45,6 +45,10 @@ const (
 type Command struct {
 	Kind  CommandKind
 	Actor string // who asked, for the history
+	// ID identifies the command's delivery (a PR comment id, a Slack trigger
+	// id); a command whose ID the status lists as handled is refused, so a
+	// redelivered command acts once. Empty means not deduplicated.
+	ID string
 }
 
 // Analysis is a judged window, as the state machine needs it.

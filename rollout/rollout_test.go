@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -208,6 +209,21 @@ func TestDecide(t *testing.T) {
 		{"skip-analysis ends an analyze step",
 			Input{Canary: aleph(), Status: status(spec.PhaseProgressing, 1, 1), Now: t0, Command: &Command{Kind: CmdSkipAnalysis}},
 			want(ActionAdvance, spec.PhaseWaitingForSync, 3, 10, ip(10), true)},
+		{"a redelivered command acts once",
+			Input{Canary: aleph(), Status: status(spec.PhasePaused, 5, 50, func(s *spec.Status) { s.HandledCommands = []string{"comment-7"} }),
+				Now: t0, Command: &Command{Kind: CmdPromote, Actor: "github:alice", ID: "comment-7"}},
+			func(t *testing.T, d Decision) {
+				if d.Commit || !strings.Contains(d.Refused, "already handled") {
+					t.Errorf("redelivery acted: %+v", d)
+				}
+			}},
+		{"a handled command is remembered",
+			Input{Canary: aleph(), Status: status(spec.PhasePaused, 5, 50), Now: t0, Command: &Command{Kind: CmdPromote, ID: "comment-8"}},
+			func(t *testing.T, d Decision) {
+				if !d.Commit || !slices.Contains(d.Status.HandledCommands, "comment-8") {
+					t.Errorf("not recorded: %+v", d.Status.HandledCommands)
+				}
+			}},
 		{"promote while progressing is refused",
 			Input{Canary: aleph(), Status: status(spec.PhaseProgressing, 1, 1), Now: t0, Command: &Command{Kind: CmdPromote}},
 			func(t *testing.T, d Decision) {

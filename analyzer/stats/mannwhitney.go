@@ -158,10 +158,11 @@ func MannWhitney(x, y []float64, alt Alternative, confLevel float64) (MannWhitne
 //     estimate can lie just outside it, or Lower just above Upper, exactly
 //     as R reports them.
 //
-// Cost: O((n+m) log(n+m)) to sort, then O(n+m) per evaluation of z(d)
-// (about 100 evaluations); the exact branch selects order statistics of the
-// differences in O((n+m) log(nm)) expected time without forming all nm of
-// them. Source: R 4.2 src/library/stats/R/wilcox.test.R, src/nmath/wilcox.c,
+// Cost: O((n+m) log(n+m)) to sort, then O(n+m) per evaluation of z(d) by a
+// merge of the sorted samples (R re-ranks in O((n+m) log(n+m))); Brent's
+// method needs a few dozen evaluations in all. The exact branch selects order
+// statistics of the differences without forming all nm of them (see
+// HodgesLehmann). It allocates O(n+m) and is safe for concurrent use. Source: R 4.2 src/library/stats/R/wilcox.test.R, src/nmath/wilcox.c,
 // src/library/stats/src/zeroin.c; Hollander & Wolfe (1973), Nonparametric
 // Statistical Methods, ch. 4.
 func MannWhitneyWith(x, y []float64, opt MannWhitneyOptions) (MannWhitneyResult, error) {

@@ -34,19 +34,26 @@ import (
 
 // Defaults applied by Open to zero Options fields.
 const (
-	DefaultBranch       = "main"
-	DefaultAuthorName   = "birdwatch"
-	DefaultAuthorEmail  = "birdwatch@users.noreply.github.com"
-	DefaultMaxAttempts  = 8
+	// DefaultBranch is the branch used when Options.Branch is "".
+	DefaultBranch = "main"
+	// DefaultAuthorName is the commit author name when Options.Author.Name is "".
+	DefaultAuthorName = "birdwatch"
+	// DefaultAuthorEmail is the commit author email when Options.Author.Email is "".
+	DefaultAuthorEmail = "birdwatch@users.noreply.github.com"
+	// DefaultMaxAttempts is Update's number of rounds when Options.MaxAttempts is 0.
+	DefaultMaxAttempts = 8
+	// DefaultRetryInitial is the first backoff bound when Options.RetryInitial is 0.
 	DefaultRetryInitial = 100 * time.Millisecond
-	DefaultRetryMax     = 5 * time.Second
+	// DefaultRetryMax caps the backoff when Options.RetryMax is 0.
+	DefaultRetryMax = 5 * time.Second
 )
 
 // remoteName is the name of the in-memory remote; it is never written to the
 // cache's config, so no URL is stored on disk.
 const remoteName = "origin"
 
-// Signature names a commit author/committer.
+// Signature names a commit author and committer. In Options, a zero field
+// means DefaultAuthorName / DefaultAuthorEmail.
 type Signature struct {
 	Name, Email string
 }

@@ -65,12 +65,18 @@ type Status struct {
 	Message string `yaml:"message,omitempty" json:"message,omitempty"`
 	// LastAnalysis is the analysis recorded with the last commit.
 	LastAnalysis *AnalysisRecord `yaml:"lastAnalysis,omitempty" json:"lastAnalysis,omitempty"`
+	// HandledCommands lists the IDs of the most recent commands acted on
+	// (at most HandledCommandsLimit), so a redelivered command acts once.
+	HandledCommands []string `yaml:"handledCommands,omitempty" json:"handledCommands,omitempty"`
 	// History holds the most recent decisions, oldest first, at most HistoryLimit.
 	History []HistoryEntry `yaml:"history,omitempty" json:"history,omitempty"`
 }
 
 // HistoryLimit caps Status.History.
 const HistoryLimit = 30
+
+// HandledCommandsLimit caps Status.HandledCommands.
+const HandledCommandsLimit = 20
 
 // Evidence is one metric's carried-over sequential test state. Its meaning
 // belongs to the judge that wrote it; spec only stores it.

@@ -46,11 +46,13 @@ var (
 )
 
 // PathError is a problem at one YAML path of one manifest object. Its
-// message reads "VirtualService games/aleph: spec.http[0].route: no
-// destination with subset "canary"". Err is the sentinel it wraps.
+// message reads `VirtualService games/aleph (document 2): spec.http[0].route:
+// no destination with subset "canary"`; the path is relative to the object,
+// so it means the same whatever file holds it. Err is the sentinel it wraps.
 type PathError struct {
-	// Object names the manifest object, e.g. "VirtualService games/aleph";
-	// "" when the problem concerns no single object.
+	// Object names the manifest object and its zero-based document index in
+	// the file, e.g. "VirtualService games/aleph (document 2)"; "" when the
+	// problem concerns no single object.
 	Object string
 	// Path is the YAML path inside the object, in yamledit syntax; "" when
 	// the problem concerns the whole object.
