@@ -72,33 +72,41 @@ func (s *shiftStat) ranks(d float64) rankSums {
 
 // tieAcc sums t³ - t the way R does: each term is the double t^3 - t, and the
 // sum runs in long double, which is exact for these integers, then rounds once.
-// A 128-bit integer accumulator reproduces that rounding.
+// A 128-bit integer accumulator reproduces that rounding; groups of 2^21 or
+// more tied values (t³ beyond 2^63) go through math/big.
 type tieAcc struct {
 	hi, lo uint64
+	large  *big.Int // sum of the terms of groups with t >= 2^21, or nil
 	any    bool
 }
 
 func (a *tieAcc) add(t int) {
 	a.any = true
-	ft := float64(t)
-	var t3 float64
-	if t < 1<<21 { // t³ < 2^63: exact in uint64, then correctly rounded as pow() is
-		t3 = float64(uint64(t) * uint64(t) * uint64(t))
-	} else {
-		t3 = math.Pow(ft, 3)
+	if t < 1<<21 { // t³ < 2^63: exact in uint64, then rounded once as pow() is
+		ut := uint64(t)
+		term := float64(ut*ut*ut) - float64(t) // an integer-valued double below 2^64
+		var carry uint64
+		a.lo, carry = bits.Add64(a.lo, uint64(term), 0)
+		a.hi += carry
+		return
 	}
-	term := t3 - ft // an integer-valued double below 2^64
-	var carry uint64
-	a.lo, carry = bits.Add64(a.lo, uint64(term), 0)
-	a.hi += carry
+	t3, _ := new(big.Float).SetInt(new(big.Int).Exp(big.NewInt(int64(t)), big.NewInt(3), nil)).Float64()
+	term, _ := big.NewFloat(t3 - float64(t)).Int(nil)
+	if a.large == nil {
+		a.large = new(big.Int)
+	}
+	a.large.Add(a.large, term)
 }
 
 func (a *tieAcc) value() float64 {
-	if a.hi == 0 {
+	if a.hi == 0 && a.large == nil {
 		return float64(a.lo)
 	}
 	v := new(big.Int).Lsh(new(big.Int).SetUint64(a.hi), 64)
 	v.Or(v, new(big.Int).SetUint64(a.lo))
+	if a.large != nil {
+		v.Add(v, a.large)
+	}
 	f, _ := new(big.Float).SetInt(v).Float64()
 	return f
 }

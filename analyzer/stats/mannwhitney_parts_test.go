@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/big"
 	"os"
 	"path/filepath"
 	"testing"
@@ -202,6 +203,44 @@ func TestPnormLowerTails(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := pnormLower(tt.z); !closeTo(got, tt.want, tt.tol) {
 				t.Errorf("pnormLower(%g) = %.17g, want %.17g", tt.z, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestTieAccumulator(t *testing.T) {
+	// exact is Σ(t³ - t) in integers; R's double arithmetic may round each
+	// term and the sum once, so large sums agree to a few ulps.
+	exact := func(ts []int) float64 {
+		sum := new(big.Int)
+		for _, t := range ts {
+			b := big.NewInt(int64(t))
+			sum.Add(sum, new(big.Int).Sub(new(big.Int).Exp(b, big.NewInt(3), nil), b))
+		}
+		f, _ := new(big.Float).SetInt(sum).Float64()
+		return f
+	}
+	tests := []struct {
+		name string
+		ts   []int
+		tol  float64
+	}{
+		{name: "none", ts: nil},
+		{name: "pairs and triples", ts: []int{2, 2, 3}},
+		{name: "just below 2^21", ts: []int{1<<21 - 1}, tol: 1e-15},
+		{name: "large groups overflow 64 bits", ts: []int{3_000_000, 2_500_000, 7}, tol: 1e-15},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var a tieAcc
+			for _, g := range tt.ts {
+				a.add(g)
+			}
+			if got, want := a.value(), exact(tt.ts); !closeTo(got, want, tt.tol) {
+				t.Errorf("Σ(t³-t) = %.17g, exact %.17g", got, want)
+			}
+			if a.any != (len(tt.ts) > 0) {
+				t.Errorf("any = %v", a.any)
 			}
 		})
 	}

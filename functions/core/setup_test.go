@@ -122,7 +122,6 @@ type clock struct{ now time.Time }
 func (c *clock) Now() time.Time                    { return c.now }
 func (c *clock) advance(d time.Duration)           { c.now = c.now.Add(d) }
 func newClock(at time.Time) *clock                 { return &clock{now: at} }
-func (c *clock) set(at time.Time) *clock           { c.now = at; return c }
 func openRepo(t *testing.T, url string) *repo.Repo { return openRepoIn(t, url, t.TempDir()) }
 
 func openRepoIn(t *testing.T, url, cache string) *repo.Repo {

@@ -25,6 +25,7 @@ func TestHTTPAuth(t *testing.T) {
 	}{
 		{name: "token with default user", url: private + "gitops.git", auth: Auth{Token: token}},
 		{name: "token in URL", url: strings.Replace(private, "http://", "http://x-access-token:"+token+"@", 1) + "gitops.git"},
+		{name: "user from URL, token from Auth", url: strings.Replace(private, "http://", "http://bob@", 1) + "gitops.git", auth: Auth{Token: token}, fetchErr: ErrAuth, secretOut: token},
 		{name: "wrong token", url: private + "gitops.git", auth: Auth{Token: "ghs_wrong-token"}, fetchErr: ErrAuth, secretOut: "ghs_wrong-token"},
 		{name: "wrong user", url: private + "gitops.git", auth: Auth{Username: "bob", Token: token}, fetchErr: ErrAuth, secretOut: token},
 		{name: "no token", url: private + "gitops.git", fetchErr: ErrAuth},

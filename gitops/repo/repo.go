@@ -6,12 +6,16 @@
 // compare-and-swap: the push fails with ErrRejected unless the branch is still
 // at the commit that was read. It never force-pushes.
 //
-// Locking: each operation that touches the cache (Open, Fetch, Commit, Push)
-// holds an exclusive flock on "<CacheDir>/<key>.lock" for its duration only,
+// Locking: Open, Fetch and Push hold an exclusive flock on
+// "<CacheDir>/<key>.lock" for their duration only (not from Open to Close),
 // so several processes (or Repos) can share a CacheDir and interleave their
 // Fetch/decide/Commit/Push cycles; the compare-and-swap push, not the lock,
-// keeps the branch consistent. Snapshot reads take no file lock: objects are
-// immutable, written by rename, and never deleted.
+// keeps the branch consistent. Commit and Snapshot reads take no file lock:
+// objects are content-addressed, immutable, written by atomic rename and
+// never deleted.
+//
+// The cache grows by one pack per fetch that brings new commits and by the
+// loose objects of each Commit; nothing prunes it (see Open).
 package repo
 
 import (
@@ -61,8 +65,9 @@ type Signature struct {
 // Options configures Open. Only URL is required.
 type Options struct {
 	// URL of the remote: a file:// URL or local path, https://, ssh:// or
-	// scp-like "git@host:org/repo.git", or git://. A password in an https
-	// URL is moved to Auth.Token (when that is empty) and not kept in the URL.
+	// scp-like "git@host:org/repo.git", or git://. A user or password in an
+	// http(s) URL fills Auth.Username / Auth.Token where those are empty and
+	// is then dropped from the URL.
 	URL string
 	// Branch to read and update; "" means DefaultBranch ("main").
 	Branch string
@@ -89,7 +94,8 @@ type Options struct {
 }
 
 // Repo is a cached, bare, depth-1 copy of one branch of one remote. Its
-// methods are safe for concurrent use (they serialise on the cache lock).
+// methods are safe for concurrent use: Fetch and Push serialise on the cache
+// lock, Commit only adds content-addressed objects.
 type Repo struct {
 	opts     Options
 	url      string // transport URL, without a password
@@ -103,8 +109,10 @@ type Repo struct {
 }
 
 // Open creates, or reuses, the bare object store for opts.URL and
-// opts.Branch under opts.CacheDir. It does no network I/O; Fetch does. An
-// unreadable store is rebuilt from scratch.
+// opts.Branch under opts.CacheDir. It does not contact the remote; Fetch
+// does. An unreadable store is rebuilt from scratch; to reclaim space, delete
+// the CacheDir while no Repo uses it. With ssh and no key file it connects
+// to the SSH agent, which Close releases.
 func Open(ctx context.Context, opts Options) (*Repo, error) {
 	opts = withDefaults(opts)
 	if opts.URL == "" {
@@ -114,9 +122,14 @@ func Open(ctx context.Context, opts Options) (*Repo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open repo: parse URL: %w", err)
 	}
-	if ep.Password != "" && (ep.Protocol == "http" || ep.Protocol == "https") {
+	if ep.Protocol == "http" || ep.Protocol == "https" {
+		// Credentials in the URL move to Auth, so no secret stays in a URL
+		// that error messages may show.
+		if opts.Auth.Username == "" {
+			opts.Auth.Username = ep.User
+		}
 		if opts.Auth.Token == "" {
-			opts.Auth.Token, opts.Auth.Username = ep.Password, ep.User
+			opts.Auth.Token = ep.Password
 		}
 		ep.User, ep.Password = "", ""
 	}

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"io/fs"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/birdwatch-gitops/birdwatch/internal/fleet"
+	"github.com/birdwatch-gitops/birdwatch/templates"
+)
+
+// TestRunAndStatus drives the binary's wiring end to end on a real fleet
+// repository: the first step needs no metrics, so Prometheus may be absent.
+func TestRunAndStatus(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("needs git")
+	}
+	example, err := fs.Sub(templates.Examples, "examples/aleph")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := fleet.Create(t.Context(), t.TempDir(), example, "fleet: initial")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := filepath.Join(t.TempDir(), "cache")
+	common := []string{"--repo", f.URL(), "--cache-dir", cache}
+
+	out, _, err := run(t, append([]string{"status"}, common...)...)
+	if err != nil || !strings.Contains(out, "games/aleph  v03     v04     -      -     -       not started") {
+		t.Fatalf("status before: %v\n%s", err, out)
+	}
+	out, _, err = run(t, append([]string{"run", "--once", "--prometheus", "http://127.0.0.1:1"}, common...)...)
+	if err != nil || !strings.Contains(out, "games/aleph  v04  advance  step 1  weight 1  weight 0 -> 1  [") {
+		t.Fatalf("run: %v\n%s", err, out)
+	}
+	out, _, err = run(t, append([]string{"status"}, common...)...)
+	if err != nil || !strings.Contains(out, "games/aleph  v03     v04     WaitingForSync  1/7   1") {
+		t.Fatalf("status after: %v\n%s", err, out)
+	}
+	// A command through the CLI is recorded with its actor.
+	out, _, err = run(t, append([]string{"run", "--once", "--canary", "games/aleph", "--command", "abort", "--actor", "alice"}, common...)...)
+	if err != nil || !strings.Contains(out, "rollback") {
+		t.Fatalf("abort: %v\n%s", err, out)
+	}
+	subjects, err := f.Subjects(t.Context())
+	if err != nil || len(subjects) != 3 || !strings.HasPrefix(subjects[0], "birdwatch: games/aleph v04 rollback, weight 1 -> 0") {
+		t.Errorf("history %q %v", subjects, err)
+	}
+}
