@@ -53,6 +53,27 @@ func (l *fileLock) lock(ctx context.Context) error {
 	}
 }
 
+// try takes the lock exclusively (or shared) without waiting and reports
+// whether it got it. On a descriptor that already holds the lock it converts
+// the lock's mode.
+func (l *fileLock) try(exclusive bool) (bool, error) {
+	how := unix.LOCK_SH
+	if exclusive {
+		how = unix.LOCK_EX
+	}
+	for {
+		err := unix.Flock(int(l.f.Fd()), how|unix.LOCK_NB)
+		switch {
+		case err == nil:
+			return true, nil
+		case errors.Is(err, unix.EWOULDBLOCK):
+			return false, nil
+		case !errors.Is(err, unix.EINTR):
+			return false, fmt.Errorf("lock %s: %w", l.f.Name(), err)
+		}
+	}
+}
+
 func (l *fileLock) unlock() error {
 	if err := unix.Flock(int(l.f.Fd()), unix.LOCK_UN); err != nil {
 		return fmt.Errorf("unlock %s: %w", l.f.Name(), err)

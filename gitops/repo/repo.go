@@ -11,17 +11,18 @@
 // so several processes (or Repos) can share a CacheDir and interleave their
 // Fetch/decide/Commit/Push cycles; the compare-and-swap push, not the lock,
 // keeps the branch consistent. Commit and Snapshot reads take no file lock:
-// objects are content-addressed, immutable, written by atomic rename and
-// never deleted.
+// objects are content-addressed, immutable and written by atomic rename, and
+// none is deleted while any Repo has the cache open.
 //
-// The cache grows by one pack per fetch that brings new commits and by the
-// loose objects of each Commit; nothing prunes it (see Open).
+// Open also takes a shared flock on "<key>.users" until Close. The cache
+// grows by one whole-tree pack per Fetch that brings a new commit; Open
+// rebuilds it from scratch once it holds more than Options.MaxCachePacks
+// packs, but only when it can take that lock exclusively (no other Repo, in
+// any process, has the cache open), so no live Snapshot loses its objects.
 package repo
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -50,6 +51,9 @@ const (
 	DefaultRetryInitial = 100 * time.Millisecond
 	// DefaultRetryMax caps the backoff when Options.RetryMax is 0.
 	DefaultRetryMax = 5 * time.Second
+	// DefaultMaxCachePacks is the pack count above which Open rebuilds an
+	// unused cache, when Options.MaxCachePacks is 0.
+	DefaultMaxCachePacks = 16
 )
 
 // remoteName is the name of the in-memory remote; it is never written to the
@@ -91,6 +95,12 @@ type Options struct {
 	RetryInitial, RetryMax time.Duration
 	// Clock gives the committer time; nil means time.Now.
 	Clock func() time.Time
+	// MaxCachePacks bounds the cache: each Fetch that brings a new commit
+	// adds one pack holding the whole tree (depth-1 fetches cannot be
+	// incremental with go-git, which never asks for thin packs), and Open
+	// rebuilds the store when it holds more packs than this and no other
+	// Repo has it open. 0 means DefaultMaxCachePacks (16).
+	MaxCachePacks int
 }
 
 // Repo is a cached, bare, depth-1 copy of one branch of one remote. Its
@@ -104,15 +114,16 @@ type Repo struct {
 	release  io.Closer // held by auth (an SSH agent connection); may be nil
 	dir      string    // the bare object store
 
-	mu   sync.Mutex // guards lock, and serialises flock use on one descriptor
-	lock *fileLock  // nil after Close
+	mu    sync.Mutex // guards lock and users, serialises flock use on them
+	lock  *fileLock  // exclusive per operation; nil after Close
+	users *fileLock  // shared from Open to Close: "this cache is in use"
 }
 
 // Open creates, or reuses, the bare object store for opts.URL and
 // opts.Branch under opts.CacheDir. It does not contact the remote; Fetch
-// does. An unreadable store is rebuilt from scratch; to reclaim space, delete
-// the CacheDir while no Repo uses it. With ssh and no key file it connects
-// to the SSH agent, which Close releases.
+// does. An unreadable store is rebuilt from scratch, and so is one with more
+// than Options.MaxCachePacks packs that no other Repo has open. With ssh and
+// no key file it connects to the SSH agent, which Close releases.
 func Open(ctx context.Context, opts Options) (*Repo, error) {
 	opts = withDefaults(opts)
 	if opts.URL == "" {
@@ -144,20 +155,6 @@ func Open(ctx context.Context, opts Options) (*Repo, error) {
 	return r, nil
 }
 
-// openCache takes the lock file and makes sure the bare store exists.
-func (r *Repo) openCache(ctx context.Context) (err error) {
-	if err := os.MkdirAll(r.opts.CacheDir, 0o700); err != nil {
-		return fmt.Errorf("create cache dir: %w", err)
-	}
-	sum := sha256.Sum256([]byte(r.redacted + "\x00" + r.opts.Branch))
-	key := "repo-" + hex.EncodeToString(sum[:12])
-	r.dir = filepath.Join(r.opts.CacheDir, key)
-	if r.lock, err = openLock(filepath.Join(r.opts.CacheDir, key+".lock")); err != nil {
-		return err
-	}
-	return r.withLock(ctx, func() error { return ensureBare(r.dir, false) })
-}
-
 func withDefaults(o Options) Options {
 	if o.Branch == "" {
 		o.Branch = DefaultBranch
@@ -183,34 +180,10 @@ func withDefaults(o Options) Options {
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
+	if o.MaxCachePacks <= 0 {
+		o.MaxCachePacks = DefaultMaxCachePacks
+	}
 	return o
-}
-
-// ensureBare makes dir a bare repository unless it already is one (or, with
-// reset, always). A new store is built beside dir and renamed into place, so
-// a crash never leaves a half-made store behind. The caller holds the lock.
-func ensureBare(dir string, reset bool) error {
-	if !reset {
-		if _, err := git.PlainOpen(dir); err == nil {
-			return nil
-		}
-	}
-	if err := os.RemoveAll(dir); err != nil {
-		return fmt.Errorf("remove stale cache %s: %w", dir, err)
-	}
-	tmp, err := os.MkdirTemp(filepath.Dir(dir), filepath.Base(dir)+".init-")
-	if err != nil {
-		return fmt.Errorf("create cache: %w", err)
-	}
-	if _, err := git.PlainInit(tmp, true); err != nil {
-		_ = os.RemoveAll(tmp)
-		return fmt.Errorf("init bare cache %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		_ = os.RemoveAll(tmp)
-		return fmt.Errorf("move cache into place: %w", err)
-	}
-	return nil
 }
 
 // Close releases the cache lock file and any SSH agent connection.
@@ -222,6 +195,10 @@ func (r *Repo) Close() error {
 	if r.lock != nil {
 		errs = append(errs, r.lock.close())
 		r.lock = nil
+	}
+	if r.users != nil {
+		errs = append(errs, r.users.close())
+		r.users = nil
 	}
 	if r.release != nil {
 		errs = append(errs, r.release.Close())
@@ -277,9 +254,13 @@ func (r *Repo) Fetch(ctx context.Context) (*Snapshot, error) {
 		snap, err = r.fetchLocked(ctx)
 		if errors.Is(err, plumbing.ErrObjectNotFound) && ctx.Err() == nil {
 			// The cache lost objects (a crash mid-write, a manual gc):
-			// rebuild it once. Depth 1 makes that cheap.
-			if err = ensureBare(r.dir, true); err == nil {
-				snap, err = r.fetchLocked(ctx)
+			// rebuild it once, if no other Repo uses it. Depth 1 makes
+			// that cheap.
+			if alone, lerr := r.users.try(true); lerr == nil && alone {
+				if err = ensureBare(r.dir, true); err == nil {
+					snap, err = r.fetchLocked(ctx)
+				}
+				_, _ = r.users.try(false)
 			}
 		}
 		return err

@@ -3,6 +3,7 @@ package repo
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -206,4 +207,62 @@ func statCacheDir(tb testing.TB, cache string) os.FileInfo {
 		tb.Fatal(err)
 	}
 	return fi
+}
+
+// TestCacheCompaction: Open rebuilds a cache that holds more than
+// MaxCachePacks packs, but only when no other Repo has it open.
+func TestCacheCompaction(t *testing.T) {
+	tests := []struct {
+		name        string
+		otherOpen   bool
+		wantRebuilt bool
+	}{
+		{name: "unused cache is rebuilt", wantRebuilt: true},
+		{name: "cache in use is kept", otherOpen: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			u := newUpstream(t, seedFiles())
+			cache := t.TempDir()
+			opts := Options{URL: "file://" + u.bare, CacheDir: cache, MaxCachePacks: 2}
+			r1, _ := openFetch(t, opts)
+			for i := range 3 {
+				if err := u.humanCommit("README.md", fmt.Sprint(i), "human"); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := r1.Fetch(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before := statCacheDir(t, cache)
+			if n := len(packFiles(t, cache)); n != 4 {
+				t.Fatalf("%d packs after 4 fetches, want 4", n)
+			}
+			var other *Snapshot
+			if tc.otherOpen {
+				_, other = openFetch(t, opts)
+			}
+			if err := r1.Close(); err != nil {
+				t.Fatal(err)
+			}
+			r2, err := Open(ctx, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = r2.Close() }()
+			if rebuilt := !os.SameFile(before, statCacheDir(t, cache)); rebuilt != tc.wantRebuilt {
+				t.Fatalf("rebuilt = %v, want %v (%d packs)", rebuilt, tc.wantRebuilt, len(packFiles(t, cache)))
+			}
+			snap, err := r2.Fetch(ctx)
+			if err != nil || snap.Commit() != u.head(t) {
+				t.Fatalf("Fetch after Open = %v, %v; want head %s", snap, err, u.head(t))
+			}
+			if other != nil {
+				if _, err := other.ReadFile("README.md"); err != nil {
+					t.Fatalf("the other Repo's snapshot broke: %v", err)
+				}
+			}
+		})
+	}
 }

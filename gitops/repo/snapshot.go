@@ -35,8 +35,8 @@ func openObjects(dir string) *objects {
 
 // Snapshot is an immutable view of one commit of the branch: its files are
 // read straight from the tree objects in the cache, without a checkout.
-// A Snapshot stays readable after its Repo is closed (objects in the cache
-// are never deleted) and is safe for concurrent use.
+// It is safe for concurrent use and readable while its Repo is open; after
+// Close, a later Open may rebuild the cache under it.
 type Snapshot struct {
 	obj    *objects
 	hash   plumbing.Hash
