@@ -46,7 +46,8 @@ lint:
 fixtures:
 	@command -v Rscript >/dev/null 2>&1 || { echo "make: installing Debian package r-base-core"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq r-base-core >/dev/null; }
-	@for s in analyzer/stats/scripts/*_fixtures.R; do echo "Rscript $$s"; (cd analyzer/stats && Rscript scripts/$$(basename $$s)) || exit 1; done
+	Rscript analyzer/stats/scripts/mannwhitney_fixtures.R analyzer/stats/testdata/mannwhitney_fixtures.json
+	Rscript analyzer/stats/scripts/sequential_fixtures.R analyzer/stats/testdata/sequential_fixtures.json
 
 ## fuzz: run every fuzz target for FUZZTIME each.
 FUZZTIME ?= 30s

@@ -4,10 +4,10 @@
 // wilcox.test(x, y, conf.int = TRUE), and the sequential, anytime-valid tests
 // that the judge runs at every analysis interval.
 //
-// The package does no I/O and keeps no global state: every function is a pure
-// function of its arguments and safe for concurrent use. Bad input (empty
-// samples, NaN or ±Inf, an out-of-range confidence level) is reported as an
-// error, never as a panic; callers branch on the sentinel errors with
+// The package does no I/O and keeps no package-level state; its functions
+// depend only on their arguments and are safe for concurrent use. Bad input
+// (empty samples, NaN or ±Inf, an out-of-range confidence level) is reported
+// as an error, never as a panic; callers branch on the sentinel errors with
 // errors.Is.
 //
 // Numerical conventions follow gonum's stat package: each function documents

@@ -77,7 +77,30 @@ func (p pairDiffs) median() float64 {
 	if nm%2 == 1 {
 		return p.kth((nm + 1) / 2)
 	}
-	return (p.kth(nm/2) + p.kth(nm/2+1)) / 2
+	a := p.kth(nm / 2)
+	return (a + p.successor(a, nm/2)) / 2
+}
+
+// successor returns the (k+1)-th smallest difference given v, the k-th: v
+// itself if more than k differences are <= v, else the smallest difference
+// above v, which is the first value past v in one of the rows. One sweep.
+func (p pairDiffs) successor(v float64, k int64) float64 {
+	next := math.Inf(1)
+	var le int64
+	j := len(p.yd)
+	for _, x := range p.xs {
+		for j > 0 && x-p.yd[j-1] > v {
+			j--
+		}
+		le += int64(j)
+		if j < len(p.yd) {
+			next = math.Min(next, x-p.yd[j])
+		}
+	}
+	if le > k {
+		return v
+	}
+	return next
 }
 
 // kth returns the k-th smallest difference, 1 <= k <= n·m.
@@ -89,7 +112,8 @@ func (p pairDiffs) median() float64 {
 // position (Floyd & Rivest's choice of pivots, 1975), counts the values below
 // them with monotone sweeps in O(n+m), and either returns a pivot or keeps the
 // candidates on the answer's side: about a tenth of them, so a handful of
-// rounds suffice. Once at most n+m candidates remain they are sorted.
+// rounds suffice. Once at most max(256, (n+m)/16) candidates remain they
+// are sorted.
 func (p pairDiffs) kth(k int64) float64 {
 	n, m := len(p.xs), len(p.yd)
 	lo, hi := make([]int, n), make([]int, n)
@@ -100,8 +124,9 @@ func (p pairDiffs) kth(k int64) float64 {
 	rng := rand.New(rand.NewPCG(0x9e3779b97f4a7c15, uint64(k)))
 	var c rowCounts
 	c.init(n)
-	for left > int64(n+m) {
-		a, b := p.pivots(lo, hi, k-below, left, rng)
+	cum := make([]int64, n+1)
+	for left > int64(max(256, (n+m)/16)) {
+		a, b := p.pivots(lo, hi, cum, k-below, left, rng)
 		ltA, leA, ltB, leB := p.count(a, b, lo, hi, &c)
 		switch {
 		case k <= ltA:
@@ -134,14 +159,13 @@ func (p pairDiffs) kth(k int64) float64 {
 
 // pivots samples the remaining candidates uniformly and returns two of the
 // sample's order statistics a <= b around the relative position of the
-// target, the r-th smallest of the left candidates.
-func (p pairDiffs) pivots(lo, hi []int, r, left int64, rng *rand.Rand) (a, b float64) {
-	const size = 1024
-	cum := make([]int64, len(lo)+1) // cum[i] = candidates in rows before i
-	for i := range lo {
+// target, the r-th smallest of the left candidates. The sample has √left
+// values, at least 64 and at most 1024; cum is scratch space of n+1.
+func (p pairDiffs) pivots(lo, hi []int, cum []int64, r, left int64, rng *rand.Rand) (a, b float64) {
+	for i := range lo { // cum[i] = candidates in rows before i
 		cum[i+1] = cum[i] + int64(hi[i]-lo[i])
 	}
-	s := int(min(size, left))
+	s := int(min(left, max(64, min(1024, int64(math.Sqrt(float64(left)))))))
 	sample := make([]float64, s)
 	for t := range sample {
 		u := rng.Int64N(left)

@@ -75,6 +75,14 @@ func TestPairDiffsKthMatchesSort(t *testing.T) {
 					t.Errorf("kth(%d) = %.17g, sorted differences give %.17g", k, got, want[k-1])
 				}
 			}
+			h := len(want) / 2
+			wantMedian := want[h]
+			if len(want)%2 == 0 {
+				wantMedian = (want[h-1] + want[h]) / 2
+			}
+			if got := d.median(); got != wantMedian {
+				t.Errorf("median = %.17g, sorted differences give %.17g", got, wantMedian)
+			}
 		})
 	}
 }

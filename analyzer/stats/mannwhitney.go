@@ -11,13 +11,15 @@ import (
 type Alternative int
 
 const (
-	// TwoSided: x and y differ in location (R "two.sided").
+	// TwoSided is the alternative that x and y differ in location (R
+	// "two.sided"); the interval is two-sided.
 	TwoSided Alternative = iota
-	// Less: x is shifted to the left of y, i.e. the shift x - y is
-	// negative (R "less").
+	// Less is the alternative that x is shifted to the left of y, i.e. the
+	// shift x - y is negative (R "less"); the interval is (-Inf, Upper].
 	Less
-	// Greater: x is shifted to the right of y, i.e. the shift x - y is
-	// positive (R "greater").
+	// Greater is the alternative that x is shifted to the right of y, i.e.
+	// the shift x - y is positive (R "greater"); the interval is
+	// [Lower, +Inf).
 	Greater
 )
 
