@@ -31,4 +31,14 @@ var (
 	// ErrAuth means the remote refused the credentials (or required some and
 	// none were given). The message never contains the secret.
 	ErrAuth = errors.New("authentication failed")
+
+	// ErrInvalidRevision means a commit hash is not 40 hex digits.
+	ErrInvalidRevision = errors.New("invalid revision")
+
+	// ErrRevisionNotFound means the remote has no such commit, or does not
+	// allow fetching a commit that is not a branch tip.
+	ErrRevisionNotFound = errors.New("revision not found")
+
+	// ErrInvalidBranch means a branch name is not a valid Git ref name.
+	ErrInvalidBranch = errors.New("invalid branch name")
 )

@@ -27,7 +27,7 @@ func ParseCanaries(file string, data []byte, checks Checks) ([]*Canary, error) {
 	strict.KnownFields(true)
 	var out []*Canary
 	var all []Problem
-	for {
+	for index := 0; ; index++ {
 		var doc yaml.Node
 		err := nodes.Decode(&doc)
 		if errors.Is(err, io.EOF) {
@@ -46,7 +46,7 @@ func ParseCanaries(file string, data []byte, checks Checks) ([]*Canary, error) {
 		if isEmptyDocument(&doc) {
 			continue
 		}
-		c.File, c.Line = file, docLine(&doc)
+		c.File, c.Line, c.Doc = file, docLine(&doc), index
 		SetDefaults(&c)
 		ps := &problems{file: file, index: ix}
 		validate(&c, checks, ps)

@@ -23,6 +23,8 @@ type Canary struct {
 	File string `yaml:"-" json:"-"`
 	// Line is the line of the document's first key in File (1-based).
 	Line int `yaml:"-" json:"-"`
+	// Doc is the zero-based index of the YAML document in File.
+	Doc int `yaml:"-" json:"-"`
 }
 
 // Metadata names a Canary. Namespace defaults to "default".
@@ -65,13 +67,25 @@ type Traffic struct {
 	Provider string `yaml:"provider" json:"provider"`
 	// File is the repository-relative path of the manifest to edit.
 	File string `yaml:"file" json:"file"`
-	// Route selects a named route inside the manifest; empty means the one
-	// route holding both destinations.
+	// Route selects a named route inside the manifest (istio: http route;
+	// gatewayapi: rule, or HTTPRoute/GRPCRoute name; smi: TrafficSplit
+	// name); empty means the one route holding both destinations. For
+	// nginx it is the canary Ingress's name, required.
 	Route string `yaml:"route,omitempty" json:"route,omitempty"`
-	// Host restricts destinations to one host; empty means any host.
-	Host         string `yaml:"host,omitempty" json:"host,omitempty"`
+	// Host restricts istio destinations to one host; empty means any host.
+	Host string `yaml:"host,omitempty" json:"host,omitempty"`
+	// StableSubset and CanarySubset are the istio subsets.
 	StableSubset string `yaml:"stableSubset,omitempty" json:"stableSubset,omitempty"`
 	CanarySubset string `yaml:"canarySubset,omitempty" json:"canarySubset,omitempty"`
+	// StableService and CanaryService are the Services of the two versions:
+	// gatewayapi backendRef names, smi backend services.
+	StableService string `yaml:"stableService,omitempty" json:"stableService,omitempty"`
+	CanaryService string `yaml:"canaryService,omitempty" json:"canaryService,omitempty"`
+	// CanaryWeightPath and StableWeightPath are yamlpath's YAML paths of the
+	// weights; without StableWeightPath the stable weight is 100 minus the
+	// canary weight.
+	CanaryWeightPath string `yaml:"canaryWeightPath,omitempty" json:"canaryWeightPath,omitempty"`
+	StableWeightPath string `yaml:"stableWeightPath,omitempty" json:"stableWeightPath,omitempty"`
 }
 
 // Step is exactly one of SetWeight, Analyze or Pause.

@@ -21,11 +21,12 @@ var (
 	ErrInvalidWeights = errors.New("invalid weights")
 
 	// ErrObjectNotFound means the file holds no object the provider manages
-	// (for istio: no networking.istio.io VirtualService).
+	// (istio: no networking.istio.io VirtualService; gatewayapi: no
+	// HTTPRoute or GRPCRoute; smi: no TrafficSplit; nginx: no Ingress).
 	ErrObjectNotFound = errors.New("traffic object not found")
 
 	// ErrRouteNotFound means no route matches Config.Route, or no route has
-	// destinations for both subsets.
+	// destinations for both the stable and the canary version.
 	ErrRouteNotFound = errors.New("route not found")
 
 	// ErrDestinationNotFound means the selected route lacks the stable or the
@@ -37,7 +38,9 @@ var (
 	ErrAmbiguous = errors.New("ambiguous traffic target")
 
 	// ErrMissingWeight means a destination that must carry a weight has no
-	// weight key. Providers never add keys; add "weight: 0" to the manifest.
+	// weight key (nginx: no canary-weight annotation; yamlpath: the path does
+	// not resolve). Providers never add keys; add "weight: 0" to the
+	// manifest.
 	ErrMissingWeight = errors.New("missing weight")
 
 	// ErrShape means the manifest has an unexpected shape at a path, e.g. a

@@ -29,15 +29,65 @@ func withWeights(stable, canary string) string {
 	return vs("  http:\n" + route(stable, canary))
 }
 
+// errorCase is one bad input for a provider: a file, a config (merged over
+// the test's defaults) and, for SetWeights, the weights to set.
+type errorCase struct {
+	name string
+	doc  string
+	cfg  Config
+	set  *Weights // nil: call Weights, else SetWeights
+	err  error
+	msg  string // substring of the message
+}
+
+// checkErrors runs cases against provider kind with defaults for the
+// config fields a case leaves empty.
+func checkErrors(t *testing.T, kind string, defaults Config, cases []errorCase) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := overlay(defaults, tt.cfg)
+			cfg.Provider = kind
+			p, err := New(cfg)
+			if err != nil {
+				t.Fatalf("New: %v", err)
+			}
+			if tt.set == nil {
+				_, err = p.Weights([]byte(tt.doc))
+			} else {
+				var out []byte
+				out, err = p.SetWeights([]byte(tt.doc), *tt.set)
+				if out != nil {
+					t.Errorf("output returned with error")
+				}
+			}
+			if !errors.Is(err, tt.err) {
+				t.Fatalf("error = %v, want %v", err, tt.err)
+			}
+			if !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("error %q does not contain %q", err, tt.msg)
+			}
+		})
+	}
+}
+
+// overlay returns base with the non-empty fields of over.
+func overlay(base, over Config) Config {
+	for _, f := range []struct{ dst, src *string }{
+		{&base.Route, &over.Route}, {&base.Host, &over.Host}, {&base.StableSubset, &over.StableSubset},
+		{&base.CanarySubset, &over.CanarySubset}, {&base.StableService, &over.StableService},
+		{&base.CanaryService, &over.CanaryService}, {&base.CanaryWeightPath, &over.CanaryWeightPath},
+		{&base.StableWeightPath, &over.StableWeightPath},
+	} {
+		if *f.src != "" {
+			*f.dst = *f.src
+		}
+	}
+	return base
+}
+
 func TestIstioErrors(t *testing.T) {
-	tests := []struct {
-		name string
-		doc  string
-		cfg  Config   // subsets default to production/canary
-		set  *Weights // nil: call Weights, else SetWeights
-		err  error
-		msg  string // substring of the message
-	}{
+	checkErrors(t, "istio", Config{StableSubset: "production", CanarySubset: "canary"}, []errorCase{
 		{name: "no VirtualService", doc: "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: aleph}\n", err: ErrObjectNotFound, msg: "no VirtualService"},
 		{name: "VirtualService of another API group", doc: strings.Replace(withWeights("100", "0"), "networking.istio.io", "example.com", 1), err: ErrObjectNotFound},
 		{name: "empty file", doc: "", err: ErrObjectNotFound},
@@ -69,35 +119,7 @@ func TestIstioErrors(t *testing.T) {
 		{name: "aliased weight cannot be set", doc: vs("  http:\n  - route:\n    - destination: {host: aleph, subset: production}\n      weight: &w 50\n    - destination: {host: aleph, subset: canary}\n      weight: *w\n"),
 			set: &Weights{90, 10}, err: yamledit.ErrUnsupported, msg: "spec.http[0].route: set weights 90/10"},
 		{name: "YAML syntax error", doc: "kind: VirtualService\n  spec: [\n", err: yamledit.ErrSyntax},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cfg := tt.cfg
-			cfg.Provider = "istio"
-			if cfg.StableSubset == "" {
-				cfg.StableSubset, cfg.CanarySubset = "production", "canary"
-			}
-			p, err := New(cfg)
-			if err != nil {
-				t.Fatalf("New: %v", err)
-			}
-			if tt.set == nil {
-				_, err = p.Weights([]byte(tt.doc))
-			} else {
-				var out []byte
-				out, err = p.SetWeights([]byte(tt.doc), *tt.set)
-				if out != nil {
-					t.Errorf("output returned with error")
-				}
-			}
-			if !errors.Is(err, tt.err) {
-				t.Fatalf("error = %v, want %v", err, tt.err)
-			}
-			if !strings.Contains(err.Error(), tt.msg) {
-				t.Errorf("error %q does not contain %q", err, tt.msg)
-			}
-		})
-	}
+	})
 }
 
 func TestNew(t *testing.T) {
@@ -108,10 +130,19 @@ func TestNew(t *testing.T) {
 		msg  string
 	}{
 		{name: "istio", cfg: Config{Provider: "istio", StableSubset: "production", CanarySubset: "canary"}},
-		{name: "unknown kind names it and the known kinds", cfg: Config{Provider: "nginx"}, err: ErrUnknownProvider, msg: `"nginx" (known: istio)`},
-		{name: "empty kind", cfg: Config{}, err: ErrUnknownProvider, msg: "known: istio"},
+		{name: "unknown kind names it and the known kinds", cfg: Config{Provider: "traefik"}, err: ErrUnknownProvider, msg: `"traefik" (known: gatewayapi, istio, nginx, smi, yamlpath)`},
+		{name: "empty kind", cfg: Config{}, err: ErrUnknownProvider, msg: "known: gatewayapi, istio"},
 		{name: "istio without subsets", cfg: Config{Provider: "istio"}, err: ErrInvalidConfig, msg: "required"},
 		{name: "istio with equal subsets", cfg: Config{Provider: "istio", StableSubset: "a", CanarySubset: "a"}, err: ErrInvalidConfig, msg: `both "a"`},
+		{name: "gatewayapi", cfg: Config{Provider: "gatewayapi", StableService: "aleph-primary", CanaryService: "aleph-canary"}},
+		{name: "gatewayapi without services", cfg: Config{Provider: "gatewayapi", StableSubset: "production", CanarySubset: "canary"}, err: ErrInvalidConfig, msg: "gatewayapi: stableService and canaryService are required"},
+		{name: "smi with equal services", cfg: Config{Provider: "smi", StableService: "web", CanaryService: "web"}, err: ErrInvalidConfig, msg: `smi: stableService and canaryService are both "web"`},
+		{name: "nginx", cfg: Config{Provider: "nginx", Route: "aleph-canary"}},
+		{name: "nginx without the canary Ingress name", cfg: Config{Provider: "nginx"}, err: ErrInvalidConfig, msg: "route (the canary Ingress's metadata.name) is required"},
+		{name: "yamlpath", cfg: Config{Provider: "yamlpath", CanaryWeightPath: "canary.weight"}},
+		{name: "yamlpath without a path", cfg: Config{Provider: "yamlpath", StableWeightPath: "stable.weight"}, err: ErrInvalidConfig, msg: "canaryWeightPath is required"},
+		{name: "yamlpath with a malformed path", cfg: Config{Provider: "yamlpath", CanaryWeightPath: "spec.x[name=a"}, err: ErrInvalidConfig, msg: `parse path "spec.x[name=a"`},
+		{name: "yamlpath with equal paths", cfg: Config{Provider: "yamlpath", CanaryWeightPath: "w", StableWeightPath: "w"}, err: ErrInvalidConfig, msg: `both "w"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

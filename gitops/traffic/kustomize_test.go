@@ -12,19 +12,23 @@ import (
 	"github.com/birdwatch-gitops/birdwatch/gitops/yamledit"
 )
 
-// TestKustomizeReadsSetWeights renders every golden output with kustomize
-// (kubectl kustomize), the YAML reader Flux's kustomize-controller and Argo
-// CD run on these files, and checks that the applier sees the weights that
-// SetWeights wrote, as integers.
+// TestKustomizeReadsSetWeights renders every golden output that holds
+// Kubernetes objects with kustomize (kubectl kustomize), the YAML reader
+// Flux's kustomize-controller and Argo CD run on these files, and checks
+// that the applier sees the weights that SetWeights wrote, with the types
+// the author gave them (integers stay integers, quoted strings strings).
 func TestKustomizeReadsSetWeights(t *testing.T) {
 	kubectl, err := exec.LookPath("kubectl")
 	if err != nil {
 		t.Skip("kubectl not in PATH")
 	}
 	for _, tt := range goldenCases() {
-		t.Run(tt.name, func(t *testing.T) {
+		if tt.notResources {
+			continue
+		}
+		t.Run(tt.kind+"/"+tt.name, func(t *testing.T) {
 			p := tt.provider(t)
-			input := readFile(t, filepath.Join("testdata", "istio", tt.name, "input.yaml"))
+			input := readFile(t, filepath.Join(tt.dir(), "input.yaml"))
 			out, err := p.SetWeights(input, tt.set)
 			if err != nil {
 				t.Fatalf("SetWeights: %v", err)
@@ -38,7 +42,7 @@ func TestKustomizeReadsSetWeights(t *testing.T) {
 			if tt.stringWeights {
 				wantTag = "!!str"
 			}
-			for _, tag := range weightTags(t, rendered) {
+			for _, tag := range weightTags(t, tt, rendered) {
 				if tag != wantTag {
 					t.Errorf("kustomize reads a weight as %s, want %s", tag, wantTag)
 				}
@@ -107,32 +111,30 @@ func kustomize(t *testing.T, kubectl string, manifest []byte) []byte {
 	return out
 }
 
-// weightTags returns the resolved tag of every spec.http[].route[].weight in
-// the VirtualServices of doc.
-func weightTags(t *testing.T, doc []byte) []string {
+// weightTags returns the resolved tags of the weights tt's provider reads in
+// doc: the values at the yamlpath paths, the nginx canary-weight
+// annotation, or every "weight" key's value for the list providers.
+func weightTags(t *testing.T, tt goldenCase, doc []byte) []string {
 	t.Helper()
 	docs, err := yamledit.Documents(doc)
 	if err != nil {
 		t.Fatal(err)
 	}
+	var paths []string
+	switch tt.kind {
+	case "yamlpath":
+		paths = []string{tt.cfg.CanaryWeightPath, tt.cfg.StableWeightPath}
+	case "nginx":
+		paths = []string{annotationPath(nginxWeight)}
+	}
 	var tags []string
 	for _, d := range docs {
-		http, err := d.Lookup("spec.http")
-		if kind, _ := scalarAt(d, "kind"); kind != "VirtualService" || err != nil {
-			continue
+		if paths == nil {
+			collectWeightTags(d.Root, &tags)
 		}
-		for _, r := range http.Content {
-			for i := 0; i+1 < len(r.Content); i += 2 {
-				if r.Content[i].Value != "route" {
-					continue
-				}
-				for _, dest := range r.Content[i+1].Content {
-					for k := 0; k+1 < len(dest.Content); k += 2 {
-						if dest.Content[k].Value == "weight" && dest.Content[k+1].Kind == yaml.ScalarNode {
-							tags = append(tags, dest.Content[k+1].Tag)
-						}
-					}
-				}
+		for _, p := range paths {
+			if n, err := d.Lookup(p); p != "" && err == nil {
+				tags = append(tags, n.Tag)
 			}
 		}
 	}
@@ -140,4 +142,17 @@ func weightTags(t *testing.T, doc []byte) []string {
 		t.Fatalf("no weights in kustomize output:\n%s", doc)
 	}
 	return tags
+}
+
+// collectWeightTags appends the tag of every scalar under a "weight" key.
+func collectWeightTags(n *yaml.Node, tags *[]string) {
+	if n == nil {
+		return
+	}
+	for i, c := range n.Content {
+		if n.Kind == yaml.MappingNode && i%2 == 1 && n.Content[i-1].Value == "weight" && c.Kind == yaml.ScalarNode {
+			*tags = append(*tags, c.Tag)
+		}
+		collectWeightTags(c, tags)
+	}
 }

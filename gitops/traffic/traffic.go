@@ -1,7 +1,9 @@
 // Package traffic reads and sets canary traffic weights in the manifests
 // that Argo CD or Flux apply. Each provider understands one kind of routing
-// object (istio: VirtualService) and edits the file's bytes through
-// gitops/yamledit, so everything except the weight values is preserved.
+// object (istio: VirtualService; gatewayapi: HTTPRoute and GRPCRoute; smi:
+// TrafficSplit; nginx: a canary Ingress; yamlpath: any YAML value) and edits
+// the file's bytes through gitops/yamledit, so everything except the weight
+// values is preserved.
 //
 // Providers are pure functions of the file content: they do no I/O, hold no
 // state and are safe for concurrent use.
@@ -44,18 +46,36 @@ type Config struct {
 	// the file's bytes and do not read it; it is carried for callers and
 	// messages.
 	File string
-	// Route is the HTTP route name (istio: spec.http[].name). "" selects the
-	// one route that has destinations for both subsets.
+	// Route names the route. istio: the HTTP route name (spec.http[].name);
+	// gatewayapi: a rule name (spec.rules[].name) or the HTTPRoute's or
+	// GRPCRoute's metadata.name; smi: the TrafficSplit's metadata.name. ""
+	// selects the one route that has both destinations. nginx: the canary
+	// Ingress's metadata.name, required.
 	Route string
-	// Host filters destinations by exact destination host, e.g. "aleph" or
-	// "aleph.games.svc.cluster.local". "" accepts any host.
+	// Host filters istio destinations by exact destination host, e.g.
+	// "aleph" or "aleph.games.svc.cluster.local". "" accepts any host.
 	Host string
-	// StableSubset is the subset serving the stable version, e.g.
-	// "production". Required.
+	// StableSubset is the istio subset serving the stable version, e.g.
+	// "production". Required for istio.
 	StableSubset string
-	// CanarySubset is the subset serving the canary version, e.g. "canary".
-	// Required, and different from StableSubset.
+	// CanarySubset is the istio subset serving the canary version, e.g.
+	// "canary". Required for istio, and different from StableSubset.
 	CanarySubset string
+	// StableService is the Service serving the stable version: the
+	// backendRef name (gatewayapi) or backend service (smi). Required for
+	// both.
+	StableService string
+	// CanaryService is the Service serving the canary version. Required for
+	// gatewayapi and smi, and different from StableService.
+	CanaryService string
+	// CanaryWeightPath is the yamledit path of the canary weight (yamlpath),
+	// e.g. "spec.source.helm.parameters[name=canary.weight].value".
+	// Required for yamlpath.
+	CanaryWeightPath string
+	// StableWeightPath is the yamledit path of the stable weight (yamlpath).
+	// "" means the file holds the canary weight only and the stable weight
+	// is 100 minus it.
+	StableWeightPath string
 }
 
 // Provider reads and sets the weights of one route in a manifest file.
@@ -80,7 +100,11 @@ type Constructor func(Config) (Provider, error)
 // NewFrom.
 func Providers() map[string]Constructor {
 	return map[string]Constructor{
-		"istio": func(cfg Config) (Provider, error) { return NewIstio(cfg) },
+		"istio":      func(cfg Config) (Provider, error) { return NewIstio(cfg) },
+		"gatewayapi": func(cfg Config) (Provider, error) { return NewGatewayAPI(cfg) },
+		"smi":        func(cfg Config) (Provider, error) { return NewSMI(cfg) },
+		"nginx":      func(cfg Config) (Provider, error) { return NewNGINX(cfg) },
+		"yamlpath":   func(cfg Config) (Provider, error) { return NewYAMLPath(cfg) },
 	}
 }
 
