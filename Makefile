@@ -6,7 +6,7 @@ BIN         := bin/birdwatch
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 TEST_TIMEOUT ?= 9m
 
-.PHONY: build demo test unit bench lint fixtures fuzz deps clean
+.PHONY: build demo test unit bench lint fixtures fuzz deps clean simulate-table
 
 build:
 	$(GO) build -trimpath -o $(BIN) ./cmd/birdwatch
@@ -38,6 +38,13 @@ unit:
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+## simulate-table: every judge on every simulated scenario at the same alpha, SIM_RUNS rollouts
+## each, seed SIM_SEED, as the Markdown table in docs/simulation.md (a few minutes on 2 cores).
+SIM_RUNS ?= 1000
+SIM_SEED ?= 1
+simulate-table: build
+	./$(BIN) simulate --table --runs $(SIM_RUNS) --seed $(SIM_SEED)
+
 lint:
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
@@ -48,6 +55,7 @@ fixtures:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq r-base-core >/dev/null; }
 	Rscript analyzer/stats/scripts/mannwhitney_fixtures.R analyzer/stats/testdata/mannwhitney_fixtures.json
 	Rscript analyzer/stats/scripts/sequential_fixtures.R analyzer/stats/testdata/sequential_fixtures.json
+	Rscript analyzer/stats/scripts/exceedance_fixtures.R analyzer/stats/testdata/exceedance_fixtures.json
 
 ## fuzz: run every fuzz target for FUZZTIME each.
 FUZZTIME ?= 30s
@@ -57,6 +65,49 @@ fuzz:
 			echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 		done; \
 	done
+
+## package: the Lambda deployment package bin/bootstrap.zip (linux/arm64, CGO off, -trimpath,
+## -ldflags '-s -w -buildid=', -tags lambda.norpc, fixed zip timestamps); prints sizes and sha256.
+## package-check: builds it a second time from a copy of the tree with an empty build cache and
+## compares the zips (a few minutes on 2 cores; not part of `make test`).
+.PHONY: package package-check deploy bench-git
+package:
+	@command -v zip >/dev/null 2>&1 || { echo "make: installing Debian package zip"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq zip >/dev/null; }
+	GO=$(GO) infra/aws/package.sh bin
+
+package-check:
+	@command -v zip >/dev/null 2>&1 || { echo "make: installing Debian package zip"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq zip >/dev/null; }
+	GO=$(GO) infra/aws/package.sh --check bin
+
+## deploy: package, then `sam deploy --guided` of infra/aws/template.yaml (AWS SAM CLI and AWS
+## credentials needed; never run in CI). See the README's "Deploy on AWS".
+deploy: package
+	@command -v sam >/dev/null 2>&1 || { echo "make: deploy needs the AWS SAM CLI (https://docs.aws.amazon.com/serverless-application-model/)"; exit 1; }
+	sam deploy --guided --template-file infra/aws/template.yaml --capabilities CAPABILITY_IAM
+
+## bench-git: Git at scale and the decision cycle (internal/bench, build tag benchgit): a generated
+## repository of 10,000 commits x 5,000 files and one of ~100 MB, kept in BENCH_DIR between runs;
+## gitops/repo vs the git CLI, a warm decision cycle vs git fetch+commit+push, the binary's peak RSS.
+BENCH_DIR ?= $(or $(TMPDIR),/tmp)/birdwatch-bench
+BENCH_COUNT ?= 10x
+bench-git: deps
+	mkdir -p $(BENCH_DIR)
+	BIRDWATCH_BENCH_DIR=$(BENCH_DIR) $(GO) test -tags benchgit -run '^$$' -bench . -benchtime $(BENCH_COUNT) -timeout 60m ./internal/bench/
+
+## e2e-lambda: the Lambda functions end to end under the AWS Lambda runtime interface emulator
+## (aws-lambda-rie; `go install`ed when missing): builds bin/e2e/bootstrap for this machine
+## (CGO off, -tags lambda.norpc, -trimpath), then runs the lambdae2e-tagged test of cmd/birdwatch:
+## schedule, worker and chatops as three emulated functions, SQS and Slack as local endpoints.
+.PHONY: e2e-lambda
+RIE := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@latest
+e2e-lambda: deps
+	@PATH="$$PATH:$$($(GO) env GOPATH)/bin"; command -v aws-lambda-rie >/dev/null 2>&1 || \
+		{ echo "make: installing aws-lambda-rie (go install $(RIE))"; $(GO) install $(RIE); }
+	CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -o bin/e2e/bootstrap ./cmd/birdwatch
+	PATH="$$PATH:$$($(GO) env GOPATH)/bin" BIRDWATCH_BOOTSTRAP=$(CURDIR)/bin/e2e/bootstrap \
+		$(GO) test -count=1 -tags lambdae2e -run '^TestLambdaThroughTheRuntimeEmulator$$' -v ./cmd/birdwatch
 
 clean:
 	rm -rf bin

@@ -8,6 +8,7 @@ import (
 	"math"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/birdwatch-gitops/birdwatch/analyzer/judge"
 	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
@@ -86,4 +87,101 @@ func Fleet(w io.Writer, fleet []FleetEntry) {
 				formatPtr(m.Canary, m.Unit), formatPtr(m.Baseline, m.Unit), m.Reason)
 		}
 	}
+}
+
+// TerminalOptions tune Terminal.
+type TerminalOptions struct {
+	// Width is the number of sparkline cells; 0 means 40.
+	Width int
+	// Color adds ANSI colours: canary red, baseline blue, results.
+	Color bool
+}
+
+// ANSI colours of the terminal view.
+const (
+	ansiRed, ansiBlue, ansiGreen, ansiYellow, ansiDim, ansiReset = "\x1b[31m", "\x1b[34m", "\x1b[32m", "\x1b[33m", "\x1b[2m", "\x1b[0m"
+)
+
+// Terminal writes r for a terminal: a header line, the weight over the
+// rollout as a sparkline with its decisions and, per metric, canary and
+// baseline sparklines on one scale with the last analysis' values, result
+// and reason. Metrics without series get the values line only.
+func Terminal(w io.Writer, r Report, o TerminalOptions) {
+	width := o.Width
+	if width <= 0 {
+		width = 40
+	}
+	paint := func(code, s string) string {
+		if !o.Color || code == "" {
+			return s
+		}
+		return code + s + ansiReset
+	}
+	if r.Start.IsZero() {
+		fmt.Fprintf(w, "%s  %s vs %s  not started\n", r.Canary, r.Generation, r.Stable)
+		return
+	}
+	fmt.Fprintf(w, "%s  %s vs %s  %s  step %d/%d  weight %d%%  %s -> %s (%s)\n", r.Canary, paint(ansiRed, r.Generation),
+		paint(ansiBlue, r.Stable), paint(phaseANSI(r.Phase), string(r.Phase)), min(r.Step, r.Steps), r.Steps, r.Weight,
+		r.Start.UTC().Format("15:04:05Z"), r.End.UTC().Format("15:04:05Z"), fmtDuration(r.End.Sub(r.Start)))
+	nameW := len("weight")
+	for _, m := range r.Metrics {
+		nameW = max(nameW, len(m.Name))
+	}
+	weights := make([]float64, width)
+	for i := range weights {
+		weights[i] = float64(r.WeightAt(r.Start.Add(time.Duration(float64(r.End.Sub(r.Start)) * (float64(i) + 0.5) / float64(width)))))
+	}
+	var decisions []string
+	for _, e := range majorEvents(r.Events) {
+		decisions = append(decisions, e.label)
+	}
+	fmt.Fprintf(w, "  %-*s  %-8s  %s  %s\n", nameW, "weight", "", paint(ansiYellow, Sparkline(weights, 0, 100)), strings.Join(decisions, " -> "))
+	for _, m := range r.Metrics {
+		result := paint(resultANSI(m.Classification), fmt.Sprintf("%-6s", orDash(m.Classification))) // pad before colouring
+		if len(m.CanarySeries)+len(m.BaselineSeries) == 0 {
+			note := m.Reason
+			if m.SeriesErr != "" {
+				note = paint(ansiDim, noDataText(&m))
+			}
+			fmt.Fprintf(w, "  %-*s  %s canary %s vs baseline %s  %s\n", nameW, m.Name, result, FormatValue(m.Canary, m.Unit),
+				FormatValue(m.Baseline, m.Unit), note)
+			continue
+		}
+		c, b := Resample(m.CanarySeries, r.Start, r.End, width), Resample(m.BaselineSeries, r.Start, r.End, width)
+		if cell := r.End.Sub(r.Start) / time.Duration(width); cell > 0 {
+			gap := int((r.SeriesStep + cell - 1) / cell) // cells per series step, rounded up
+			holdShortGaps(c, gap-1)
+			holdShortGaps(b, gap-1)
+		}
+		lo, hi := bounds(c, b)
+		fmt.Fprintf(w, "  %-*s  %-8s  %s  %-9s %s %s\n", nameW, m.Name, "canary", paint(ansiRed, Sparkline(c, lo, hi)),
+			FormatValue(m.Canary, m.Unit), result, m.Reason)
+		fmt.Fprintf(w, "  %-*s  %-8s  %s  %-9s %s\n", nameW, "", "baseline", paint(ansiBlue, Sparkline(b, lo, hi)),
+			FormatValue(m.Baseline, m.Unit), paint(ansiDim, "scale "+FormatValue(lo, m.Unit)+" .. "+FormatValue(hi, m.Unit)))
+	}
+}
+
+func phaseANSI(p spec.Phase) string {
+	switch p {
+	case spec.PhaseSucceeded:
+		return ansiGreen
+	case spec.PhaseRolledBack, spec.PhaseFailed:
+		return ansiRed
+	case spec.PhaseFrozen, spec.PhasePaused:
+		return ansiYellow
+	}
+	return ""
+}
+
+func resultANSI(c string) string {
+	switch c {
+	case "Pass":
+		return ansiGreen
+	case "High", "Low":
+		return ansiRed
+	case "Error", "NoData":
+		return ansiYellow
+	}
+	return ""
 }

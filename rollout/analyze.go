@@ -28,16 +28,23 @@ func (m *machine) analyze(d time.Duration) bool {
 	an := m.in.Analysis
 	if an == nil {
 		final := d > 0 && m.st.StepStartedAt != nil && now.Sub(*m.st.StepStartedAt) >= d
+		last := final && m.lastAnalyzeStep()
 		since := start
 		if m.st.LastCheckAt != nil && m.st.LastCheckAt.After(since) {
 			since = *m.st.LastCheckAt
 		}
-		m.needs = &Window{Start: start, Since: since, End: now, Final: final}
+		m.needs = &Window{Start: start, Since: since, End: now, Final: final, Last: last}
 		m.wait("analysis needed")
 		return false
 	}
 	m.in.Analysis = nil // one analysis serves one look
 	m.st.LastAnalysis = an.Record
+	// Evidence of every look is kept, whatever its verdict: a judge that
+	// accumulates (sequential) must never lose a window it has counted.
+	changed := an.Evidence != nil && !evidenceEqual(m.st.Evidence, an.Evidence)
+	if an.Evidence != nil {
+		m.st.Evidence = maps.Clone(an.Evidence)
+	}
 	switch an.Verdict {
 	case judge.VerdictFail:
 		m.st.Failures++
@@ -48,7 +55,7 @@ func (m *machine) analyze(d time.Duration) bool {
 		return m.countAgainst(m.st.Failures > *a.FailureLimit,
 			fmt.Sprintf("analysis failed (%d of %d tolerated): %s", m.st.Failures, *a.FailureLimit, an.Reason))
 	case judge.VerdictPass:
-		return m.passed(an, d)
+		return m.passed(an, d, changed)
 	default:
 		m.st.Inconclusives++
 		m.st.LastCheckAt = m.now()
@@ -82,11 +89,7 @@ func (m *machine) countAgainst(overLimit bool, reason string) bool {
 
 // passed handles a passing look: the step ends when its duration is over,
 // otherwise the look is committed only if it carries new sequential evidence.
-func (m *machine) passed(an *Analysis, d time.Duration) bool {
-	changed := an.Evidence != nil && !evidenceEqual(m.st.Evidence, an.Evidence)
-	if an.Evidence != nil {
-		m.st.Evidence = maps.Clone(an.Evidence)
-	}
+func (m *machine) passed(an *Analysis, d time.Duration, changed bool) bool {
 	if d > 0 && m.st.StepStartedAt != nil && m.in.Now.Sub(*m.st.StepStartedAt) >= d {
 		m.st.LastCheckAt = m.now()
 		m.nextStep()
@@ -125,4 +128,15 @@ func evidenceEqual(a, b map[string]spec.Evidence) bool {
 	return maps.EqualFunc(a, b, func(x, y spec.Evidence) bool {
 		return x.Kind == y.Kind && slices.Equal(x.Values, y.Values)
 	})
+}
+
+// lastAnalyzeStep reports whether no analyze step follows the current one:
+// its final look is the last before promotion.
+func (m *machine) lastAnalyzeStep() bool {
+	for _, s := range m.steps[m.st.Step+1:] {
+		if s.Analyze != nil {
+			return false
+		}
+	}
+	return true
 }

@@ -85,10 +85,11 @@ type Input struct {
 // weight's data, after warmup) to End (now). Since is where the previous
 // look ended, or Start if later: judges that accumulate evidence between
 // looks measure [Since, End] so no event counts twice. Final is true when
-// this look ends an analyze step.
+// this look ends an analyze step; Last is true when it ends the last
+// analyze step before promotion.
 type Window struct {
 	Start, Since, End time.Time
-	Final             bool
+	Final, Last       bool
 }
 
 // Decision is what Decide concluded.

@@ -55,6 +55,45 @@ type MetricConfig struct {
 	Critical bool
 	// Max and Min are absolute guards on the canary's value; nil = none.
 	Max, Min *float64
+
+	// The fields below are read by the mannwhitney judge (see MannWhitney);
+	// their zero values are the defaults.
+
+	// Group names the metric's group in the weighted score; "" puts the
+	// metric in a group of its own, named after it.
+	Group string
+	// Confidence is the confidence level of the Mann-Whitney interval, in
+	// (0, 1); 0 means DefaultConfidence (0.98, Kayenta's).
+	Confidence float64
+	// NaNStrategy says what happens to NaN samples (no value at a step):
+	// NaNRemove ("" too) or NaNReplace (with 0).
+	NaNStrategy NaNStrategy
+	// Outliers is OutliersKeep ("" too) or OutliersRemove: drop samples
+	// beyond OutlierFactor interquartile ranges from the quartiles.
+	Outliers OutlierStrategy
+	// OutlierFactor is the fence distance in interquartile ranges; 0 means
+	// DefaultOutlierFactor (3, Kayenta's).
+	OutlierFactor float64
+	// AllowedIncrease and AllowedDecrease are effect-size guards on the
+	// ratio of the canary's mean to the baseline's (Kayenta's): a
+	// significant increase with a ratio below AllowedIncrease (e.g. 1.1),
+	// or decrease above AllowedDecrease (e.g. 0.9), still passes. 0 means
+	// no guard.
+	AllowedIncrease, AllowedDecrease float64
+	// CriticalIncrease and CriticalDecrease narrow Critical to large
+	// effects: a failure of a critical metric is critical only when its
+	// ratio is at least CriticalIncrease (or at most CriticalDecrease).
+	// 0 means every failure of a critical metric is critical.
+	CriticalIncrease, CriticalDecrease float64
+	// MinSamples is the fewest samples per side the judge classifies;
+	// fewer is NoData. 0 means DefaultMinSamples (10).
+	MinSamples int
+	// Optional leaves NoData and Error out of the score (Kayenta's
+	// default); otherwise they count as not passing.
+	Optional bool
+	// LocationOnly skips the tail tests and judges by the Mann-Whitney
+	// interval alone: Kayenta's classifier exactly, with its blind spots.
+	LocationOnly bool
 }
 
 // Series is what was measured for one version in one window.
@@ -96,6 +135,13 @@ type Request struct {
 	Alpha float64
 	// Final is true at the last look of an analyze step.
 	Final bool
+	// Last is true at the final look of the last analyze step before
+	// promotion: the sequential judge asks for MinRequests only then.
+	Last bool
+	// Scoring holds the group weights and score thresholds of the
+	// mannwhitney judge; the zero value means equal weights and
+	// DefaultPassScore / DefaultMarginalScore.
+	Scoring Scoring
 }
 
 // MetricResult is one metric's classification with what a report needs.
@@ -111,6 +157,25 @@ type MetricResult struct {
 	State *State
 	// EValue is the sequential evidence against the canary (reject at 1/alpha); 0 when not computed.
 	EValue float64
+
+	// The fields below are filled by the mannwhitney judge; zero otherwise.
+
+	// Group is the metric's group in the weighted score.
+	Group string
+	// CanarySamples and BaselineSamples describe the samples judged, after
+	// the NaN strategy and outlier removal.
+	CanarySamples, BaselineSamples SampleSummary
+	// Estimate is the Hodges-Lehmann shift canary - baseline, and [Lower,
+	// Upper] its confidence interval at level Level (R's wilcox.test); NaN
+	// when the test did not run.
+	Estimate, Lower, Upper, Level float64
+	// PValue is the two-sided Mann-Whitney p-value; NaN when not run.
+	PValue float64
+	// Ratio is the canary's mean over the baseline's: 1 when both are 0,
+	// NaN when only the baseline's is 0 or the test did not run.
+	Ratio float64
+	// Tails are the tail tests run beside Mann-Whitney, in the order run.
+	Tails []TailResult
 }
 
 // Result is one analysis' outcome.
@@ -123,6 +188,11 @@ type Result struct {
 	// Critical is true when a critical metric failed.
 	Critical bool
 	Reason   string
+	// Groups are the group scores of the mannwhitney judge; nil otherwise.
+	Groups []GroupScore
+	// ScoreClass is Kayenta's reading of Score against the pass and
+	// marginal thresholds; "" when the judge does not score that way.
+	ScoreClass ScoreClass
 }
 
 // Judge classifies a Request. Implementations are pure and safe for concurrent use.

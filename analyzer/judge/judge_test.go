@@ -76,7 +76,7 @@ func TestSequential(t *testing.T) {
 	// look feeds one window into the judge, carrying the state like the status file does.
 	look := func(state *State, c, b Series, final bool) MetricResult {
 		r := Sequential{}.Judge(Request{Metrics: []Input{{Config: cfg, Canary: c, Baseline: b, State: state, Requests: -1}},
-			MinRequests: 100, Alpha: 0.01, Final: final})
+			MinRequests: 100, Alpha: 0.01, Final: final, Last: final})
 		return r.Metrics[0]
 	}
 	tests := []struct {
@@ -110,6 +110,27 @@ func TestSequential(t *testing.T) {
 			m := look(nil, counts(0, 30), counts(0, 3000), true)
 			if m.Classification != NoData {
 				t.Errorf("%s %s", m.Classification, m.Reason)
+			}
+		}},
+		{"a thin window over the max guard does not roll back; the rollout's rate does", func(t *testing.T) {
+			guarded := cfg
+			guarded.Max = fp(1)
+			lookG := func(state *State, c, b Series) MetricResult {
+				r := Sequential{}.Judge(Request{Metrics: []Input{{Config: guarded, Canary: c, Baseline: b, State: state, Requests: -1}},
+					MinRequests: 100, Alpha: 0.01})
+				return r.Metrics[0]
+			}
+			m := lookG(nil, counts(1, 6), counts(10, 5940)) // one error in six requests: 17% in this window
+			if m.Classification != Pass {
+				t.Fatalf("thin window: %s %s", m.Classification, m.Reason)
+			}
+			st := m.State
+			for range 30 { // then 2% errors on plenty of traffic, baseline 1.5%: within tolerance, above max
+				m = lookG(st, counts(4, 200), counts(90, 6000))
+				st = m.State
+			}
+			if m.Classification != High || !strings.Contains(m.Reason, "above max 1% over the rollout") {
+				t.Errorf("cumulative guard: %s %s", m.Classification, m.Reason)
 			}
 		}},
 		{"a short window with few requests is not a failure", func(t *testing.T) {

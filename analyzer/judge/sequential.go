@@ -55,22 +55,12 @@ func (Sequential) Judge(r Request) Result {
 func judgeSequential(in Input, r Request, counted int) MetricResult {
 	res := MetricResult{Name: in.Config.Name, Unit: in.Config.Unit, Critical: in.Config.Critical,
 		Canary: in.Canary.Value, Baseline: in.Baseline.Value, State: in.State}
-	if in.Err != nil {
+	switch {
+	case in.Err != nil:
 		res.Classification, res.Reason = Error, in.Err.Error()
 		return res
-	}
-	if !math.IsNaN(in.Canary.Value) {
-		classifyThreshold(&res, in.Config, in.Canary.Value)
-		if res.Classification.Failed() {
-			return res
-		}
-	}
-	if !in.Canary.HasCounts || !in.Baseline.HasCounts {
-		if math.IsNaN(in.Canary.Value) {
-			res.Classification, res.Reason = NoData, "no canary value"
-		} else if res.Reason == "no limit set" {
-			res.Reason = "not a count metric and no max/min: nothing to test"
-		}
+	case !in.Canary.HasCounts || !in.Baseline.HasCounts:
+		judgeGuardOnly(&res, in, r)
 		return res
 	}
 	test := stats.CountTest{Tolerance: in.Config.Tolerance, Alpha: r.Alpha / float64(counted),
@@ -93,6 +83,7 @@ func judgeSequential(in Input, r Request, counted int) MetricResult {
 	rates := fmt.Sprintf("canary %s of %.0f vs baseline %s of %.0f over %d looks",
 		rate(next.CanaryBad, next.CanaryTotal), next.CanaryTotal, rate(next.BaselineBad, next.BaselineTotal),
 		next.BaselineTotal, next.Intervals)
+	enough := next.CanaryTotal >= r.MinRequests
 	switch {
 	case test.Decide(next) == stats.Reject:
 		res.Classification = High
@@ -100,9 +91,13 @@ func judgeSequential(in Input, r Request, counted int) MetricResult {
 			res.Classification = Low
 		}
 		res.Reason = fmt.Sprintf("e=%.3g >= %.3g: %s", e, 1/test.Alpha, rates)
-	case r.Final && next.CanaryTotal < r.MinRequests:
+	case enough && guardFails(&res, in.Config, 100*next.CanaryBad/next.CanaryTotal):
+		// The absolute guard judges the rollout's cumulative rate, once there
+		// is enough of it: one short window's rate is too noisy to roll back on.
+		res.Reason += " over the rollout (" + rates + ")"
+	case r.Last && !enough:
 		res.Classification = NoData
-		res.Reason = fmt.Sprintf("%.0f canary requests in the rollout, needs %.0f", next.CanaryTotal, r.MinRequests)
+		res.Reason = fmt.Sprintf("%.0f canary requests in the rollout, needs %.0f before promotion", next.CanaryTotal, r.MinRequests)
 	default:
 		res.Classification = Pass
 		res.Reason = fmt.Sprintf("e=%.3g, needs %.3g: %s", e, 1/test.Alpha, rates)
@@ -111,6 +106,32 @@ func judgeSequential(in Input, r Request, counted int) MetricResult {
 		res.Reason += " (this window skipped: " + err.Error() + ")"
 	}
 	return res
+}
+
+// guardFails applies the absolute max/min guards to v and reports whether one tripped.
+func guardFails(res *MetricResult, c MetricConfig, v float64) bool {
+	classifyThreshold(res, c, v)
+	return res.Classification.Failed()
+}
+
+// judgeGuardOnly judges a metric without counts (a p99) by its guards, on
+// windows with at least MinRequests canary requests; a thinner window is
+// skipped, and at the last look before promotion it is NoData.
+func judgeGuardOnly(res *MetricResult, in Input, r Request) {
+	thin := in.Requests >= 0 && in.Requests < r.MinRequests
+	switch {
+	case math.IsNaN(in.Canary.Value) || (thin && r.Last):
+		res.Classification, res.Reason = NoData, "no canary value"
+		if thin {
+			res.Reason = fmt.Sprintf("%.0f canary requests in this window, needs %.0f", in.Requests, r.MinRequests)
+		}
+	case thin:
+		res.Classification = Pass
+		res.Reason = fmt.Sprintf("guard not applied: %.0f canary requests in this window, needs %.0f", in.Requests, r.MinRequests)
+	case guardFails(res, in.Config, in.Canary.Value):
+	case res.Reason == "no limit set":
+		res.Reason = "not a count metric and no max/min: nothing to test"
+	}
 }
 
 func rate(bad, total float64) string {

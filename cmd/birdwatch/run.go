@@ -16,7 +16,7 @@ import (
 func newRunCommand() *cobra.Command {
 	var cfg Config
 	var canary, command, actor string
-	var once bool
+	var once, dryRun bool
 	var every time.Duration
 	cmd := &cobra.Command{
 		Use:   "run",
@@ -24,7 +24,10 @@ func newRunCommand() *cobra.Command {
 		Example: "  birdwatch run --repo file:///srv/fleet.git --prometheus http://localhost:9090 --once\n" +
 			"  birdwatch run --repo https://github.com/acme/fleet --prometheus http://prom:9090 --every 30s",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if once == (every > 0) {
+			if dryRun && every > 0 {
+				return fmt.Errorf("--dry-run plans one cycle: drop --every")
+			}
+			if !dryRun && once == (every > 0) {
 				return fmt.Errorf("give exactly one of --once or --every")
 			}
 			log := newLogger(cmd.ErrOrStderr(), cfg.LogFormat)
@@ -37,6 +40,9 @@ func newRunCommand() *cobra.Command {
 			if command != "" {
 				req.Command = &rollout.Command{Kind: rollout.CommandKind(command), Actor: actor}
 			}
+			if dryRun {
+				return runDiff(cmd.Context(), e, req, cmd.OutOrStdout())
+			}
 			if once {
 				return runOnce(cmd.Context(), e, req, cmd.OutOrStdout())
 			}
@@ -48,6 +54,7 @@ func newRunCommand() *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&canary, "canary", "", "only this canary (namespace/name)")
 	f.BoolVar(&once, "once", false, "run one cycle and exit")
+	f.BoolVar(&dryRun, "dry-run", false, "print what one cycle would commit, as birdwatch diff does, and commit nothing")
 	f.DurationVar(&every, "every", 0, "run a cycle at this interval until interrupted")
 	f.StringVar(&command, "command", "", "apply a manual command to --canary: promote, resume, pause, abort, rollback, skip-analysis")
 	f.StringVar(&actor, "actor", "cli", "who gives --command, recorded in the history")

@@ -1,31 +1,38 @@
 package main
 
 import (
-	"github.com/birdwatch-gitops/birdwatch/functions/core"
-	"github.com/birdwatch-gitops/birdwatch/report"
+	"io"
+	"time"
+
 	"github.com/spf13/cobra"
 )
 
 func newStatusCommand() *cobra.Command {
 	var cfg Config
+	var watching bool
+	var refresh time.Duration
 	cmd := &cobra.Command{
 		Use:   "status",
-		Short: "Print each canary's phase, step, weight and last analysis, as recorded in Git",
+		Short: "Print each canary's phase, step, weight and last analysis, as recorded in Git (sparklines with --prometheus)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			r, err := openRepo(cmd.Context(), &cfg)
-			if err != nil {
-				return err
+			out := cmd.OutOrStdout()
+			frame := func(w io.Writer) error {
+				fleet, reports, err := loadReports(cmd.Context(), &cfg, 0)
+				if err != nil {
+					return err
+				}
+				printStatus(w, fleet, reports, isTerminal(out))
+				return nil
 			}
-			defer r.Close()
-			e := &core.Engine{Repo: r, Judges: judges(), Sync: syncEngines()}
-			fleet, err := e.Fleet(cmd.Context())
-			if err != nil {
-				return err
+			if !watching {
+				return frame(out)
 			}
-			report.Fleet(cmd.OutOrStdout(), fleet)
-			return nil
+			return watch(cmd.Context(), out, refresh, frame)
 		},
 	}
 	cfg.bindRepoFlags(cmd)
+	cfg.bindMetricsFlags(cmd)
+	cmd.Flags().BoolVarP(&watching, "watch", "w", false, "redraw the status every --refresh until interrupted")
+	cmd.Flags().DurationVar(&refresh, "refresh", 5*time.Second, "time between two redraws with --watch")
 	return cmd
 }

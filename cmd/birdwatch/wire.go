@@ -5,17 +5,20 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"strings"
 
 	"github.com/birdwatch-gitops/birdwatch/analyzer/judge"
 	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics"
 	"github.com/birdwatch-gitops/birdwatch/functions/core"
+	"github.com/birdwatch-gitops/birdwatch/gitops/pullrequest"
 	"github.com/birdwatch-gitops/birdwatch/gitops/repo"
 	"github.com/birdwatch-gitops/birdwatch/gitops/sync"
 )
 
 // judges is the explicit registry of spec.analysis.judge values.
 func judges() map[string]judge.Judge {
-	js := []judge.Judge{judge.Sequential{}, judge.Threshold{}}
+	js := []judge.Judge{judge.Sequential{}, judge.Threshold{}, judge.MannWhitney{}}
 	m := make(map[string]judge.Judge, len(js))
 	for _, j := range js {
 		m[j.Name()] = j
@@ -23,8 +26,71 @@ func judges() map[string]judge.Judge {
 	return m
 }
 
-// syncEngines is the explicit registry of spec.sync.engine values.
-func syncEngines() sync.Engines { return sync.Engines{"none": sync.None{}} }
+// syncEngines is the explicit registry of spec.sync.engine values. The
+// Flux and Argo CD gates read the applied revision's status from revs (the
+// engine's repository) and the cluster from the BIRDWATCH_KUBECONFIG,
+// BIRDWATCH_KUBE_CONTEXT or BIRDWATCH_EKS_* settings, built on first use;
+// without revs they are listed but fail when used.
+func syncEngines(revs ...sync.Revisions) sync.Engines {
+	var r sync.Revisions
+	if len(revs) > 0 {
+		r = revs[0]
+	}
+	kube := &sync.Kubernetes{Config: kubeConfig()}
+	return sync.Engines{"none": sync.None{}, "flux": sync.Flux{Cluster: kube, Revisions: r},
+		"argocd": sync.ArgoCD{Cluster: kube, Revisions: r}}
+}
+
+// kubeConfig reads the cluster settings from the environment (called at
+// wiring time, never at import): BIRDWATCH_KUBECONFIG and
+// BIRDWATCH_KUBE_CONTEXT, or for Lambda BIRDWATCH_EKS_CLUSTER,
+// BIRDWATCH_EKS_REGION, BIRDWATCH_EKS_ENDPOINT and BIRDWATCH_EKS_CA_FILE.
+// Nothing set means in-cluster, else ~/.kube/config.
+func kubeConfig() sync.KubeConfig {
+	kc := sync.KubeConfig{Kubeconfig: os.Getenv("BIRDWATCH_KUBECONFIG"), Context: os.Getenv("BIRDWATCH_KUBE_CONTEXT")}
+	if cluster := os.Getenv("BIRDWATCH_EKS_CLUSTER"); cluster != "" {
+		ca, _ := os.ReadFile(os.Getenv("BIRDWATCH_EKS_CA_FILE")) // a missing CA fails at the first TLS handshake
+		kc.EKS = &sync.EKSConfig{Cluster: cluster, Region: os.Getenv("BIRDWATCH_EKS_REGION"),
+			Endpoint: os.Getenv("BIRDWATCH_EKS_ENDPOINT"), CAData: ca}
+	}
+	return kc
+}
+
+// pullRequests wires pull-request mode: the GitHub repository is
+// BIRDWATCH_GITHUB_REPO ("owner/name") or read from a github.com repository
+// URL; the token is BIRDWATCH_GITHUB_TOKEN or the Git token; GitHub
+// Enterprise needs BIRDWATCH_GITHUB_API_URL (https://HOST/api/v3/).
+// BIRDWATCH_GITHUB_AUTOMERGE=true asks for auto-merge,
+// BIRDWATCH_GITHUB_MERGE_METHOD picks merge (default), squash or rebase.
+// It returns nil when no GitHub repository is known: canaries in
+// pull-request mode then fail with core.ErrNoPullRequests.
+func pullRequests(cfg *Config, gitToken string) (core.PullRequests, error) {
+	owner, name, ok := strings.Cut(os.Getenv("BIRDWATCH_GITHUB_REPO"), "/")
+	if !ok {
+		if owner, name, ok = githubRepo(cfg.Repo); !ok {
+			return nil, nil
+		}
+	}
+	gh, err := pullrequest.NewGitHub(pullrequest.GitHubConfig{Owner: owner, Repo: name,
+		Token: env("BIRDWATCH_GITHUB_TOKEN", gitToken), BaseURL: os.Getenv("BIRDWATCH_GITHUB_API_URL"),
+		AutoMerge: os.Getenv("BIRDWATCH_GITHUB_AUTOMERGE") == "true", MergeMethod: os.Getenv("BIRDWATCH_GITHUB_MERGE_METHOD")})
+	if err != nil {
+		return nil, fmt.Errorf("pull-request mode: %w", err)
+	}
+	return gh, nil
+}
+
+// githubRepo reads owner and name from a github.com URL: https://,
+// ssh:// or scp-like git@github.com:owner/name.git.
+func githubRepo(u string) (owner, name string, ok bool) {
+	for _, prefix := range []string{"https://github.com/", "ssh://git@github.com/", "git@github.com:"} {
+		if rest, found := strings.CutPrefix(u, prefix); found {
+			owner, name, ok = strings.Cut(strings.TrimSuffix(strings.TrimSuffix(rest, "/"), ".git"), "/")
+			return owner, name, ok && owner != "" && name != "" && !strings.Contains(name, "/")
+		}
+	}
+	return "", "", false
+}
 
 // openRepo opens the Git cache for cfg.
 func openRepo(ctx context.Context, cfg *Config) (*repo.Repo, error) {
@@ -45,7 +111,15 @@ func newEngine(ctx context.Context, cfg *Config, log *slog.Logger) (*core.Engine
 	if err != nil {
 		return nil, nil, err
 	}
-	e := &core.Engine{Repo: r, Judges: judges(), Sync: syncEngines(), Log: log}
+	e := &core.Engine{Repo: r, Judges: judges(), Sync: syncEngines(r), Log: log}
+	token, err := cfg.gitToken()
+	if err == nil {
+		e.PullRequests, err = pullRequests(cfg, token)
+	}
+	if err != nil {
+		r.Close()
+		return nil, nil, err
+	}
 	if cfg.Prometheus != "" {
 		p, err := metrics.NewPrometheus(metrics.PrometheusConfig{URL: cfg.Prometheus, Timeout: cfg.PrometheusTimeout})
 		if err != nil {

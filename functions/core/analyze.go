@@ -28,16 +28,21 @@ func (e *Engine) analyze(ctx context.Context, c *spec.Canary, st *spec.Status, w
 		w.Start = w.Since
 	}
 	inputs := make([]judge.Input, len(a.Metrics))
+	samples := needsSamples(j)
 	var wg gosync.WaitGroup
 	for i := range a.Metrics {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			inputs[i] = e.measureMetric(ctx, c, st, &a.Metrics[i], w)
+			if samples {
+				e.measureSamples(ctx, c, st, &a.Metrics[i], w, &inputs[i])
+			}
 		}()
 	}
 	wg.Wait()
-	res := j.Judge(judge.Request{Metrics: inputs, MinRequests: float64(a.MinRequests), Alpha: a.Alpha, Final: w.Final})
+	res := j.Judge(judge.Request{Metrics: inputs, MinRequests: float64(a.MinRequests), Alpha: a.Alpha, Final: w.Final, Last: w.Last,
+		Scoring: judge.Scoring{Pass: a.Scoring.Pass, Marginal: a.Scoring.Marginal, GroupWeights: a.Scoring.GroupWeights}})
 	return &res, nil
 }
 
@@ -52,7 +57,14 @@ func (e *Engine) measureMetric(ctx context.Context, c *spec.Canary, st *spec.Sta
 		in.Err = err
 		return in
 	}
+	if e.Metrics == nil {
+		in.Err = ErrNoMetricsProvider
+		return in
+	}
 	in.Config.Unit = tmpl.Unit
+	if m.Query != "" {
+		in.Config.Unit = m.Unit
+	}
 	window := w.End.Sub(w.Start).Round(time.Second)
 	vars := func(version string) metrics.Vars {
 		return metrics.Vars{Service: c.Spec.Service, Namespace: c.Metadata.Namespace, Version: version,
@@ -85,14 +97,25 @@ func toSeries(m metrics.Measurement, err error) (judge.Series, error) {
 // metricTemplate resolves a spec metric to a query template.
 func metricTemplate(m *spec.Metric) (templates.Template, error) {
 	if m.Query != "" {
-		return templates.Template{Name: m.Name, Query: m.Query}, nil
+		unit := m.Unit
+		if unit == "" {
+			unit = "value"
+		}
+		t := templates.Template{Name: "inline", Description: "inline query of metric " + m.Name, Unit: unit, Query: m.Query}
+		return t, t.Validate()
 	}
 	return templates.Metric(m.Template)
 }
 
 func metricConfig(m *spec.Metric) judge.MetricConfig {
+	e := m.EffectSize
 	return judge.MetricConfig{Name: m.Name, Direction: judge.Direction(m.Direction), Tolerance: *m.Tolerance,
-		Critical: m.Critical, Max: m.Max, Min: m.Min}
+		Critical: m.Critical, Max: m.Max, Min: m.Min,
+		Group: m.Group, Confidence: m.Confidence, NaNStrategy: judge.NaNStrategy(m.NaNStrategy),
+		Outliers: judge.OutlierStrategy(m.Outliers), OutlierFactor: m.OutlierFactor,
+		AllowedIncrease: e.AllowedIncrease, AllowedDecrease: e.AllowedDecrease,
+		CriticalIncrease: e.CriticalIncrease, CriticalDecrease: e.CriticalDecrease,
+		MinSamples: m.MinSamples, Optional: m.Optional, LocationOnly: m.LocationOnly}
 }
 
 // toRolloutAnalysis keeps what the state machine and the status need.

@@ -43,7 +43,7 @@ func buildFiles(snap *repo.Snapshot, c *spec.Canary, d rollout.Decision, prov tr
 		}
 		// The promoted version is the new stable: say so in the spec itself, so
 		// Git reads "stable == canary" and nothing is left to roll out.
-		sel := fmt.Sprintf("{kind=%s,metadata.name=%s}spec.stable", spec.Kind, c.Metadata.Name)
+		sel := fmt.Sprintf("{%d}spec.stable", c.Doc)
 		if err := editFile(snap, files, c.File, sel, c.Spec.Canary); err != nil {
 			return nil, fmt.Errorf("%s: set spec.stable: %w", c.File, err)
 		}

@@ -102,6 +102,10 @@ func TestLoopRollsBackAFailingCanary(t *testing.T) {
 	if m := o.Analysis.Metrics[0]; m.Canary < 40 || m.Canary > 60 || m.Baseline > 1 {
 		t.Errorf("error-rate canary %.2f baseline %.2f, want about 50 and 0.1", m.Canary, m.Baseline)
 	}
+	// The inline query works like a template: about 20 rps x 60 s of canary requests.
+	if m := o.Analysis.Metrics[2]; m.Classification != "Pass" || m.Canary < 1000 || m.Canary > 1400 || m.Unit != "requests" {
+		t.Errorf("inline requests metric %+v", m)
+	}
 	// Nothing more happens to a rolled-back generation.
 	c.advance(time.Minute)
 	before := len(subjects(t, f))

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/birdwatch-gitops/birdwatch/analyzer/judge"
 	"github.com/birdwatch-gitops/birdwatch/gitops/repo"
 	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
+	"github.com/birdwatch-gitops/birdwatch/gitops/sync"
 	"github.com/birdwatch-gitops/birdwatch/gitops/traffic"
 	"github.com/birdwatch-gitops/birdwatch/rollout"
 )
@@ -23,6 +25,11 @@ type decided struct {
 // decide reads everything from snap, measures if the state machine asks for
 // it, and builds the change. It is called again on every CAS retry.
 func (e *Engine) decide(ctx context.Context, snap *repo.Snapshot, key string, req Request) (*decided, error) {
+	return e.decideWith(ctx, snap, key, req, decideOptions{})
+}
+
+// decideWith is decide with what pull-request mode adds (see decideOptions).
+func (e *Engine) decideWith(ctx context.Context, snap *repo.Snapshot, key string, req Request, opts decideOptions) (*decided, error) {
 	c, err := e.findCanary(snap, key)
 	if err != nil {
 		return nil, err
@@ -31,6 +38,7 @@ func (e *Engine) decide(ctx context.Context, snap *repo.Snapshot, key string, re
 	if err != nil {
 		return nil, err
 	}
+	st = opts.landed(st)
 	prov, err := traffic.New(trafficConfig(c))
 	if err != nil {
 		return nil, fmt.Errorf("%s: spec.traffic: %w", c.File, err)
@@ -46,13 +54,10 @@ func (e *Engine) decide(ctx context.Context, snap *repo.Snapshot, key string, re
 	now := e.now()
 	in := rollout.Input{Canary: c, Status: st, Now: now, ManifestWeight: weights.Canary,
 		Command: req.Command, Trigger: req.Trigger}
+	var waiting string
 	if st != nil && st.Phase == spec.PhaseWaitingForSync && st.Generation == c.Spec.Canary {
-		gate, err := e.Sync.For(c)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", c.File, err)
-		}
-		if in.AppliedAt, err = gate.AppliedAt(ctx, c, st, now); err != nil {
-			return nil, fmt.Errorf("sync gate: %w", err)
+		if in.AppliedAt, waiting, err = e.observe(ctx, c, st, now); err != nil {
+			return nil, err
 		}
 	}
 	d := rollout.Decide(in)
@@ -67,6 +72,8 @@ func (e *Engine) decide(ctx context.Context, snap *repo.Snapshot, key string, re
 		d = rollout.Decide(in)
 		out.decision = d
 	}
+	d = withSyncReason(d, in, waiting)
+	out.decision = d
 	out.message = commitMessage(c, d, out.analysis, req.Trigger)
 	if !d.Commit {
 		return out, nil
@@ -75,6 +82,47 @@ func (e *Engine) decide(ctx context.Context, snap *repo.Snapshot, key string, re
 		return nil, err
 	}
 	return out, nil
+}
+
+// observe asks c's sync gate whether st's weight is applied; waiting says
+// what is missing when the gate can tell (sync.Observer).
+func (e *Engine) observe(ctx context.Context, c *spec.Canary, st *spec.Status, now time.Time) (*time.Time, string, error) {
+	gate, err := e.Sync.For(c)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", c.File, err)
+	}
+	if ob, ok := gate.(sync.Observer); ok {
+		o, err := ob.Observe(ctx, c, st, now)
+		if err != nil {
+			return nil, "", fmt.Errorf("sync gate: %w", err)
+		}
+		return o.AppliedAt, o.Waiting, nil
+	}
+	at, err := gate.AppliedAt(ctx, c, st, now)
+	if err != nil {
+		return nil, "", fmt.Errorf("sync gate: %w", err)
+	}
+	return at, "", nil
+}
+
+// withSyncReason adds the gate's reason to a wait for sync, and to the
+// Frozen message when spec.sync.timeout ran out, so the status says what
+// never arrived ("kustomization flux-system/apps not found").
+func withSyncReason(d rollout.Decision, in rollout.Input, waiting string) rollout.Decision {
+	if waiting == "" || in.AppliedAt != nil {
+		return d
+	}
+	switch {
+	case d.Action == rollout.ActionWait:
+		d.Reason += ": " + waiting
+	case d.Action == rollout.ActionFreeze && d.Status.Phase == spec.PhaseFrozen:
+		d.Status.Message += ": " + waiting
+		d.Reason = d.Status.Message
+		if n := len(d.Status.History); n > 0 {
+			d.Status.History[n-1].Reason = d.Status.Message
+		}
+	}
+	return d
 }
 
 // findCanary parses the spec files of snap and returns the one named key.
@@ -148,5 +196,7 @@ func readStatus(snap *repo.Snapshot, c *spec.Canary) (*spec.Status, error) {
 func trafficConfig(c *spec.Canary) traffic.Config {
 	t := c.Spec.Traffic
 	return traffic.Config{Provider: t.Provider, File: t.File, Route: t.Route, Host: t.Host,
-		StableSubset: t.StableSubset, CanarySubset: t.CanarySubset}
+		StableSubset: t.StableSubset, CanarySubset: t.CanarySubset,
+		StableService: t.StableService, CanaryService: t.CanaryService,
+		CanaryWeightPath: t.CanaryWeightPath, StableWeightPath: t.StableWeightPath}
 }

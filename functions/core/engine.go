@@ -13,6 +13,7 @@ import (
 
 	"github.com/birdwatch-gitops/birdwatch/analyzer/judge"
 	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics"
+	"github.com/birdwatch-gitops/birdwatch/gitops/pullrequest"
 	"github.com/birdwatch-gitops/birdwatch/gitops/repo"
 	"github.com/birdwatch-gitops/birdwatch/gitops/sync"
 	"github.com/birdwatch-gitops/birdwatch/rollout"
@@ -33,6 +34,10 @@ type Engine struct {
 	Judges map[string]judge.Judge
 	// Sync maps spec.sync.engine to a gate.
 	Sync sync.Engines
+	// PullRequests opens and follows the pull requests of canaries with
+	// spec.git.mode pullRequest; nil makes those canaries fail with
+	// ErrNoPullRequests. Repo must then also be a BranchRepository.
+	PullRequests PullRequests
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Log receives one structured line per decision; nil discards.
@@ -56,7 +61,11 @@ type Outcome struct {
 	// Analysis is the judged window, when one was measured.
 	Analysis *judge.Result
 	// Commit is the pushed commit's hash; empty when nothing was committed.
+	// In pull-request mode it is the commit pushed to the pull request's branch.
 	Commit string
+	// PullRequest is, in pull-request mode, the canary's current pull
+	// request (opened, updated, waited for or found declined); nil otherwise.
+	PullRequest *pullrequest.PR
 	// Message is the commit message (or what it would have been).
 	Message  string
 	Attempts int
@@ -65,6 +74,10 @@ type Outcome struct {
 
 // ErrUnknownCanary is returned when Request.Canary names no canary in the repository.
 var ErrUnknownCanary = errors.New("no such canary")
+
+// ErrNoMetricsProvider is a metric's error when the engine has no metrics
+// provider: the look is inconclusive, never a pass.
+var ErrNoMetricsProvider = errors.New("no metrics provider configured")
 
 // Run executes the loop once for every selected canary, one commit per
 // decision. Spec errors are reported per canary file and commit nothing.
@@ -85,7 +98,12 @@ func (e *Engine) Run(ctx context.Context, req Request) ([]Outcome, error) {
 		if req.Canary != "" && c.Key() != req.Canary {
 			continue
 		}
-		o := e.runOne(ctx, c.Key(), req)
+		var o Outcome
+		if c.Spec.Git.Mode == modePullRequest {
+			o = e.runPullRequest(ctx, snap, c, req)
+		} else {
+			o = e.runOne(ctx, c.Key(), req)
+		}
 		e.logOutcome(o)
 		out = append(out, o)
 	}

@@ -80,6 +80,10 @@ spec:
       - name: latency-p99
         template: istio-latency-p99
         max: 500
+      - name: requests
+        query: 'sum(increase(istio_requests_total{reporter="destination",destination_version="{{ .Version }}"}[{{ .Window }}]))'
+        unit: requests
+        min: 1
   promote:
     - file: apps/games/aleph/destinationrule.yaml
       path: spec.subsets[name=production].labels.version

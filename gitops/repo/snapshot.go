@@ -23,14 +23,15 @@ import (
 // so every access holds mu. It reads pack indexes once, when first used, so
 // each locked operation opens a fresh one to see packs other processes added.
 type objects struct {
-	mu sync.Mutex
-	st *filesystem.Storage
+	mu  sync.Mutex
+	st  *filesystem.Storage
+	dir string
 }
 
 func openObjects(dir string) *objects {
 	// No KeepDescriptors: pack files are opened per read and closed again,
 	// so a Snapshot holds no file descriptor and needs no Close.
-	return &objects{st: filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRUDefault())}
+	return &objects{st: filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRUDefault()), dir: dir}
 }
 
 // Snapshot is an immutable view of one commit of the branch: its files are
@@ -88,16 +89,28 @@ func (s *Snapshot) ReadFile(path string) ([]byte, error) {
 	if _, err := cleanPath(path); err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	s.obj.mu.Lock()
-	defer s.obj.mu.Unlock()
-	entry, err := s.findEntry(path)
+	data, err := s.readFile(s.obj, path)
+	if errors.Is(err, plumbing.ErrObjectNotFound) {
+		// Another process sharing the cache may have written packs after
+		// this store read its pack indexes (seen under load with five
+		// runs on one cache): look once more with a fresh store.
+		data, err = s.readFile(openObjects(s.obj.dir), path)
+	}
+	return data, err
+}
+
+// readFile reads path through the store obj.
+func (s *Snapshot) readFile(obj *objects, path string) ([]byte, error) {
+	obj.mu.Lock()
+	defer obj.mu.Unlock()
+	entry, err := s.findEntry(obj, path)
 	if err != nil {
 		return nil, fmt.Errorf("read %s at %s: %w", path, s.hash, err)
 	}
 	if !entry.Mode.IsFile() {
 		return nil, fmt.Errorf("read %s at %s: %w (not a file)", path, s.hash, ErrNotFound)
 	}
-	blob, err := object.GetBlob(s.obj.st, entry.Hash)
+	blob, err := object.GetBlob(obj.st, entry.Hash)
 	if err != nil {
 		return nil, fmt.Errorf("read %s blob %s: %w", path, entry.Hash, err)
 	}
@@ -114,12 +127,12 @@ func (s *Snapshot) ReadFile(path string) ([]byte, error) {
 }
 
 // findEntry looks path up one tree at a time, so that a file used as a
-// directory reads as ErrNotFound; the caller holds s.obj.mu.
-func (s *Snapshot) findEntry(p string) (*object.TreeEntry, error) {
+// directory reads as ErrNotFound; the caller holds obj.mu.
+func (s *Snapshot) findEntry(obj *objects, p string) (*object.TreeEntry, error) {
 	treeHash := s.tree
 	segs := strings.Split(p, "/")
 	for i, seg := range segs {
-		tree, err := object.GetTree(s.obj.st, treeHash)
+		tree, err := object.GetTree(obj.st, treeHash)
 		if err != nil {
 			return nil, fmt.Errorf("read tree %s: %w", treeHash, err)
 		}
@@ -154,11 +167,20 @@ func (s *Snapshot) List(dir string) ([]string, error) {
 		return nil, fmt.Errorf("list %s: %w", dir, err)
 	}
 	prefix := strings.Join(segs, "/")
-	s.obj.mu.Lock()
-	defer s.obj.mu.Unlock()
+	files, err := s.list(s.obj, dir, prefix)
+	if errors.Is(err, plumbing.ErrObjectNotFound) {
+		files, err = s.list(openObjects(s.obj.dir), dir, prefix) // see ReadFile
+	}
+	return files, err
+}
+
+// list walks the tree at prefix through the store obj.
+func (s *Snapshot) list(obj *objects, dir, prefix string) ([]string, error) {
+	obj.mu.Lock()
+	defer obj.mu.Unlock()
 	treeHash := s.tree
 	if prefix != "" {
-		entry, err := s.findEntry(prefix)
+		entry, err := s.findEntry(obj, prefix)
 		if errors.Is(err, ErrNotFound) {
 			return []string{}, nil
 		}
@@ -170,7 +192,7 @@ func (s *Snapshot) List(dir string) ([]string, error) {
 		}
 		treeHash = entry.Hash
 	}
-	tree, err := object.GetTree(s.obj.st, treeHash)
+	tree, err := object.GetTree(obj.st, treeHash)
 	if err != nil {
 		return nil, fmt.Errorf("list %s: read tree %s: %w", dir, treeHash, err)
 	}

@@ -165,6 +165,9 @@ func TestParseCanariesProblems(t *testing.T) {
 			[]string{`c.yaml:8: spec.canary: must be a Kubernetes label value`}},
 		{"syntax error", base + "  bad: [\n", []string{"c.yaml:22: did not find expected node content"}},
 		{"wrong kind", replaceLine(t, "kind: Canary", "kind: Rollout"), []string{`c.yaml:2: kind: want "Canary", got "Rollout"`}},
+		{"mannwhitney options", replaceLine(t, "        template: istio-error-rate\n", "        template: istio-error-rate\n        confidence: 1.5\n        nanStrategy: drop\n"),
+			[]string{"c.yaml:22: spec.analysis.metrics[0].confidence: must be in (0, 1), got 1.5",
+				`c.yaml:23: spec.analysis.metrics[0].nanStrategy: want one of remove, replace, got "drop"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -181,6 +184,31 @@ func TestParseCanariesProblems(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestMannWhitneyOptionsParse(t *testing.T) {
+	doc := strings.Replace(base, "        template: istio-error-rate\n", `        template: istio-error-rate
+        group: errors
+        confidence: 0.95
+        nanStrategy: replace
+        outliers: remove
+        outlierFactor: 2
+        effectSize: {allowedIncrease: 1.1, criticalIncrease: 2}
+        minSamples: 20
+        optional: true
+        locationOnly: true
+    scoring: {pass: 90, marginal: 60, groupWeights: {errors: 100}}
+`, 1)
+	cs, err := ParseCanaries("c.yaml", []byte(doc), testChecks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, s := cs[0].Spec.Analysis.Metrics[0], cs[0].Spec.Analysis.Scoring
+	if m.Group != "errors" || m.Confidence != 0.95 || m.NaNStrategy != "replace" || m.Outliers != "remove" ||
+		m.OutlierFactor != 2 || m.EffectSize.AllowedIncrease != 1.1 || m.EffectSize.CriticalIncrease != 2 ||
+		m.MinSamples != 20 || !m.Optional || !m.LocationOnly || s.Pass != 90 || s.Marginal != 60 || s.GroupWeights["errors"] != 100 {
+		t.Errorf("decoded %+v %+v", m, s)
 	}
 }
 

@@ -121,6 +121,8 @@ type Analysis struct {
 	InconclusiveLimit *int `yaml:"inconclusiveLimit,omitempty" json:"inconclusiveLimit,omitempty"`
 	// Metrics to analyse; at least one.
 	Metrics []Metric `yaml:"metrics" json:"metrics"`
+	// Scoring configures the mannwhitney judge's score.
+	Scoring Scoring `yaml:"scoring,omitempty" json:"scoring,omitempty"`
 }
 
 // Metric is one query judged for the canary against the baseline.
@@ -129,6 +131,8 @@ type Metric struct {
 	// Template names an embedded query template; Query is an inline one. Exactly one is set.
 	Template string `yaml:"template,omitempty" json:"template,omitempty"`
 	Query    string `yaml:"query,omitempty" json:"query,omitempty"`
+	// Unit of an inline query's value, shown in reports (e.g. ms, percent). Templates bring their own.
+	Unit string `yaml:"unit,omitempty" json:"unit,omitempty"`
 	// Direction says which change is bad: increase (default), decrease or either.
 	Direction string `yaml:"direction,omitempty" json:"direction,omitempty"`
 	// Tolerance is the relative change tolerated. Default 0.25.
@@ -140,6 +144,45 @@ type Metric struct {
 	Min *float64 `yaml:"min,omitempty" json:"min,omitempty"`
 	// Args are extra template variables.
 	Args map[string]string `yaml:"args,omitempty" json:"args,omitempty"`
+
+	// The fields below configure the mannwhitney judge (Kayenta's classifier).
+
+	// Group names the metric's group in the weighted score; empty is a group of its own.
+	Group string `yaml:"group,omitempty" json:"group,omitempty"`
+	// Confidence of the Mann-Whitney interval, in (0, 1). Default 0.98.
+	Confidence float64 `yaml:"confidence,omitempty" json:"confidence,omitempty"`
+	// NaNStrategy is remove (default) or replace (with 0).
+	NaNStrategy string `yaml:"nanStrategy,omitempty" json:"nanStrategy,omitempty"`
+	// Outliers is keep (default) or remove (beyond OutlierFactor interquartile ranges).
+	Outliers      string  `yaml:"outliers,omitempty" json:"outliers,omitempty"`
+	OutlierFactor float64 `yaml:"outlierFactor,omitempty" json:"outlierFactor,omitempty"`
+	// EffectSize holds guards on the ratio of the canary's mean to the baseline's.
+	EffectSize EffectSize `yaml:"effectSize,omitempty" json:"effectSize,omitempty"`
+	// MinSamples per side below which the metric is NoData. Default 10.
+	MinSamples int `yaml:"minSamples,omitempty" json:"minSamples,omitempty"`
+	// Optional leaves NoData and Error out of the score.
+	Optional bool `yaml:"optional,omitempty" json:"optional,omitempty"`
+	// LocationOnly skips the tail tests: Kayenta's classifier exactly, blind spots included.
+	LocationOnly bool `yaml:"locationOnly,omitempty" json:"locationOnly,omitempty"`
+}
+
+// EffectSize guards, as ratios of the canary's mean to the baseline's; 0 means none.
+type EffectSize struct {
+	// AllowedIncrease (e.g. 1.1) and AllowedDecrease (e.g. 0.9): a significant change smaller than this still passes.
+	AllowedIncrease float64 `yaml:"allowedIncrease,omitempty" json:"allowedIncrease,omitempty"`
+	AllowedDecrease float64 `yaml:"allowedDecrease,omitempty" json:"allowedDecrease,omitempty"`
+	// CriticalIncrease and CriticalDecrease: a critical metric's failure is critical only beyond these.
+	CriticalIncrease float64 `yaml:"criticalIncrease,omitempty" json:"criticalIncrease,omitempty"`
+	CriticalDecrease float64 `yaml:"criticalDecrease,omitempty" json:"criticalDecrease,omitempty"`
+}
+
+// Scoring is the mannwhitney judge's weighted score.
+type Scoring struct {
+	// Pass and Marginal are score thresholds (0-100). Defaults 95 and 75.
+	Pass     float64 `yaml:"pass,omitempty" json:"pass,omitempty"`
+	Marginal float64 `yaml:"marginal,omitempty" json:"marginal,omitempty"`
+	// GroupWeights maps metric groups to weights in percent of the score.
+	GroupWeights map[string]float64 `yaml:"groupWeights,omitempty" json:"groupWeights,omitempty"`
 }
 
 // Edit sets the value at a YAML path in a file of the repository.

@@ -253,6 +253,9 @@ func validateAnalysis(a *Analysis, checks Checks, ps *problems) {
 	if len(a.Metrics) == 0 {
 		ps.add("spec.analysis.metrics", "at least one metric is required")
 	}
+	if s := a.Scoring; s.Pass < 0 || s.Pass > 100 || s.Marginal < 0 || s.Marginal > 100 {
+		ps.add("spec.analysis.scoring", "pass and marginal are scores from 0 to 100")
+	}
 	seen := map[string]bool{}
 	for i := range a.Metrics {
 		validateMetric(&a.Metrics[i], fmt.Sprintf("spec.analysis.metrics[%d]", i), checks, ps, seen)
@@ -285,6 +288,20 @@ func validateMetric(m *Metric, f string, checks Checks, ps *problems, seen map[s
 	}
 	if m.Max != nil && m.Min != nil && *m.Min > *m.Max {
 		ps.add(f+".min", "must not exceed max")
+	}
+	if m.Confidence != 0 && (m.Confidence <= 0 || m.Confidence >= 1) {
+		ps.add(f+".confidence", "must be in (0, 1), got %g", m.Confidence)
+	}
+	if m.NaNStrategy != "" {
+		oneOf(ps, f+".nanStrategy", m.NaNStrategy, "remove", "replace")
+	}
+	if m.Outliers != "" {
+		oneOf(ps, f+".outliers", m.Outliers, "keep", "remove")
+	}
+	e := m.EffectSize
+	if m.OutlierFactor < 0 || m.MinSamples < 0 || e.AllowedIncrease < 0 || e.AllowedDecrease < 0 ||
+		e.CriticalIncrease < 0 || e.CriticalDecrease < 0 {
+		ps.add(f, "outlierFactor, minSamples and effectSize ratios must not be negative")
 	}
 }
 

@@ -1,0 +1,219 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/birdwatch-gitops/birdwatch/analyzer/judge"
+	"github.com/birdwatch-gitops/birdwatch/analyzer/simulate"
+	"github.com/spf13/cobra"
+)
+
+// simulateOptions are the flags of birdwatch simulate.
+type simulateOptions struct {
+	judge, scenario, output, guards string
+	runs, workers                   int
+	seed                            uint64
+	alpha                           float64
+	table, list                     bool
+}
+
+func newSimulateCommand() *cobra.Command {
+	var o simulateOptions
+	cmd := &cobra.Command{
+		Use:   "simulate",
+		Short: "Monte Carlo of whole rollouts: a judge's false-rollback rate and speed of detection",
+		Long: `simulate runs many rollouts of a scenario through the real state machine and a real
+judge, with a look every interval; only the metrics are simulated. It prints the
+false-rollback rate (healthy scenarios) or the detection rate and the intervals to
+detection (faulty ones), each rate with a Wilson 95% interval. Results depend only
+on the flags: the same seed gives the same numbers.
+
+--table runs every judge on every scenario at the same alpha and prints a Markdown
+table, with a Mann-Whitney reference peeked at the nominal level and one calibrated
+to roll back at most alpha of the rollouts of each healthy scenario (healthy,
+healthy-edge, healthy-latency-edge), the budget the sequential judge is held to.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runSimulate(cmd, &o) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.judge, "judge", "sequential", "judge: "+strings.Join(simulateJudgeNames(), ", "))
+	f.StringVar(&o.scenario, "scenario", "healthy", "scenario: "+strings.Join(simulate.ScenarioNames(), ", "))
+	f.IntVar(&o.runs, "runs", 1000, "rollouts to simulate")
+	f.Uint64Var(&o.seed, "seed", 1, "random seed")
+	f.Float64Var(&o.alpha, "alpha", simulate.DefaultAlpha, "spec.analysis.alpha: the false-rollback budget")
+	f.StringVar(&o.output, "output", "text", "text or json (--table: markdown or json)")
+	f.StringVar(&o.guards, "guards", "auto", "max guards on the metrics: auto (threshold only), on, off")
+	f.IntVar(&o.workers, "workers", 0, "parallel workers (0: GOMAXPROCS); results do not depend on it")
+	f.BoolVar(&o.table, "table", false, "every judge on every scenario, side by side")
+	f.BoolVar(&o.list, "list", false, "list the scenarios")
+	return cmd
+}
+
+// simulateJudges are the spec's judges (the binary's registry) and the
+// simulator's Mann-Whitney reference, by name.
+func simulateJudges() map[string]judge.Judge {
+	m := judges()
+	ref := simulate.MannWhitneyReference{}
+	m[ref.Name()] = ref
+	return m
+}
+
+// simulateJudgeNames lists simulateJudges in table order: sequential,
+// mannwhitney, threshold, then the others by name.
+func simulateJudgeNames() []string {
+	order := map[string]int{"sequential": 0, "mannwhitney": 1, "threshold": 2}
+	var names []string
+	for n := range simulateJudges() {
+		names = append(names, n)
+	}
+	slices.SortFunc(names, func(a, b string) int {
+		ra, oka := order[a]
+		rb, okb := order[b]
+		switch {
+		case oka && okb:
+			return ra - rb
+		case oka:
+			return -1
+		case okb:
+			return 1
+		}
+		return strings.Compare(a, b)
+	})
+	return names
+}
+
+func runSimulate(cmd *cobra.Command, o *simulateOptions) error {
+	out := cmd.OutOrStdout()
+	guards, err := guardMode(o.guards)
+	if err != nil {
+		return err
+	}
+	outputs := []string{"text", "json"}
+	if o.table {
+		outputs = []string{"markdown", "text", "json"}
+	}
+	if !slices.Contains(outputs, o.output) {
+		return fmt.Errorf("unknown --output %q (have %s)", o.output, strings.Join(outputs, ", "))
+	}
+	switch {
+	case o.list:
+		return listScenarios(out)
+	case o.table:
+		return simulateTable(cmd, o, guards)
+	}
+	j, ok := simulateJudges()[o.judge]
+	if !ok {
+		return fmt.Errorf("unknown judge %q (have %s)", o.judge, strings.Join(simulateJudgeNames(), ", "))
+	}
+	s, err := simulate.Lookup(o.scenario)
+	if err != nil {
+		return err
+	}
+	began := time.Now()
+	r, err := simulate.Run(cmd.Context(), simulate.Config{Scenario: s, Judge: j, Runs: o.runs, Seed: o.seed,
+		Alpha: o.alpha, Guards: guards(j.Name()), Workers: o.workers})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "simulated %d rollouts in %s\n", r.Runs, time.Since(began).Round(time.Millisecond))
+	if o.output == "json" {
+		return writeJSON(out, r)
+	}
+	return writeSimulation(out, &s, r)
+}
+
+// guardMode turns --guards into the per-judge choice.
+func guardMode(mode string) (func(string) bool, error) {
+	switch mode {
+	case "auto":
+		return simulate.GuardsFor, nil
+	case "on":
+		return func(string) bool { return true }, nil
+	case "off":
+		return func(string) bool { return false }, nil
+	}
+	return nil, fmt.Errorf("unknown --guards %q (auto, on or off)", mode)
+}
+
+func simulateTable(cmd *cobra.Command, o *simulateOptions, guards func(string) bool) error {
+	var js []judge.Judge
+	all := simulateJudges()
+	for _, n := range simulateJudgeNames() {
+		js = append(js, all[n])
+	}
+	began := time.Now()
+	t, err := simulate.BuildTable(cmd.Context(), simulate.TableConfig{Scenarios: simulate.Scenarios(), Judges: js,
+		Runs: o.runs, Seed: o.seed, Alpha: o.alpha, Workers: o.workers, Guards: guards, Calibrate: []string{"healthy", "healthy-edge", "healthy-latency-edge"}})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "simulated %d rollouts per cell in %s\n", o.runs, time.Since(began).Round(time.Second))
+	if o.output == "json" {
+		return writeJSON(cmd.OutOrStdout(), t)
+	}
+	return t.WriteMarkdown(cmd.OutOrStdout())
+}
+
+func listScenarios(w io.Writer) error {
+	for _, s := range simulate.Scenarios() {
+		kind := "faulty "
+		if s.Healthy {
+			kind = "healthy"
+		}
+		if _, err := fmt.Fprintf(w, "%-20s %s  %s\n", s.Name, kind, s.Description); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// writeSimulation prints one simulation for a terminal.
+func writeSimulation(w io.Writer, s *simulate.Scenario, r *simulate.Result) error {
+	var b strings.Builder
+	guards := "off"
+	if r.Guards {
+		guards = "on"
+	}
+	fmt.Fprintf(&b, "scenario   %s: %s\n", s.Name, s.Description)
+	fmt.Fprintf(&b, "traffic    %g requests/s; steps", s.Rate)
+	for _, st := range s.Steps {
+		fmt.Fprintf(&b, " %d%% %s,", st.Weight, st.Analyze)
+	}
+	fmt.Fprintf(&b, " then 100%%; a look every %s (%d intervals)\n", r.Interval, r.Intervals)
+	fmt.Fprintf(&b, "judge      %s, alpha %g, max guards %s; %d rollouts, seed %d\n", r.Judge, r.Alpha, guards, r.Runs, r.Seed)
+	if r.Healthy {
+		fmt.Fprintf(&b, "false-rollback rate   %s\n", textRate(*r.FalseRollbackRate))
+	} else {
+		fmt.Fprintf(&b, "detection rate        %s\n", textRate(*r.DetectionRate))
+		if r.MeanIntervalsToDetect != nil {
+			fmt.Fprintf(&b, "intervals to detect   mean %.2f, median %g (", *r.MeanIntervalsToDetect, *r.MedianIntervalsToDetect)
+			var parts []string
+			for k, n := range r.DetectionsByInterval {
+				if n > 0 {
+					parts = append(parts, fmt.Sprintf("%d: %d", k, n))
+				}
+			}
+			b.WriteString(strings.Join(parts, ", ") + ")\n")
+		}
+	}
+	fmt.Fprintf(&b, "outcomes              promoted %d, rolled back %d, no data %d, unfinished %d\n",
+		r.Promoted, r.RolledBack, r.NoData, r.Unfinished)
+	fmt.Fprintf(&b, "per rollout           %.1f intervals of canary traffic, %.1f looks\n", r.MeanIntervals, r.MeanLooks)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func textRate(r simulate.Rate) string {
+	return fmt.Sprintf("%.2f%% (%d of %d; Wilson 95%% [%.2f%%, %.2f%%])", 100*r.Value, r.Count, r.Runs, 100*r.Lower, 100*r.Upper)
+}

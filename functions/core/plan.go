@@ -1,0 +1,102 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/birdwatch-gitops/birdwatch/analyzer/judge"
+	"github.com/birdwatch-gitops/birdwatch/gitops/repo"
+	"github.com/birdwatch-gitops/birdwatch/rollout"
+)
+
+// Planned is one canary's next decision as Run would make it now, with the
+// files its commit would change, computed without committing anything.
+type Planned struct {
+	// Canary is "namespace/name".
+	Canary string
+	// Decision is what the state machine decided, as Run would decide it.
+	Decision rollout.Decision
+	// Analysis is the judged window, when the decision measured one.
+	Analysis *judge.Result
+	// Message is the commit message the decision would have.
+	Message string
+	// Commit is the fetched commit the plan was made on.
+	Commit string
+	// Files are the files the commit would change, sorted by path; empty
+	// when the decision commits nothing.
+	Files []PlannedFile
+	// Err is why no decision could be made for this canary; the other
+	// fields are then zero.
+	Err error
+}
+
+// PlannedFile is one file a planned commit changes.
+type PlannedFile struct {
+	// Path is the repository-relative path.
+	Path string
+	// Old is the content at the fetched commit; nil when the file is new.
+	Old []byte
+	// New is the content the commit would write.
+	New []byte
+}
+
+// Plan is a dry run of Run: it fetches the branch and runs the same decide
+// step for every selected canary (measuring and querying the sync gate as
+// Run does), but commits and pushes nothing. A spec error fails the whole
+// plan, as it fails Run; a problem with one canary is its Planned.Err.
+func (e *Engine) Plan(ctx context.Context, req Request) ([]Planned, error) {
+	if req.Command != nil && req.Canary == "" {
+		return nil, fmt.Errorf("a command needs a canary")
+	}
+	snap, err := e.Repo.Fetch(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("fetch: %w", err)
+	}
+	canaries, err := e.loadCanaries(snap)
+	if err != nil {
+		return nil, err
+	}
+	var out []Planned
+	for _, c := range canaries {
+		if req.Canary != "" && c.Key() != req.Canary {
+			continue
+		}
+		p := Planned{Canary: c.Key(), Commit: snap.Commit()}
+		d, err := e.decide(ctx, snap, c.Key(), req)
+		if err == nil {
+			p.Decision, p.Analysis, p.Message = d.decision, d.analysis, d.message.String()
+			p.Files, err = changedFiles(snap, d.files)
+		}
+		if err != nil {
+			p = Planned{Canary: c.Key(), Commit: snap.Commit(), Err: fmt.Errorf("%s: %w", c.Key(), err)}
+		}
+		out = append(out, p)
+	}
+	if req.Canary != "" && len(out) == 0 {
+		return nil, fmt.Errorf("%s: %w", req.Canary, ErrUnknownCanary)
+	}
+	return out, nil
+}
+
+// changedFiles pairs each new file content with its content in snap,
+// leaving out files the commit would not change.
+func changedFiles(snap *repo.Snapshot, files map[string][]byte) ([]PlannedFile, error) {
+	var out []PlannedFile
+	for _, path := range slices.Sorted(maps.Keys(files)) {
+		old, err := snap.ReadFile(path)
+		switch {
+		case errors.Is(err, repo.ErrNotFound):
+			old = nil
+		case err != nil:
+			return nil, fmt.Errorf("read %s: %w", path, err)
+		case bytes.Equal(old, files[path]):
+			continue
+		}
+		out = append(out, PlannedFile{Path: path, Old: old, New: files[path]})
+	}
+	return out, nil
+}

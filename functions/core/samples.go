@@ -1,0 +1,63 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/birdwatch-gitops/birdwatch/analyzer/judge"
+	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics"
+	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
+	"github.com/birdwatch-gitops/birdwatch/rollout"
+)
+
+// needsSamples reports whether j compares per-step samples (mannwhitney)
+// rather than one value per window.
+func needsSamples(j judge.Judge) bool {
+	s, ok := j.(interface{ NeedsSamples() bool })
+	return ok && s.NeedsSamples()
+}
+
+// measureSamples fills in.Canary.Samples and in.Baseline.Samples with one
+// value per step of w, for both versions: range queries at the step
+// metrics.SampleStep picks (the analysis interval, or the window split into
+// the metric's minimum number of samples), each sample over its own step so
+// that no two share data. A version without any series gets no samples (the
+// judge says NoData); any other failure becomes in.Err, unless measuring the
+// window already failed.
+func (e *Engine) measureSamples(ctx context.Context, c *spec.Canary, st *spec.Status, m *spec.Metric, w rollout.Window, in *judge.Input) {
+	if in.Err != nil {
+		return
+	}
+	rp, ok := e.Metrics.(metrics.RangeProvider)
+	if !ok {
+		in.Err = fmt.Errorf("metric %s: the metrics provider %T cannot run range queries", m.Name, e.Metrics)
+		return
+	}
+	tmpl, err := metricTemplate(m)
+	if err != nil {
+		in.Err = err
+		return
+	}
+	minSamples := in.Config.MinSamples
+	if minSamples == 0 {
+		minSamples = judge.DefaultMinSamples
+	}
+	step := metrics.SampleStep(c.Spec.Analysis.Interval.D(), w.End.Sub(w.Start), minSamples)
+	fetch := func(version string) ([]float64, error) {
+		v := metrics.Vars{Service: c.Spec.Service, Namespace: c.Metadata.Namespace, Version: version,
+			Stable: st.Stable, Canary: st.Generation, Interval: c.Spec.Analysis.Interval.D(), Args: m.Args}
+		set, err := metrics.Samples(ctx, rp, tmpl, v, w.Start, w.End, step)
+		if errors.Is(err, metrics.ErrNoData) {
+			return nil, nil
+		}
+		return set.Values, err
+	}
+	canary, cerr := fetch(st.Generation)
+	baseline, berr := fetch(st.Stable)
+	if err := errors.Join(cerr, berr); err != nil {
+		in.Err = fmt.Errorf("metric %s samples at step %s: %w", m.Name, step, err)
+		return
+	}
+	in.Canary.Samples, in.Baseline.Samples = canary, baseline
+}
