@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/birdwatch-gitops/birdwatch/functions/chatops"
 	"io"
 	"log/slog"
 	"net"
@@ -52,6 +53,9 @@ type serveConfig struct {
 	GitLabTokenFile string
 	// GitLabProject is the project's path_with_namespace (BIRDWATCH_GITLAB_PROJECT).
 	GitLabProject string
+	// SlackSecretFile holds the Slack app's signing secret; set, it mounts
+	// the slash command and buttons at /slack (BIRDWATCH_SLACK_SIGNING_SECRET_FILE).
+	SlackSecretFile string
 	// Queue bounds the deliveries waiting for work; more get 503 (BIRDWATCH_QUEUE, default 64).
 	Queue int
 	// ShutdownTimeout bounds the drain on SIGTERM (BIRDWATCH_SHUTDOWN_TIMEOUT, default 30s).
@@ -85,6 +89,7 @@ func newServeCommandWith(ready func(addr string)) *cobra.Command {
 	f.BoolVar(&sc.CheckRuns, "github-check-runs", env("BIRDWATCH_GITHUB_CHECK_RUNS", "") == "true", "report with check runs (GitHub App token) instead of commit statuses [BIRDWATCH_GITHUB_CHECK_RUNS]")
 	f.StringVar(&sc.GitLabTokenFile, "gitlab-token-file", env("BIRDWATCH_GITLAB_TOKEN_FILE", ""), "file holding the GitLab webhook token [BIRDWATCH_GITLAB_TOKEN_FILE]")
 	f.StringVar(&sc.GitLabProject, "gitlab-project", env("BIRDWATCH_GITLAB_PROJECT", ""), "GitOps project on GitLab, group/name [BIRDWATCH_GITLAB_PROJECT]")
+	f.StringVar(&sc.SlackSecretFile, "slack-signing-secret-file", env("BIRDWATCH_SLACK_SIGNING_SECRET_FILE", ""), "Slack signing secret; mounts /slack [BIRDWATCH_SLACK_SIGNING_SECRET_FILE]")
 	f.IntVar(&sc.Queue, "queue", envInt("BIRDWATCH_QUEUE", 64), "deliveries that may wait for work [BIRDWATCH_QUEUE]")
 	f.DurationVar(&sc.ShutdownTimeout, "shutdown-timeout", envDuration("BIRDWATCH_SHUTDOWN_TIMEOUT", 30*time.Second), "how long SIGTERM waits for work in progress [BIRDWATCH_SHUTDOWN_TIMEOUT]")
 	return cmd
@@ -107,11 +112,19 @@ func runServe(ctx context.Context, sc *serveConfig, stderr io.Writer, ready func
 	if err != nil {
 		return err
 	}
+	slack, err := newSlackHandler(sc, metered, log)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", sc.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", sc.Addr, err)
 	}
-	srv := &http.Server{Handler: serveMux(h, m), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	mux := serveMux(h, m)
+	if slack != nil {
+		mux.Handle("POST /slack", promhttp.InstrumentHandlerCounter(m.requests.MustCurryWith(prometheus.Labels{"handler": "slack"}), slack))
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -137,6 +150,9 @@ func runServe(ctx context.Context, sc *serveConfig, stderr io.Writer, ready func
 	defer cancel()
 	err = srv.Shutdown(shutCtx)
 	q.close()
+	if slack != nil {
+		_ = slack.Dispatcher.(*chatops.Queue).Close(shutCtx)
+	}
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	select {
@@ -368,4 +384,19 @@ func envInt(name string, def int) int {
 		return v
 	}
 	return def
+}
+
+// newSlackHandler mounts Slack chat-ops on an in-process bounded queue; nil
+// when no signing secret is configured.
+func newSlackHandler(sc *serveConfig, e *meteredEngine, log *slog.Logger) (*chatops.Handler, error) {
+	if sc.SlackSecretFile == "" {
+		return nil, nil
+	}
+	secret, err := readSecretFile(sc.SlackSecretFile)
+	if err != nil {
+		return nil, err
+	}
+	runner := &chatops.Runner{Loops: []chatops.Loop{e}, Log: log}
+	q := chatops.NewQueue(runner.Run, chatops.QueueOptions{Size: sc.Queue, Log: log})
+	return &chatops.Handler{SigningSecret: secret, Dispatcher: q, Log: log}, nil
 }

@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"io/fs"
@@ -11,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	gosync "sync"
 	"testing"
@@ -98,7 +102,7 @@ func serveFleet(t *testing.T) *fleet.Repo {
 func TestServe(t *testing.T) {
 	f := serveFleet(t)
 	dir := t.TempDir()
-	secrets := map[string]string{"webhook": "whsec-serve-test-8f1d2c", "github": "ghp_serveTestToken0123456789", "gitlab": "glwt-serve-4e7a", "git": "ghs_gitToken55aa"}
+	secrets := map[string]string{"webhook": "whsec-serve-test-8f1d2c", "github": "ghp_serveTestToken0123456789", "gitlab": "glwt-serve-4e7a", "git": "ghs_gitToken55aa", "slack": "slack-signing-7c2e9a"}
 	for name, v := range secrets {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(v+"\n"), 0o600); err != nil {
 			t.Fatal(err)
@@ -112,7 +116,8 @@ func TestServe(t *testing.T) {
 	cmd.SetArgs([]string{"--repo", f.URL(), "--cache-dir", filepath.Join(dir, "cache"), "--addr", "127.0.0.1:0", "--every", "1h",
 		"--prometheus", "http://127.0.0.1:1", "--log-format", "json", "--git-token-file", filepath.Join(dir, "git"),
 		"--github-repo", "acme/fleet", "--github-api-url", api.URL, "--github-webhook-secret-file", filepath.Join(dir, "webhook"),
-		"--github-token-file", filepath.Join(dir, "github"), "--gitlab-token-file", filepath.Join(dir, "gitlab"), "--gitlab-project", "acme/fleet"})
+		"--github-token-file", filepath.Join(dir, "github"), "--gitlab-token-file", filepath.Join(dir, "gitlab"), "--gitlab-project", "acme/fleet",
+		"--slack-signing-secret-file", filepath.Join(dir, "slack")})
 	cmd.SetErr(logs)
 	cmd.SetOut(io.Discard)
 	done := make(chan error, 1)
@@ -164,6 +169,22 @@ func TestServe(t *testing.T) {
 	}
 	if code := post("/webhooks/github", gh("push", "a2", secrets["webhook"]), push); code != 202 {
 		t.Errorf("signed push: %d", code)
+	}
+	// Slack chat-ops is mounted at /slack: a forged slash command is refused,
+	// a signed one is acknowledged at once (the work goes to the queue).
+	slash := []byte("command=%2Fbirdwatch&text=status&user_id=U024BE7LH&trigger_id=13345224609.738474920.8088930838d88f008e0&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT0001%2F1%2Fabc")
+	slackSig := func(secret string) map[string]string {
+		ts := strconv.FormatInt(time.Now().Unix(), 10)
+		mac := hmac.New(sha256.New, []byte(secret))
+		mac.Write([]byte("v0:" + ts + ":" + string(slash)))
+		return map[string]string{"Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": ts,
+			"X-Slack-Signature": "v0=" + hex.EncodeToString(mac.Sum(nil))}
+	}
+	if code := post("/slack", slackSig("forged"), slash); code != 401 {
+		t.Errorf("forged slash command: %d", code)
+	}
+	if code := post("/slack", slackSig(secrets["slack"]), slash); code != 200 {
+		t.Errorf("signed slash command: %d", code)
 	}
 	// The push is handled in the background, beside the scheduler's first
 	// run: wait (boundedly) until both runs are counted.

@@ -89,3 +89,22 @@ func ensureBare(dir string, reset bool) error {
 	}
 	return nil
 }
+
+// compactIfAlone rebuilds the store when it holds more than MaxCachePacks
+// packs and this Repo is its only user. go-git fetches a whole tree for every
+// new commit, so a Repo kept open for a process's life (serve, a warm
+// Lambda) would otherwise grow its cache by one tree per upstream change.
+// Snapshots from this Repo's earlier fetches are unreadable afterwards.
+// The caller holds the operation lock.
+func (r *Repo) compactIfAlone() error {
+	n, err := countPacks(r.dir)
+	if err != nil || n <= r.opts.MaxCachePacks {
+		return err
+	}
+	alone, err := r.users.try(true)
+	if err != nil || !alone {
+		return err
+	}
+	defer func() { _, _ = r.users.try(false) }()
+	return ensureBare(r.dir, true)
+}

@@ -250,6 +250,9 @@ func (r *Repo) remote(obj *objects) *git.Remote {
 func (r *Repo) Fetch(ctx context.Context) (*Snapshot, error) {
 	var snap *Snapshot
 	err := r.withLock(ctx, func() error {
+		if err := r.compactIfAlone(); err != nil {
+			return err
+		}
 		var err error
 		snap, err = r.fetchLocked(ctx)
 		if errors.Is(err, plumbing.ErrObjectNotFound) && ctx.Err() == nil {
