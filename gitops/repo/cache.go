@@ -101,10 +101,12 @@ func (r *Repo) compactIfAlone() error {
 	if err != nil || n <= r.opts.MaxCachePacks {
 		return err
 	}
+	// On Linux a failed upgrade of a flock drops the shared lock held
+	// (flock(2): conversion is not atomic), so take it back in every case.
 	alone, err := r.users.try(true)
+	defer func() { _, _ = r.users.try(false) }()
 	if err != nil || !alone {
 		return err
 	}
-	defer func() { _, _ = r.users.try(false) }()
 	return ensureBare(r.dir, true)
 }

@@ -259,12 +259,13 @@ func (r *Repo) Fetch(ctx context.Context) (*Snapshot, error) {
 			// The cache lost objects (a crash mid-write, a manual gc):
 			// rebuild it once, if no other Repo uses it. Depth 1 makes
 			// that cheap.
+			// A failed upgrade drops the shared lock on Linux: take it back always.
 			if alone, lerr := r.users.try(true); lerr == nil && alone {
 				if err = ensureBare(r.dir, true); err == nil {
 					snap, err = r.fetchLocked(ctx)
 				}
-				_, _ = r.users.try(false)
 			}
+			_, _ = r.users.try(false)
 		}
 		return err
 	})

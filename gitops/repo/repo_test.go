@@ -226,7 +226,11 @@ func TestCacheCompaction(t *testing.T) {
 			u := newUpstream(t, seedFiles())
 			cache := t.TempDir()
 			opts := Options{URL: "file://" + u.bare, CacheDir: cache, MaxCachePacks: 2}
-			r1, _ := openFetch(t, opts)
+			// r1 tolerates many packs, so its own fetches do not compact
+			// (see TestLongLivedRepoStaysBounded); r2's Open then finds 4.
+			loose := opts
+			loose.MaxCachePacks = 100
+			r1, _ := openFetch(t, loose)
 			for i := range 3 {
 				if err := u.humanCommit("README.md", fmt.Sprint(i), "human"); err != nil {
 					t.Fatal(err)
