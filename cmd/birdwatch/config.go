@@ -32,6 +32,12 @@ type Config struct {
 	PrometheusTimeout time.Duration
 	// LogFormat is text or json (BIRDWATCH_LOG_FORMAT; json in Lambda).
 	LogFormat string
+	// SlackBotTokenFile holds a Slack bot token; set, every committed decision of a
+	// canary with spec.notify.slack is posted to its channel (BIRDWATCH_SLACK_BOT_TOKEN_FILE,
+	// or the token in BIRDWATCH_SLACK_BOT_TOKEN). Never logged.
+	SlackBotTokenFile string
+	// SlackAPIURL overrides Slack's Web API base URL (BIRDWATCH_SLACK_API_URL).
+	SlackAPIURL string
 }
 
 // bindRepoFlags registers the Git flags on cmd.
@@ -43,6 +49,8 @@ func (c *Config) bindRepoFlags(cmd *cobra.Command) {
 	f.StringVar(&c.GitTokenFile, "git-token-file", env("BIRDWATCH_GIT_TOKEN_FILE", ""), "file holding an HTTPS token [BIRDWATCH_GIT_TOKEN_FILE, or the token in BIRDWATCH_GIT_TOKEN]")
 	f.StringVar(&c.SSHKeyFile, "ssh-key-file", env("BIRDWATCH_SSH_KEY_FILE", ""), "SSH private key for ssh:// remotes [BIRDWATCH_SSH_KEY_FILE]")
 	f.StringVar(&c.LogFormat, "log-format", env("BIRDWATCH_LOG_FORMAT", "text"), "log format: text or json [BIRDWATCH_LOG_FORMAT]")
+	f.StringVar(&c.SlackBotTokenFile, "slack-bot-token-file", env("BIRDWATCH_SLACK_BOT_TOKEN_FILE", ""), "Slack bot token for decision messages [BIRDWATCH_SLACK_BOT_TOKEN_FILE, or the token in BIRDWATCH_SLACK_BOT_TOKEN]")
+	f.StringVar(&c.SlackAPIURL, "slack-api-url", env("BIRDWATCH_SLACK_API_URL", ""), "Slack Web API base URL [BIRDWATCH_SLACK_API_URL]")
 }
 
 // bindMetricsFlags registers the Prometheus flags on cmd.
@@ -83,4 +91,16 @@ func defaultCacheDir() string {
 		return filepath.Join(d, "birdwatch")
 	}
 	return filepath.Join(os.TempDir(), "birdwatch")
+}
+
+// slackBotToken returns the Slack bot token from the file or the environment; "" when none.
+func (c *Config) slackBotToken() (string, error) {
+	if c.SlackBotTokenFile != "" {
+		b, err := os.ReadFile(c.SlackBotTokenFile)
+		if err != nil {
+			return "", fmt.Errorf("read Slack bot token file: %w", err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	return os.Getenv("BIRDWATCH_SLACK_BOT_TOKEN"), nil
 }

@@ -2,6 +2,9 @@ package main
 
 import (
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -32,9 +35,25 @@ func TestRunAndStatus(t *testing.T) {
 	if err != nil || !strings.Contains(out, "games/aleph  v03     v04     -      -     -       not started") {
 		t.Fatalf("status before: %v\n%s", err, out)
 	}
-	out, _, err = run(t, append([]string{"run", "--once", "--prometheus", "http://127.0.0.1:1"}, common...)...)
+	// Decisions are posted to the spec's Slack channel when a bot token is set.
+	var posted []string
+	slackAPI := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		posted = append(posted, r.URL.Path+" "+r.PostForm.Get("channel")+" "+r.PostForm.Get("text"))
+		_, _ = w.Write([]byte(`{"ok":true,"channel":"C024BE91L","ts":"1503435956.000247"}`))
+	}))
+	defer slackAPI.Close()
+	tokenFile := filepath.Join(t.TempDir(), "slack")
+	if err := os.WriteFile(tokenFile, []byte("xoxb-run-test\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err = run(t, append([]string{"run", "--once", "--prometheus", "http://127.0.0.1:1",
+		"--slack-bot-token-file", tokenFile, "--slack-api-url", slackAPI.URL + "/"}, common...)...)
 	if err != nil || !strings.Contains(out, "games/aleph  v04  advance  step 1  weight 1  weight 0 -> 1  [") {
 		t.Fatalf("run: %v\n%s", err, out)
+	}
+	if len(posted) != 1 || !strings.HasPrefix(posted[0], "/chat.postMessage #deploys ") || !strings.Contains(posted[0], "games/aleph") {
+		t.Errorf("Slack posts %q", posted)
 	}
 	out, _, err = run(t, append([]string{"status"}, common...)...)
 	if err != nil || !strings.Contains(out, "games/aleph  v03     v04     WaitingForSync  1/7   1") {

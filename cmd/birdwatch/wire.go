@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/birdwatch-gitops/birdwatch/functions/notify"
 	"io"
 	"log/slog"
 	"os"
@@ -127,6 +128,14 @@ func newEngine(ctx context.Context, cfg *Config, log *slog.Logger) (*core.Engine
 			return nil, nil, err
 		}
 		e.Metrics = p
+	}
+	slackToken, err := cfg.slackBotToken()
+	if err != nil {
+		r.Close()
+		return nil, nil, err
+	}
+	if slackToken != "" {
+		e.Notifiers = append(e.Notifiers, notify.NewSlack(slackToken, cfg.SlackAPIURL))
 	}
 	return e, r, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics"
 	"github.com/birdwatch-gitops/birdwatch/gitops/pullrequest"
 	"github.com/birdwatch-gitops/birdwatch/gitops/repo"
+	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
 	"github.com/birdwatch-gitops/birdwatch/gitops/sync"
 	"github.com/birdwatch-gitops/birdwatch/rollout"
 )
@@ -42,6 +43,14 @@ type Engine struct {
 	Now func() time.Time
 	// Log receives one structured line per decision; nil discards.
 	Log *slog.Logger
+	// Notifiers are told of every committed decision (Slack, ...); their
+	// errors are logged, never fatal: Git already holds the decision.
+	Notifiers []Notifier
+}
+
+// Notifier reports a committed decision where people work.
+type Notifier interface {
+	Notify(ctx context.Context, c *spec.Canary, o Outcome) error
 }
 
 // Request says what to do in one invocation.
@@ -105,6 +114,7 @@ func (e *Engine) Run(ctx context.Context, req Request) ([]Outcome, error) {
 			o = e.runOne(ctx, c.Key(), req)
 		}
 		e.logOutcome(o)
+		e.notify(ctx, c, o)
 		out = append(out, o)
 	}
 	if req.Canary != "" && len(out) == 0 {
@@ -166,4 +176,16 @@ func (e *Engine) logOutcome(o Outcome) {
 		return
 	}
 	e.Log.Info("decision", attrs...)
+}
+
+// notify tells every notifier of a committed decision.
+func (e *Engine) notify(ctx context.Context, c *spec.Canary, o Outcome) {
+	if o.Commit == "" || o.Err != nil {
+		return
+	}
+	for _, n := range e.Notifiers {
+		if err := n.Notify(ctx, c, o); err != nil && e.Log != nil {
+			e.Log.Warn("notify failed", "canary", o.Canary, "commit", o.Commit, "error", err)
+		}
+	}
 }
