@@ -25,7 +25,12 @@ type decided struct {
 // decide reads everything from snap, measures if the state machine asks for
 // it, and builds the change. It is called again on every CAS retry.
 func (e *Engine) decide(ctx context.Context, snap *repo.Snapshot, key string, req Request) (*decided, error) {
-	return e.decideWith(ctx, snap, key, req, decideOptions{})
+	d, err := e.decideWith(ctx, snap, key, req, decideOptions{})
+	var bad *badInputError
+	if errors.As(err, &bad) {
+		return freezeOnBadInput(bad, e.now(), req.Trigger)
+	}
+	return d, err
 }
 
 // decideWith is decide with what pull-request mode adds (see decideOptions).
@@ -44,12 +49,15 @@ func (e *Engine) decideWith(ctx context.Context, snap *repo.Snapshot, key string
 		return nil, fmt.Errorf("%s: spec.traffic: %w", c.File, err)
 	}
 	manifest, err := snap.ReadFile(c.Spec.Traffic.File)
+	if errors.Is(err, repo.ErrNotFound) {
+		return nil, &badInputError{c: c, st: st, err: fmt.Errorf("traffic manifest %s: %w", c.Spec.Traffic.File, err)}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read traffic manifest: %w", err)
 	}
 	weights, err := prov.Weights(manifest)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", c.Spec.Traffic.File, err)
+		return nil, &badInputError{c: c, st: st, err: fmt.Errorf("%s: %w", c.Spec.Traffic.File, err)}
 	}
 	now := e.now()
 	in := rollout.Input{Canary: c, Status: st, Now: now, ManifestWeight: weights.Canary,
@@ -79,7 +87,7 @@ func (e *Engine) decideWith(ctx context.Context, snap *repo.Snapshot, key string
 		return out, nil
 	}
 	if out.files, err = buildFiles(snap, c, d, prov, manifest); err != nil {
-		return nil, err
+		return nil, &badInputError{c: c, st: st, err: err}
 	}
 	return out, nil
 }
