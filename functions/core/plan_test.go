@@ -116,7 +116,7 @@ func TestPlanErrors(t *testing.T) {
 		name string
 		spec string
 		req  Request
-		// planErr is the error of Plan itself; canaryErr one canary's.
+		// planErr is the error of Plan itself; canaryErr what the planned freeze names.
 		planErr   error
 		canaryErr string
 	}{
@@ -138,8 +138,11 @@ func TestPlanErrors(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || len(plans) != 1 || plans[0].Err == nil || !strings.Contains(plans[0].Err.Error(), tt.canaryErr) {
-				t.Fatalf("Plan = %+v, %v; want a canary error containing %q", plans, err, tt.canaryErr)
+			// A manifest birdwatch cannot read is bad input: the plan is the
+			// freeze the loop would commit, naming the file and the path.
+			if err != nil || len(plans) != 1 || plans[0].Err != nil || plans[0].Decision.Action != rollout.ActionFreeze ||
+				!strings.Contains(plans[0].Decision.Status.Message, tt.canaryErr) {
+				t.Fatalf("Plan = %+v, %v; want a freeze naming %q", plans, err, tt.canaryErr)
 			}
 			if got := subjects(t, f); len(got) != 1 {
 				t.Errorf("history %v, want only the initial commit", got)
