@@ -89,12 +89,16 @@ deploy: package
 
 ## bench-git: Git at scale and the decision cycle (internal/bench, build tag benchgit): a generated
 ## repository of 10,000 commits x 5,000 files and one of ~100 MB, kept in BENCH_DIR between runs;
-## gitops/repo vs the git CLI, a warm decision cycle vs git fetch+commit+push, the binary's peak RSS.
+## gitops/repo vs the git CLI, a warm decision cycle vs git fetch+commit+push, the binary's peak RSS,
+## cold and warm invocations under aws-lambda-rie (installed when missing), a 1,000-canary fan-out tick.
 BENCH_DIR ?= $(or $(TMPDIR),/tmp)/birdwatch-bench
 BENCH_COUNT ?= 10x
 bench-git: deps
+	@PATH="$$PATH:$$($(GO) env GOPATH)/bin"; command -v aws-lambda-rie >/dev/null 2>&1 || \
+		{ echo "make: installing aws-lambda-rie (go install $(RIE))"; $(GO) install $(RIE); }
 	mkdir -p $(BENCH_DIR)
-	BIRDWATCH_BENCH_DIR=$(BENCH_DIR) $(GO) test -tags benchgit -run '^$$' -bench . -benchtime $(BENCH_COUNT) -timeout 60m ./internal/bench/
+	PATH="$$PATH:$$($(GO) env GOPATH)/bin" BIRDWATCH_BENCH_DIR=$(BENCH_DIR) \
+		$(GO) test -tags benchgit -run '^$$' -bench . -benchtime $(BENCH_COUNT) -timeout 60m ./internal/bench/
 
 ## e2e-lambda: the Lambda functions end to end under the AWS Lambda runtime interface emulator
 ## (aws-lambda-rie; `go install`ed when missing): builds bin/e2e/bootstrap for this machine

@@ -329,7 +329,14 @@ func newWebhookLambda(ctx context.Context, lc *lambdaConfig, d *lambdaDeps, log 
 	cfg := webhook.Config{Engine: engines[lc.Repos[0]], Checks: core.Checks(judges()), Branch: lc.Branch, Log: log,
 		GitLab: webhook.GitLabConfig{Token: []byte(glToken), Project: os.Getenv("BIRDWATCH_GITLAB_PROJECT")}}
 	if ghSecret != "" {
-		sc := &serveConfig{Config: lc.Config, GitHubRepo: os.Getenv("BIRDWATCH_GITHUB_REPO"),
+		// The GitHub client falls back to the Git token: resolve it from
+		// Secrets Manager first, as the engines do, or the API calls go out
+		// unauthenticated.
+		withToken := lc.Config
+		if err := d.gitTokenFile(ctx, &withToken); err != nil {
+			return nil, err
+		}
+		sc := &serveConfig{Config: withToken, GitHubRepo: os.Getenv("BIRDWATCH_GITHUB_REPO"),
 			GitHubAPIURL: os.Getenv("BIRDWATCH_GITHUB_API_URL"), GitHubTokenFile: os.Getenv("BIRDWATCH_GITHUB_TOKEN_FILE")}
 		sc.Repo = lc.Repos[0]
 		client, repoName, err := githubClient(sc)

@@ -51,9 +51,12 @@ const (
 	DefaultRetryInitial = 100 * time.Millisecond
 	// DefaultRetryMax caps the backoff when Options.RetryMax is 0.
 	DefaultRetryMax = 5 * time.Second
-	// DefaultMaxCachePacks is the pack count above which Open rebuilds an
-	// unused cache, when Options.MaxCachePacks is 0.
-	DefaultMaxCachePacks = 16
+	// DefaultMaxCachePacks is the pack count above which Open, or a Fetch of
+	// the cache's only user, rebuilds the cache, when Options.MaxCachePacks
+	// is 0. Every go-git fetch of a new commit brings the whole tree, so a
+	// rebuild (one depth-1 fetch) costs no more than a fetch: keep it small,
+	// it bounds the disk (a warm Lambda's /tmp) at about that many trees.
+	DefaultMaxCachePacks = 4
 )
 
 // remoteName is the name of the in-memory remote; it is never written to the
