@@ -47,6 +47,9 @@ type PrometheusConfig struct {
 	// means warnings are not logged (they are still returned by
 	// QueryResult and Measure).
 	Logger *slog.Logger
+	// SigV4 signs every request with AWS Signature Version 4, as Amazon
+	// Managed Service for Prometheus requires; nil means no signing.
+	SigV4 *SigV4Config
 }
 
 // Prometheus is a Provider backed by the Prometheus HTTP API through the
@@ -86,6 +89,12 @@ func NewPrometheus(cfg PrometheusConfig) (*Prometheus, error) {
 	}
 	if cfg.BearerToken != "" {
 		rt = &bearerRoundTripper{token: cfg.BearerToken, next: rt}
+	}
+	if cfg.SigV4 != nil {
+		if cfg.SigV4.Region == "" || cfg.SigV4.Credentials == nil {
+			return nil, errors.New("prometheus config: SigV4 needs a region and credentials")
+		}
+		rt = newSigV4RoundTripper(*cfg.SigV4, rt)
 	}
 	client, err := api.NewClient(api.Config{Address: cfg.URL, RoundTripper: rt})
 	if err != nil {

@@ -30,6 +30,10 @@ type Config struct {
 	Prometheus string
 	// PrometheusTimeout bounds each query (BIRDWATCH_PROMETHEUS_TIMEOUT, default 10s).
 	PrometheusTimeout time.Duration
+	// PrometheusSigV4Region signs queries with AWS SigV4 for Amazon Managed Service
+	// for Prometheus in that region, with the default AWS credential chain
+	// (BIRDWATCH_PROMETHEUS_SIGV4_REGION).
+	PrometheusSigV4Region string
 	// LogFormat is text or json (BIRDWATCH_LOG_FORMAT; json in Lambda).
 	LogFormat string
 	// SlackBotTokenFile holds a Slack bot token; set, every committed decision of a
@@ -58,6 +62,7 @@ func (c *Config) bindMetricsFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&c.Prometheus, "prometheus", env("BIRDWATCH_PROMETHEUS_URL", ""), "Prometheus base URL [BIRDWATCH_PROMETHEUS_URL]")
 	f.DurationVar(&c.PrometheusTimeout, "prometheus-timeout", envDuration("BIRDWATCH_PROMETHEUS_TIMEOUT", 10*time.Second), "timeout of each query [BIRDWATCH_PROMETHEUS_TIMEOUT]")
+	f.StringVar(&c.PrometheusSigV4Region, "prometheus-sigv4-region", env("BIRDWATCH_PROMETHEUS_SIGV4_REGION", ""), "sign queries with AWS SigV4 for Amazon Managed Prometheus in this region [BIRDWATCH_PROMETHEUS_SIGV4_REGION]")
 }
 
 // gitToken returns the HTTPS token from the file or the environment.

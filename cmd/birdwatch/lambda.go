@@ -101,7 +101,8 @@ func lambdaConfigFromEnv() (*lambdaConfig, error) {
 		CacheDir:     env("BIRDWATCH_CACHE_DIR", filepath.Join(os.TempDir(), "birdwatch")),
 		GitTokenFile: os.Getenv("BIRDWATCH_GIT_TOKEN_FILE"), SSHKeyFile: os.Getenv("BIRDWATCH_SSH_KEY_FILE"),
 		Prometheus: os.Getenv("BIRDWATCH_PROMETHEUS_URL"), PrometheusTimeout: envDuration("BIRDWATCH_PROMETHEUS_TIMEOUT", 10*time.Second),
-		LogFormat: env("BIRDWATCH_LOG_FORMAT", "json")},
+		PrometheusSigV4Region: os.Getenv("BIRDWATCH_PROMETHEUS_SIGV4_REGION"),
+		LogFormat:             env("BIRDWATCH_LOG_FORMAT", "json")},
 		QueueURL: os.Getenv("BIRDWATCH_QUEUE_URL"), SlackResponseURLPrefixes: fields(os.Getenv("BIRDWATCH_SLACK_RESPONSE_URL_PREFIXES"))}
 	lc.Repos = fields(env("BIRDWATCH_REPOS", os.Getenv("BIRDWATCH_REPO")))
 	for _, r := range lc.Repos {

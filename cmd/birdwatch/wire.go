@@ -122,7 +122,16 @@ func newEngine(ctx context.Context, cfg *Config, log *slog.Logger) (*core.Engine
 		return nil, nil, err
 	}
 	if cfg.Prometheus != "" {
-		p, err := metrics.NewPrometheus(metrics.PrometheusConfig{URL: cfg.Prometheus, Timeout: cfg.PrometheusTimeout})
+		pc := metrics.PrometheusConfig{URL: cfg.Prometheus, Timeout: cfg.PrometheusTimeout}
+		if cfg.PrometheusSigV4Region != "" {
+			creds, err := metrics.DefaultAWSCredentials(ctx, cfg.PrometheusSigV4Region)
+			if err != nil {
+				r.Close()
+				return nil, nil, err
+			}
+			pc.SigV4 = &metrics.SigV4Config{Region: cfg.PrometheusSigV4Region, Credentials: creds}
+		}
+		p, err := metrics.NewPrometheus(pc)
 		if err != nil {
 			r.Close()
 			return nil, nil, err
