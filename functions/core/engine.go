@@ -91,22 +91,12 @@ var ErrNoMetricsProvider = errors.New("no metrics provider configured")
 // Run executes the loop once for every selected canary, one commit per
 // decision. Spec errors are reported per canary file and commit nothing.
 func (e *Engine) Run(ctx context.Context, req Request) ([]Outcome, error) {
-	if req.Command != nil && req.Canary == "" {
-		return nil, fmt.Errorf("a command needs a canary")
-	}
-	snap, err := e.Repo.Fetch(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("fetch: %w", err)
-	}
-	canaries, err := e.loadCanaries(snap)
+	snap, canaries, err := e.selectCanaries(ctx, req)
 	if err != nil {
 		return nil, err
 	}
 	var out []Outcome
 	for _, c := range canaries {
-		if req.Canary != "" && c.Key() != req.Canary {
-			continue
-		}
 		var o Outcome
 		if c.Spec.Git.Mode == modePullRequest {
 			o = e.runPullRequest(ctx, snap, c, req)
@@ -117,10 +107,29 @@ func (e *Engine) Run(ctx context.Context, req Request) ([]Outcome, error) {
 		e.notify(ctx, c, o)
 		out = append(out, o)
 	}
-	if req.Canary != "" && len(out) == 0 {
-		return nil, fmt.Errorf("%s: %w", req.Canary, ErrUnknownCanary)
-	}
 	return out, nil
+}
+
+// selectCanaries fetches the branch and returns the canaries req selects:
+// all, or the one req.Canary names (ErrUnknownCanary when none does).
+func (e *Engine) selectCanaries(ctx context.Context, req Request) (*repo.Snapshot, []*spec.Canary, error) {
+	if req.Command != nil && req.Canary == "" {
+		return nil, nil, fmt.Errorf("a command needs a canary")
+	}
+	snap, err := e.Repo.Fetch(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("fetch: %w", err)
+	}
+	canaries, err := e.loadCanaries(snap)
+	if err != nil || req.Canary == "" {
+		return snap, canaries, err
+	}
+	for _, c := range canaries {
+		if c.Key() == req.Canary {
+			return snap, []*spec.Canary{c}, nil
+		}
+	}
+	return nil, nil, fmt.Errorf("%s: %w", req.Canary, ErrUnknownCanary)
 }
 
 // runOne decides for one canary inside the repository's compare-and-swap

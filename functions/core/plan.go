@@ -49,22 +49,12 @@ type PlannedFile struct {
 // Run does), but commits and pushes nothing. A spec error fails the whole
 // plan, as it fails Run; a problem with one canary is its Planned.Err.
 func (e *Engine) Plan(ctx context.Context, req Request) ([]Planned, error) {
-	if req.Command != nil && req.Canary == "" {
-		return nil, fmt.Errorf("a command needs a canary")
-	}
-	snap, err := e.Repo.Fetch(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("fetch: %w", err)
-	}
-	canaries, err := e.loadCanaries(snap)
+	snap, canaries, err := e.selectCanaries(ctx, req)
 	if err != nil {
 		return nil, err
 	}
 	var out []Planned
 	for _, c := range canaries {
-		if req.Canary != "" && c.Key() != req.Canary {
-			continue
-		}
 		p := Planned{Canary: c.Key(), Commit: snap.Commit()}
 		d, err := e.decide(ctx, snap, c.Key(), req)
 		if err == nil {
@@ -75,9 +65,6 @@ func (e *Engine) Plan(ctx context.Context, req Request) ([]Planned, error) {
 			p = Planned{Canary: c.Key(), Commit: snap.Commit(), Err: fmt.Errorf("%s: %w", c.Key(), err)}
 		}
 		out = append(out, p)
-	}
-	if req.Canary != "" && len(out) == 0 {
-		return nil, fmt.Errorf("%s: %w", req.Canary, ErrUnknownCanary)
 	}
 	return out, nil
 }
