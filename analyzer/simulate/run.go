@@ -37,6 +37,9 @@ type Config struct {
 	// Workers run rollouts in parallel; zero means GOMAXPROCS. The result
 	// does not depend on it.
 	Workers int
+	// Progress, when set, is called after each finished rollout, from the
+	// worker goroutines: it must be safe for concurrent use and quick.
+	Progress func()
 }
 
 // Result is a simulation's summary. Rates carry Wilson 95% intervals.
@@ -144,6 +147,9 @@ func Outcomes(ctx context.Context, cfg Config) ([]Outcome, error) {
 					return
 				}
 				outcomes[i] = o
+				if cfg.Progress != nil {
+					cfg.Progress()
+				}
 			}
 		}()
 	}

@@ -34,6 +34,9 @@ type TableConfig struct {
 	// smallest of their levels); the calibrated judge is added as the last
 	// column. Empty: no calibration.
 	Calibrate []string
+	// Progress is every cell's Config.Progress (calibration runs are not
+	// reported): it is called len(Scenarios) x columns x Runs times.
+	Progress func()
 }
 
 // Column is one judge of a Table.
@@ -83,7 +86,7 @@ func BuildTable(ctx context.Context, cfg TableConfig) (*Table, error) {
 		row := make([]*Result, len(t.Columns))
 		for j, col := range t.Columns {
 			r, err := Run(ctx, Config{Scenario: s, Judge: col.Judge, Runs: cfg.Runs, Seed: cfg.Seed, Alpha: cfg.Alpha,
-				Guards: col.Guard, Workers: cfg.Workers})
+				Guards: col.Guard, Workers: cfg.Workers, Progress: cfg.Progress})
 			if err != nil {
 				return nil, fmt.Errorf("table: %s with %s: %w", s.Name, col.Title, err)
 			}

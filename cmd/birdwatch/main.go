@@ -46,6 +46,7 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(newServeCommand())
 	root.AddCommand(newJudgeCommand())
 	root.AddCommand(newLambdaCommand())
+	root.AddCommand(newQueryCommand())
 	root.RunE = runAsBootstrap // with no arguments inside a Lambda runtime, serve the function (lambda.go)
 	return root
 }

@@ -6,6 +6,8 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/birdwatch-gitops/birdwatch/analyzer/judge"
@@ -115,8 +117,10 @@ func runSimulate(cmd *cobra.Command, o *simulateOptions) error {
 		return err
 	}
 	began := time.Now()
+	p := startProgress(cmd.ErrOrStderr(), o.runs, began)
 	r, err := simulate.Run(cmd.Context(), simulate.Config{Scenario: s, Judge: j, Runs: o.runs, Seed: o.seed,
-		Alpha: o.alpha, Guards: guards(j.Name()), Workers: o.workers})
+		Alpha: o.alpha, Guards: guards(j.Name()), Workers: o.workers, Progress: p.callback()})
+	p.stop()
 	if err != nil {
 		return err
 	}
@@ -147,8 +151,12 @@ func simulateTable(cmd *cobra.Command, o *simulateOptions, guards func(string) b
 		js = append(js, all[n])
 	}
 	began := time.Now()
-	t, err := simulate.BuildTable(cmd.Context(), simulate.TableConfig{Scenarios: simulate.Scenarios(), Judges: js,
-		Runs: o.runs, Seed: o.seed, Alpha: o.alpha, Workers: o.workers, Guards: guards, Calibrate: []string{"healthy", "healthy-edge", "healthy-latency-edge"}})
+	scenarios := simulate.Scenarios()
+	p := startProgress(cmd.ErrOrStderr(), len(scenarios)*(len(js)+1)*o.runs, began) // +1: the calibrated column
+	t, err := simulate.BuildTable(cmd.Context(), simulate.TableConfig{Scenarios: scenarios, Judges: js,
+		Runs: o.runs, Seed: o.seed, Alpha: o.alpha, Workers: o.workers, Guards: guards, Calibrate: []string{"healthy", "healthy-edge", "healthy-latency-edge"},
+		Progress: p.callback()})
+	p.stop()
 	if err != nil {
 		return err
 	}
@@ -216,4 +224,97 @@ func writeSimulation(w io.Writer, s *simulate.Scenario, r *simulate.Result) erro
 
 func textRate(r simulate.Rate) string {
 	return fmt.Sprintf("%.2f%% (%d of %d; Wilson 95%% [%.2f%%, %.2f%%])", 100*r.Value, r.Count, r.Runs, 100*r.Lower, 100*r.Upper)
+}
+
+// progress is the single updating line "simulated 1,200/10,000 rollouts
+// (12%) in 3.2s" that long simulations keep on a terminal's stderr. A nil
+// *progress shows nothing: startProgress returns nil when w is not a
+// terminal (tests, CI, redirected output).
+type progress struct {
+	w     io.Writer
+	total int
+	began time.Time
+	done  atomic.Int64
+	quit  chan struct{}
+	wg    sync.WaitGroup
+}
+
+// progressRefresh is how often the line is redrawn.
+const progressRefresh = 200 * time.Millisecond
+
+// startProgress starts redrawing the line on w for total units of work
+// begun at began; nil when w is not a terminal.
+func startProgress(w io.Writer, total int, began time.Time) *progress {
+	if !isTerminal(w) {
+		return nil
+	}
+	return runProgress(w, total, began)
+}
+
+// runProgress draws the line on w, whatever w is, until stop: the first
+// frame at once, then every progressRefresh.
+func runProgress(w io.Writer, total int, began time.Time) *progress {
+	p := &progress{w: w, total: total, began: began, quit: make(chan struct{})}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		t := time.NewTicker(progressRefresh)
+		defer t.Stop()
+		for {
+			fmt.Fprintf(p.w, "\r%s\x1b[K", progressLine(int(p.done.Load()), p.total, time.Since(p.began)))
+			select {
+			case <-p.quit:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return p
+}
+
+// callback is the simulate Progress hook counting finished rollouts; nil
+// for a nil p, so nothing is counted when nothing is shown.
+func (p *progress) callback() func() {
+	if p == nil {
+		return nil
+	}
+	return func() { p.done.Add(1) }
+}
+
+// stop ends the redrawing and erases the line; a nil p does nothing.
+func (p *progress) stop() {
+	if p == nil {
+		return
+	}
+	close(p.quit)
+	p.wg.Wait()
+	fmt.Fprint(p.w, "\r\x1b[K")
+}
+
+// progressLine formats done of total rollouts after elapsed, with thousands
+// separators and the elapsed time to a tenth of a second.
+func progressLine(done, total int, elapsed time.Duration) string {
+	pct := 0
+	if total > 0 {
+		pct = 100 * done / total
+	}
+	return fmt.Sprintf("simulated %s/%s rollouts (%d%%) in %s", thousands(done), thousands(total), pct, elapsed.Round(100*time.Millisecond))
+}
+
+// thousands writes n with "," between groups of three digits.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
 }

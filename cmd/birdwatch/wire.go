@@ -144,7 +144,9 @@ func newEngine(ctx context.Context, cfg *Config, log *slog.Logger) (*core.Engine
 		return nil, nil, err
 	}
 	if slackToken != "" {
-		e.Notifiers = append(e.Notifiers, notify.NewSlack(slackToken, cfg.SlackAPIURL))
+		n := notify.NewSlack(slackToken, cfg.SlackAPIURL)
+		n.Series, _ = e.Metrics.(metrics.RangeProvider) // charts in the message's thread when Prometheus is set
+		e.Notifiers = append(e.Notifiers, n)
 	}
 	return e, r, nil
 }

@@ -3,6 +3,8 @@ package notify
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,34 +16,122 @@ import (
 	"github.com/birdwatch-gitops/birdwatch/rollout"
 )
 
-// slackAPI answers chat.postMessage like Slack's Web API and records the forms it got.
+// slackAPI answers chat.postMessage, files.getUploadURLExternal, the
+// upload URL it hands out and files.completeUploadExternal like Slack's Web
+// API (responses shaped as in Slack's method docs) and records what it got.
 type slackAPI struct {
-	t     *testing.T
-	mu    sync.Mutex
-	forms []map[string]string
-	fail  bool
+	t          *testing.T
+	mu         sync.Mutex
+	forms      []map[string]string // chat.postMessage
+	upload     *upload             // the last file upload, step by step
+	fail       string              // method answering {"ok":false,"error":"..."}
+	failReason string
 }
 
+// upload is one three-step file upload as the server saw it.
+type upload struct {
+	filename, length, altTxt string // files.getUploadURLExternal
+	data                     []byte // the POST to upload_url, field "file"
+	partName                 string
+	files, channel, threadTS string // files.completeUploadExternal
+	completed, uploadedToURL bool
+}
+
+// Slack's documented example values.
+const (
+	testToken     = "xoxb-test-token"
+	testChannelID = "C024BE91L"
+	testTS        = "1503435956.000247"
+	testFileID    = "F07J9PXRHC4"
+)
+
 func (a *slackAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	t := a.t
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, err.Error(), 400)
+	method := strings.TrimPrefix(r.URL.Path, "/")
+	if strings.HasPrefix(method, "upload/v1/") {
+		a.receiveFile(w, r)
 		return
 	}
-	auth := r.Header.Get("Authorization") == "Bearer xoxb-test-token" || r.PostForm.Get("token") == "xoxb-test-token"
-	if r.URL.Path != "/chat.postMessage" || !auth {
-		t.Logf("rejected %s %q", r.URL.Path, r.Header.Get("Authorization"))
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if r.Header.Get("Authorization") != "Bearer "+testToken && r.PostForm.Get("token") != testToken {
+		a.t.Logf("rejected %s %q", r.URL.Path, r.Header.Get("Authorization"))
 		_, _ = w.Write([]byte(`{"ok":false,"error":"invalid_auth"}`))
 		return
 	}
 	a.mu.Lock()
-	a.forms = append(a.forms, map[string]string{"channel": r.PostForm.Get("channel"), "blocks": r.PostForm.Get("blocks"), "text": r.PostForm.Get("text")})
-	a.mu.Unlock()
-	if a.fail {
-		_, _ = w.Write([]byte(`{"ok":false,"error":"channel_not_found"}`))
+	defer a.mu.Unlock()
+	switch method {
+	case "chat.postMessage":
+		a.forms = append(a.forms, map[string]string{"channel": r.PostForm.Get("channel"), "blocks": r.PostForm.Get("blocks"), "text": r.PostForm.Get("text")})
+		if a.failed(w, method) {
+			return
+		}
+		_, _ = fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":%q,"message":{"type":"message","subtype":"bot_message","text":"x","ts":%q}}`, testChannelID, testTS, testTS)
+	case "files.getUploadURLExternal":
+		a.upload = &upload{filename: r.PostForm.Get("filename"), length: r.PostForm.Get("length"), altTxt: r.PostForm.Get("alt_txt")}
+		if a.failed(w, method) {
+			return
+		}
+		_, _ = fmt.Fprintf(w, `{"ok":true,"upload_url":"http://%s/upload/v1/CwABAAAAXAoAAZu1","file_id":%q}`, r.Host, testFileID)
+	case "files.completeUploadExternal":
+		if a.upload == nil || !a.upload.uploadedToURL {
+			_, _ = w.Write([]byte(`{"ok":false,"error":"file_not_found"}`))
+			return
+		}
+		a.upload.files, a.upload.channel, a.upload.threadTS = r.PostForm.Get("files"), r.PostForm.Get("channel_id"), r.PostForm.Get("thread_ts")
+		a.upload.completed = true
+		if a.failed(w, method) {
+			return
+		}
+		var files []struct{ ID, Title string }
+		if err := json.Unmarshal([]byte(a.upload.files), &files); err != nil || len(files) != 1 || files[0].ID != testFileID {
+			_, _ = w.Write([]byte(`{"ok":false,"error":"invalid_arguments"}`))
+			return
+		}
+		_, _ = fmt.Fprintf(w, `{"ok":true,"files":[{"id":%q,"title":%q}]}`, testFileID, files[0].Title)
+	default:
+		_, _ = w.Write([]byte(`{"ok":false,"error":"unknown_method"}`))
+	}
+}
+
+// failed answers Slack's error response when method is the one told to
+// fail, after the request was recorded.
+func (a *slackAPI) failed(w http.ResponseWriter, method string) bool {
+	if method != a.fail {
+		return false
+	}
+	_, _ = fmt.Fprintf(w, `{"ok":false,"error":%q}`, a.failReason)
+	return true
+}
+
+// receiveFile takes the multipart POST to the upload URL; Slack answers it
+// with 200 and "OK - <bytes>".
+func (a *slackAPI) receiveFile(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost || r.Header.Get("Authorization") != "Bearer "+testToken {
+		http.Error(w, "forbidden", http.StatusForbidden)
 		return
 	}
-	_, _ = w.Write([]byte(`{"ok":true,"channel":"C024BE91L","ts":"1503435956.000247","message":{"text":"x"}}`))
+	f, h, err := r.FormFile("file")
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.upload == nil {
+		http.Error(w, "no upload URL was handed out", http.StatusNotFound)
+		return
+	}
+	a.upload.data, a.upload.partName, a.upload.uploadedToURL = data, h.Filename, true
+	_, _ = fmt.Fprintf(w, "OK - %d", len(data))
 }
 
 func TestSlackNotify(t *testing.T) {
@@ -62,7 +152,7 @@ func TestSlackNotify(t *testing.T) {
 		fail       bool
 		assertions func(t *testing.T, api *slackAPI, err error)
 	}{
-		{"posts blocks and text to the spec's channel", canary(true), false, func(t *testing.T, api *slackAPI, err error) {
+		{"posts blocks and text to the spec's channel, no chart without a range provider", canary(true), false, func(t *testing.T, api *slackAPI, err error) {
 			if err != nil || len(api.forms) != 1 {
 				t.Fatalf("err %v, %d posts", err, len(api.forms))
 			}
@@ -73,6 +163,9 @@ func TestSlackNotify(t *testing.T) {
 			}
 			if !strings.Contains(f["blocks"], "games/aleph") || !strings.Contains(f["text"], "games/aleph") {
 				t.Errorf("the message does not name the canary: %+v", f)
+			}
+			if api.upload != nil {
+				t.Errorf("a file upload was started without a range provider: %+v", api.upload)
 			}
 		}},
 		{"a canary without notify.slack is skipped", canary(false), false, func(t *testing.T, api *slackAPI, err error) {
@@ -88,10 +181,13 @@ func TestSlackNotify(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			api := &slackAPI{t: t, fail: tt.fail}
+			api := &slackAPI{t: t}
+			if tt.fail {
+				api.fail, api.failReason = "chat.postMessage", "channel_not_found"
+			}
 			srv := httptest.NewServer(api)
 			defer srv.Close()
-			err := NewSlack("xoxb-test-token", srv.URL+"/").Notify(context.Background(), tt.canary, outcome)
+			err := NewSlack(testToken, srv.URL+"/").Notify(context.Background(), tt.canary, outcome)
 			tt.assertions(t, api, err)
 		})
 	}
