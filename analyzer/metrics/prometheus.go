@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"net/http"
 	"net/url"
 	"time"
 
@@ -50,6 +49,11 @@ type PrometheusConfig struct {
 	// SigV4 signs every request with AWS Signature Version 4, as Amazon
 	// Managed Service for Prometheus requires; nil means no signing.
 	SigV4 *SigV4Config
+	// BasicAuth, if set, sends HTTP basic authentication; nil means none.
+	BasicAuth *BasicAuth
+	// TLS sets a custom CA, a client certificate and the expected server
+	// name for https URLs; nil means Go's defaults (system roots).
+	TLS *TLSConfig
 }
 
 // Prometheus is a Provider backed by the Prometheus HTTP API through the
@@ -83,7 +87,15 @@ func NewPrometheus(cfg PrometheusConfig) (*Prometheus, error) {
 	if cfg.Timeout < 0 || cfg.Attempts < 0 || cfg.Backoff < 0 {
 		return nil, errors.New("prometheus config: timeout, attempts and backoff must not be negative")
 	}
-	var rt http.RoundTripper = http.DefaultTransport
+	rt, err := baseTransport(cfg.TLS)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.BasicAuth != nil {
+		if rt, err = newBasicAuth(*cfg.BasicAuth, rt); err != nil {
+			return nil, err
+		}
+	}
 	if len(cfg.Headers) > 0 {
 		rt = newHeaderRoundTripper(cfg.Headers, rt)
 	}

@@ -34,6 +34,13 @@ type Config struct {
 	// for Prometheus in that region, with the default AWS credential chain
 	// (BIRDWATCH_PROMETHEUS_SIGV4_REGION).
 	PrometheusSigV4Region string
+	// PrometheusUsername and PrometheusPasswordFile set HTTP basic auth
+	// (BIRDWATCH_PROMETHEUS_USERNAME, BIRDWATCH_PROMETHEUS_PASSWORD_FILE). The password is never logged.
+	PrometheusUsername, PrometheusPasswordFile string
+	// PrometheusCAFile, PrometheusCertFile, PrometheusKeyFile and PrometheusServerName
+	// configure TLS: a custom CA, a client certificate, the name checked
+	// (BIRDWATCH_PROMETHEUS_CA_FILE, _CERT_FILE, _KEY_FILE, _SERVER_NAME).
+	PrometheusCAFile, PrometheusCertFile, PrometheusKeyFile, PrometheusServerName string
 	// LogFormat is text or json (BIRDWATCH_LOG_FORMAT; json in Lambda).
 	LogFormat string
 	// SlackBotTokenFile holds a Slack bot token; set, every committed decision of a
@@ -62,6 +69,12 @@ func (c *Config) bindMetricsFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&c.Prometheus, "prometheus", env("BIRDWATCH_PROMETHEUS_URL", ""), "Prometheus base URL [BIRDWATCH_PROMETHEUS_URL]")
 	f.DurationVar(&c.PrometheusTimeout, "prometheus-timeout", envDuration("BIRDWATCH_PROMETHEUS_TIMEOUT", 10*time.Second), "timeout of each query [BIRDWATCH_PROMETHEUS_TIMEOUT]")
+	f.StringVar(&c.PrometheusUsername, "prometheus-username", env("BIRDWATCH_PROMETHEUS_USERNAME", ""), "basic auth user [BIRDWATCH_PROMETHEUS_USERNAME]")
+	f.StringVar(&c.PrometheusPasswordFile, "prometheus-password-file", env("BIRDWATCH_PROMETHEUS_PASSWORD_FILE", ""), "basic auth password file [BIRDWATCH_PROMETHEUS_PASSWORD_FILE]")
+	f.StringVar(&c.PrometheusCAFile, "prometheus-ca-file", env("BIRDWATCH_PROMETHEUS_CA_FILE", ""), "PEM CA bundle for Prometheus' certificate [BIRDWATCH_PROMETHEUS_CA_FILE]")
+	f.StringVar(&c.PrometheusCertFile, "prometheus-cert-file", env("BIRDWATCH_PROMETHEUS_CERT_FILE", ""), "client certificate (PEM) [BIRDWATCH_PROMETHEUS_CERT_FILE]")
+	f.StringVar(&c.PrometheusKeyFile, "prometheus-key-file", env("BIRDWATCH_PROMETHEUS_KEY_FILE", ""), "client key (PEM) [BIRDWATCH_PROMETHEUS_KEY_FILE]")
+	f.StringVar(&c.PrometheusServerName, "prometheus-server-name", env("BIRDWATCH_PROMETHEUS_SERVER_NAME", ""), "name checked in Prometheus' certificate [BIRDWATCH_PROMETHEUS_SERVER_NAME]")
 	f.StringVar(&c.PrometheusSigV4Region, "prometheus-sigv4-region", env("BIRDWATCH_PROMETHEUS_SIGV4_REGION", ""), "sign queries with AWS SigV4 for Amazon Managed Prometheus in this region [BIRDWATCH_PROMETHEUS_SIGV4_REGION]")
 }
 

@@ -78,19 +78,6 @@ func runQuery(ctx context.Context, w io.Writer, cfg *Config, o queryOptions) err
 	return merr
 }
 
-// newPrometheus builds the provider from the metrics flags, as the engine does.
-func newPrometheus(ctx context.Context, cfg *Config) (*metrics.Prometheus, error) {
-	pc := metrics.PrometheusConfig{URL: cfg.Prometheus, Timeout: cfg.PrometheusTimeout}
-	if cfg.PrometheusSigV4Region != "" {
-		creds, err := metrics.DefaultAWSCredentials(ctx, cfg.PrometheusSigV4Region)
-		if err != nil {
-			return nil, err
-		}
-		pc.SigV4 = &metrics.SigV4Config{Region: cfg.PrometheusSigV4Region, Credentials: creds}
-	}
-	return metrics.NewPrometheus(pc)
-}
-
 func or(s, def string) string {
 	if s != "" {
 		return s

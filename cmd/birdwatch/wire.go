@@ -122,16 +122,7 @@ func newEngine(ctx context.Context, cfg *Config, log *slog.Logger) (*core.Engine
 		return nil, nil, err
 	}
 	if cfg.Prometheus != "" {
-		pc := metrics.PrometheusConfig{URL: cfg.Prometheus, Timeout: cfg.PrometheusTimeout}
-		if cfg.PrometheusSigV4Region != "" {
-			creds, err := metrics.DefaultAWSCredentials(ctx, cfg.PrometheusSigV4Region)
-			if err != nil {
-				r.Close()
-				return nil, nil, err
-			}
-			pc.SigV4 = &metrics.SigV4Config{Region: cfg.PrometheusSigV4Region, Credentials: creds}
-		}
-		p, err := metrics.NewPrometheus(pc)
+		p, err := newPrometheus(ctx, cfg)
 		if err != nil {
 			r.Close()
 			return nil, nil, err
@@ -157,4 +148,25 @@ func newLogger(w io.Writer, format string) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, nil))
 	}
 	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// newPrometheus builds the metrics provider from cfg: timeout, basic auth,
+// TLS and SigV4 (Amazon Managed Prometheus, default AWS credential chain).
+func newPrometheus(ctx context.Context, cfg *Config) (*metrics.Prometheus, error) {
+	pc := metrics.PrometheusConfig{URL: cfg.Prometheus, Timeout: cfg.PrometheusTimeout}
+	if cfg.PrometheusUsername != "" || cfg.PrometheusPasswordFile != "" {
+		pc.BasicAuth = &metrics.BasicAuth{Username: cfg.PrometheusUsername, PasswordFile: cfg.PrometheusPasswordFile}
+	}
+	if cfg.PrometheusCAFile != "" || cfg.PrometheusCertFile != "" || cfg.PrometheusKeyFile != "" || cfg.PrometheusServerName != "" {
+		pc.TLS = &metrics.TLSConfig{CAFile: cfg.PrometheusCAFile, CertFile: cfg.PrometheusCertFile,
+			KeyFile: cfg.PrometheusKeyFile, ServerName: cfg.PrometheusServerName}
+	}
+	if cfg.PrometheusSigV4Region != "" {
+		creds, err := metrics.DefaultAWSCredentials(ctx, cfg.PrometheusSigV4Region)
+		if err != nil {
+			return nil, err
+		}
+		pc.SigV4 = &metrics.SigV4Config{Region: cfg.PrometheusSigV4Region, Credentials: creds}
+	}
+	return metrics.NewPrometheus(pc)
 }
