@@ -88,11 +88,15 @@ func expected(t *testing.T, fams []promtest.Family, tmpl string, v Vars, at time
 		m.Errors, _ = refSumIncrease(fivexx, at, v.Window) // "or vector(0)"
 		m.Requests, ok = refSumIncrease(reqSeries, at, v.Window)
 		m.Value = 100 * m.Errors / m.Requests
-	case "istio-latency-p99":
+	case "istio-latency-p50", "istio-latency-p95", "istio-latency-p99":
+		q := map[string]float64{"istio-latency-p50": 0.5, "istio-latency-p95": 0.95, "istio-latency-p99": 0.99}[tmpl]
 		m.Requests, ok = refSumIncrease(reqSeries, at, v.Window)
 		var qok bool
-		m.Value, qok = refQuantile(t, 0.99, sel("istio_request_duration_milliseconds_bucket", nil), at, v.Window)
+		m.Value, qok = refQuantile(t, q, sel("istio_request_duration_milliseconds_bucket", nil), at, v.Window)
 		ok = ok && qok
+	case "istio-request-rate":
+		m.Requests, ok = refSumIncrease(reqSeries, at, v.Window)
+		m.Value = m.Requests / v.Window.Seconds() // rate() is increase() over the window's length
 	case "istio-slow-requests":
 		count, cok := refSumIncrease(sel("istio_request_duration_milliseconds_count", nil), at, v.Window)
 		fast, fok := refSumIncrease(sel("istio_request_duration_milliseconds_bucket", map[string]string{"le": v.Args["le"]}), at, v.Window)
@@ -101,7 +105,7 @@ func expected(t *testing.T, fams []promtest.Family, tmpl string, v Vars, at time
 	default:
 		t.Fatalf("no reference for template %s", tmpl)
 	}
-	if m.Requests == 0 && tmpl != "istio-latency-p99" {
+	if m.Requests == 0 && !strings.HasPrefix(tmpl, "istio-latency-") && tmpl != "istio-request-rate" {
 		m.Value = math.NaN()
 	}
 	return m, ok
@@ -146,6 +150,10 @@ func measureCases() []measureCase {
 		{name: "error rate of failing v04", tmpl: "istio-error-rate", version: "v04", at: at30, window: 5 * time.Minute, extra: valueAbove(40)},
 		{name: "p99 of healthy v03", tmpl: "istio-latency-p99", version: "v03", at: at30, window: 5 * time.Minute, extra: valueBelow(250)},
 		{name: "p99 of slow v04", tmpl: "istio-latency-p99", version: "v04", at: at30, window: 5 * time.Minute, extra: valueAbove(250)},
+		{name: "p50 of healthy v03", tmpl: "istio-latency-p50", version: "v03", at: at30, window: 5 * time.Minute},
+		{name: "p95 of slow v04", tmpl: "istio-latency-p95", version: "v04", at: at30, window: 5 * time.Minute},
+		{name: "request rate of v03", tmpl: "istio-request-rate", version: "v03", at: at30, window: 5 * time.Minute},
+		{name: "request rate over v04's counter reset", tmpl: "istio-request-rate", version: "v04", at: t0.Add(45 * time.Minute), window: 10 * time.Minute},
 		{name: "error rate over v04's counter reset", tmpl: "istio-error-rate", version: "v04", at: t0.Add(45 * time.Minute), window: 10 * time.Minute, extra: valueAbove(40)},
 		{name: "p99 over v04's counter reset", tmpl: "istio-latency-p99", version: "v04", at: t0.Add(45 * time.Minute), window: 10 * time.Minute},
 		{name: "window starting inside v04's scrape gap", tmpl: "istio-error-rate", version: "v04", at: t0.Add(55 * time.Minute), window: 4 * time.Minute},
