@@ -79,7 +79,18 @@ func (r *Repo) commitAndPush(ctx context.Context, message string) error {
 	if err := git(ctx, r.Work, "commit", "--quiet", "-m", message); err != nil {
 		return err
 	}
-	return git(ctx, r.Work, "push", "--quiet", "origin", "HEAD:main")
+	// Someone (birdwatch) may push between our pull and our push: rebase and
+	// push again, as a person would.
+	var err error
+	for range 10 {
+		if err = git(ctx, r.Work, "push", "--quiet", "origin", "HEAD:main"); err == nil {
+			return nil
+		}
+		if perr := git(ctx, r.Work, "pull", "--quiet", "--rebase", "origin", "main"); perr != nil {
+			return perr
+		}
+	}
+	return err
 }
 
 // Log returns main's history, newest first: short hash, author, subject.
