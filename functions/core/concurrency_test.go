@@ -54,10 +54,13 @@ func TestFiftyInvocationsWithHumans(t *testing.T) {
 		}
 		humans += 2
 		wg.Go(func() { // one human, two pushes: an unrelated file, then a canary's own manifest
-			for i, file := range []string{"docs/notes.md", vsPath} {
-				errs <- f.Commit(context.Background(), fmt.Sprintf("human: round %d edit %d", round, i), map[string]fleet.Edit{
-					file: func(b []byte) ([]byte, error) { return append(b, []byte(fmt.Sprintf("# note %d.%d\n", round, i))...), nil }})
-			}
+			// The manifest edit is on its first line, far from the weights
+			// birdwatch changes, so Git merges the two without a conflict.
+			note := fmt.Sprintf("# note %d.1\n", round)
+			errs <- f.Commit(context.Background(), fmt.Sprintf("human: round %d edit 0", round), map[string]fleet.Edit{
+				"docs/notes.md": func(b []byte) ([]byte, error) { return append(b, note...), nil }})
+			errs <- f.Commit(context.Background(), fmt.Sprintf("human: round %d edit 1", round), map[string]fleet.Edit{
+				vsPath: func(b []byte) ([]byte, error) { return append([]byte(note), b...), nil }})
 		})
 		wg.Wait()
 		close(errs)

@@ -54,7 +54,7 @@ func TestKilledMidCycleConverges(t *testing.T) {
 	tests := []struct {
 		name       string
 		crash      func(t *testing.T, url, cache string, c *clock) // the killed run
-		wantBefore int                                           // commits after the killed run
+		wantBefore int                                             // commits after the killed run
 	}{
 		{"killed before the commit", func(t *testing.T, url, cache string, c *clock) {
 			e := newEngine(t, &crashingRepo{Repo: openRepoIn(t, url, cache)}, "http://127.0.0.1:1", c)
