@@ -6,7 +6,7 @@ BIN         := bin/birdwatch
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 TEST_TIMEOUT ?= 9m
 
-.PHONY: build demo test unit bench lint fixtures fuzz deps clean simulate-table
+.PHONY: build demo test unit bench lint fixtures fuzz soak deps clean simulate-table
 
 build:
 	$(GO) build -trimpath -o $(BIN) ./cmd/birdwatch
@@ -112,6 +112,11 @@ e2e-lambda: deps
 	CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -o bin/e2e/bootstrap ./cmd/birdwatch
 	PATH="$$PATH:$$($(GO) env GOPATH)/bin" BIRDWATCH_BOOTSTRAP=$(CURDIR)/bin/e2e/bootstrap \
 		$(GO) test -count=1 -tags lambdae2e -run '^TestLambdaThroughTheRuntimeEmulator$$' -v ./cmd/birdwatch
+
+## soak: the concurrency, crash and fault tests 20 times over, then every fuzz target for 5 minutes (long; not in CI).
+soak: deps
+	$(GO) test -count=20 -timeout 60m -run 'TestFiftyInvocationsWithHumans|TestKilledMidCycleConverges|TestConcurrentRunsMakeOneCommitPerDecision|TestFaultMatrix|TestHumanPushDuringADecisionIsKept' ./functions/core
+	$(MAKE) fuzz FUZZTIME=5m
 
 clean:
 	rm -rf bin
