@@ -17,25 +17,12 @@ import (
 // v05 is healthy; v06 is twice as slow.
 func startPrometheusEqualTraffic(t *testing.T) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("needs a real Prometheus")
-	}
-	gen := promtest.Istio{Service: "aleph", Namespace: "games", Start: dataEnd.Add(-2 * time.Hour), End: dataEnd,
-		Step: 10 * time.Second, Seed: 7, Versions: []promtest.IstioVersion{
-			{Version: "v03", RPS: 50, ErrorRatio: 0.002, LatencyMedianMs: 40, LatencySigma: 0.3},
-			{Version: "v04", RPS: 50, ErrorRatio: 0.3, LatencyMedianMs: 40, LatencySigma: 0.3},
-			{Version: "v05", RPS: 50, ErrorRatio: 0.002, LatencyMedianMs: 40, LatencySigma: 0.3},
-			{Version: "v06", RPS: 50, ErrorRatio: 0.002, LatencyMedianMs: 80, LatencySigma: 0.3},
-		}}
-	fams, err := gen.Generate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	om, err := promtest.OpenMetrics(fams)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return promtest.Start(t, promtest.Options{OpenMetrics: om}).URL()
+	return startPrometheusWith(t, 7, []promtest.IstioVersion{
+		{Version: "v03", RPS: 50, ErrorRatio: 0.002, LatencyMedianMs: 40, LatencySigma: 0.3},
+		{Version: "v04", RPS: 50, ErrorRatio: 0.3, LatencyMedianMs: 40, LatencySigma: 0.3},
+		{Version: "v05", RPS: 50, ErrorRatio: 0.002, LatencyMedianMs: 40, LatencySigma: 0.3},
+		{Version: "v06", RPS: 50, ErrorRatio: 0.002, LatencyMedianMs: 80, LatencySigma: 0.3},
+	})
 }
 
 // mannWhitneySpec is the aleph canary judged by mannwhitney on the

@@ -26,16 +26,23 @@ var dataEnd = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 // 100 rps), v04 (50% 503s, 20 rps), v05 (healthy, 20 rps), v06 (no traffic).
 func startPrometheus(t *testing.T) string {
 	t.Helper()
+	return startPrometheusWith(t, 3, []promtest.IstioVersion{
+		{Version: "v03", RPS: 100, ErrorRatio: 0.001, LatencyMedianMs: 40, LatencySigma: 0.3},
+		{Version: "v04", RPS: 20, ErrorRatio: 0.5, LatencyMedianMs: 40, LatencySigma: 0.3},
+		{Version: "v05", RPS: 20, ErrorRatio: 0.001, LatencyMedianMs: 40, LatencySigma: 0.3},
+		{Version: "v06", RPS: 0, LatencyMedianMs: 40, LatencySigma: 0.3},
+	})
+}
+
+// startPrometheusWith starts a real Prometheus holding two hours of
+// generated Istio metrics of service aleph for versions, ending at dataEnd.
+func startPrometheusWith(t *testing.T, seed uint64, versions []promtest.IstioVersion) string {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("needs a real Prometheus")
 	}
 	gen := promtest.Istio{Service: "aleph", Namespace: "games", Start: dataEnd.Add(-2 * time.Hour), End: dataEnd,
-		Step: 10 * time.Second, Seed: 3, Versions: []promtest.IstioVersion{
-			{Version: "v03", RPS: 100, ErrorRatio: 0.001, LatencyMedianMs: 40, LatencySigma: 0.3},
-			{Version: "v04", RPS: 20, ErrorRatio: 0.5, LatencyMedianMs: 40, LatencySigma: 0.3},
-			{Version: "v05", RPS: 20, ErrorRatio: 0.001, LatencyMedianMs: 40, LatencySigma: 0.3},
-			{Version: "v06", RPS: 0, LatencyMedianMs: 40, LatencySigma: 0.3},
-		}}
+		Step: 10 * time.Second, Seed: seed, Versions: versions}
 	fams, err := gen.Generate()
 	if err != nil {
 		t.Fatal(err)
