@@ -2,13 +2,11 @@ package main
 
 import (
 	"bytes"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics"
@@ -16,7 +14,6 @@ import (
 	"github.com/birdwatch-gitops/birdwatch/gitops/repo"
 	"github.com/birdwatch-gitops/birdwatch/internal/fleet"
 	"github.com/birdwatch-gitops/birdwatch/rollout"
-	"github.com/birdwatch-gitops/birdwatch/templates"
 )
 
 // diffDeadProm is a Prometheus URL nothing listens on: the decisions in these
@@ -59,26 +56,15 @@ func diffFleet(t *testing.T, spec string, extra map[string]string) *fleet.Repo {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("needs git")
 	}
-	example, err := fs.Sub(templates.Examples, "examples/aleph/apps")
+	files, err := fleet.ExampleFiles("aleph")
 	if err != nil {
 		t.Fatal(err)
 	}
-	files := fstest.MapFS{".birdwatch/aleph.yaml": {Data: []byte(spec), Mode: 0o644}}
-	err = fs.WalkDir(example, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(example, p)
-		files["apps/"+p] = &fstest.MapFile{Data: b, Mode: 0o644}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	files[".birdwatch/aleph.yaml"] = spec
 	for p, content := range extra {
-		files[p] = &fstest.MapFile{Data: []byte(content), Mode: 0o644}
+		files[p] = content
 	}
-	f, err := fleet.Create(t.Context(), t.TempDir(), files, "fleet: initial")
+	f, err := fleet.CreateFiles(t.Context(), t.TempDir(), files, "fleet: initial")
 	if err != nil {
 		t.Fatal(err)
 	}

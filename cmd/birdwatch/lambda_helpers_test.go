@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,11 +15,9 @@ import (
 	"strconv"
 	gosync "sync"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/birdwatch-gitops/birdwatch/internal/fleet"
-	"github.com/birdwatch-gitops/birdwatch/templates"
 )
 
 const (
@@ -56,19 +53,12 @@ func lambdaFleet(t testing.TB) *fleet.Repo {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("needs the git binary")
 	}
-	example, err := fs.Sub(templates.Examples, "examples/aleph")
+	files, err := fleet.ExampleFiles("aleph")
 	if err != nil {
 		t.Fatal(err)
 	}
-	files := fstest.MapFS{".birdwatch/aleph.yaml": {Data: []byte(lambdaSpec), Mode: 0o644}}
-	for _, p := range []string{"apps/games/aleph/virtualservice.yaml", "apps/games/aleph/destinationrule.yaml"} {
-		b, err := fs.ReadFile(example, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files[p] = &fstest.MapFile{Data: b, Mode: 0o644}
-	}
-	f, err := fleet.Create(t.Context(), t.TempDir(), files, "fleet: initial")
+	files[".birdwatch/aleph.yaml"] = lambdaSpec
+	f, err := fleet.CreateFiles(t.Context(), t.TempDir(), files, "fleet: initial")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"image/png"
 	"io"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,13 +13,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/birdwatch-gitops/birdwatch/internal/fleet"
 	"github.com/birdwatch-gitops/birdwatch/internal/promtest"
 	"github.com/birdwatch-gitops/birdwatch/report"
-	"github.com/birdwatch-gitops/birdwatch/templates"
 )
 
 // reportFleet makes a fleet repository holding the aleph example and,
@@ -30,26 +27,14 @@ func reportFleet(t *testing.T, status string) *fleet.Repo {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("needs git")
 	}
-	example, err := fs.Sub(templates.Examples, "examples/aleph")
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := fstest.MapFS{}
-	err = fs.WalkDir(example, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := fs.ReadFile(example, p)
-		files[p] = &fstest.MapFile{Data: data, Mode: 0o644}
-		return err
-	})
+	files, err := fleet.ExampleFiles("aleph")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if status != "" {
-		files[".birdwatch/status/games/aleph.yaml"] = &fstest.MapFile{Data: []byte(status), Mode: 0o644}
+		files[".birdwatch/status/games/aleph.yaml"] = status
 	}
-	f, err := fleet.Create(t.Context(), t.TempDir(), files, "fleet: aleph")
+	f, err := fleet.CreateFiles(t.Context(), t.TempDir(), files, "fleet: aleph")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,12 +17,10 @@ import (
 	"strings"
 	gosync "sync"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/birdwatch-gitops/birdwatch/functions/webhook"
 	"github.com/birdwatch-gitops/birdwatch/internal/fleet"
-	"github.com/birdwatch-gitops/birdwatch/templates"
 )
 
 // lockedBuffer collects the server's log lines from several goroutines.
@@ -72,23 +69,11 @@ func serveFleet(t *testing.T) *fleet.Repo {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("needs git")
 	}
-	example, err := fs.Sub(templates.Examples, "examples/aleph")
+	files, err := fleet.ExampleFiles("aleph")
 	if err != nil {
 		t.Fatal(err)
 	}
-	files := fstest.MapFS{}
-	err = fs.WalkDir(example, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(example, p)
-		files[p] = &fstest.MapFile{Data: b, Mode: 0o644}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := fleet.Create(t.Context(), t.TempDir(), files, "fleet: initial")
+	f, err := fleet.CreateFiles(t.Context(), t.TempDir(), files, "fleet: initial")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -18,7 +17,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/birdwatch-gitops/birdwatch/analyzer/judge"
@@ -26,7 +24,6 @@ import (
 	"github.com/birdwatch-gitops/birdwatch/gitops/repo"
 	gitsync "github.com/birdwatch-gitops/birdwatch/gitops/sync"
 	"github.com/birdwatch-gitops/birdwatch/internal/fleet"
-	"github.com/birdwatch-gitops/birdwatch/templates"
 )
 
 // Test secrets: the log scan looks for each of them.
@@ -185,22 +182,15 @@ func newFleet(t *testing.T, specs map[string]string) *fleet.Repo {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("needs the git binary")
 	}
-	example, err := fs.Sub(templates.Examples, "examples/aleph")
+	files, err := fleet.ExampleFiles("aleph")
 	if err != nil {
 		t.Fatal(err)
 	}
-	files := fstest.MapFS{}
+	delete(files, ".birdwatch/aleph.yaml") // the given specs are the fleet's only ones
 	for p, s := range specs {
-		files[p] = &fstest.MapFile{Data: []byte(s), Mode: 0o644}
+		files[p] = s
 	}
-	for _, p := range []string{"apps/games/aleph/virtualservice.yaml", "apps/games/aleph/destinationrule.yaml"} {
-		b, err := fs.ReadFile(example, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files[p] = &fstest.MapFile{Data: b, Mode: 0o644}
-	}
-	f, err := fleet.Create(t.Context(), t.TempDir(), files, "fleet: initial")
+	f, err := fleet.CreateFiles(t.Context(), t.TempDir(), files, "fleet: initial")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,11 +2,9 @@ package core
 
 import (
 	"context"
-	"io/fs"
 	"os/exec"
 	"path/filepath"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/birdwatch-gitops/birdwatch/analyzer/judge"
@@ -15,7 +13,6 @@ import (
 	"github.com/birdwatch-gitops/birdwatch/gitops/sync"
 	"github.com/birdwatch-gitops/birdwatch/internal/fleet"
 	"github.com/birdwatch-gitops/birdwatch/internal/promtest"
-	"github.com/birdwatch-gitops/birdwatch/templates"
 )
 
 // dataEnd is the end of the backfilled metrics; the tests' clock runs in
@@ -103,24 +100,12 @@ func newFleet(t *testing.T, spec string) *fleet.Repo {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("needs git")
 	}
-	example, err := fs.Sub(templates.Examples, "examples/aleph")
+	files, err := fleet.ExampleFiles("aleph")
 	if err != nil {
 		t.Fatal(err)
 	}
-	files := fstest.MapFS{}
-	err = fs.WalkDir(example, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(example, p)
-		files[p] = &fstest.MapFile{Data: b, Mode: 0o644}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	files[".birdwatch/aleph.yaml"] = &fstest.MapFile{Data: []byte(spec), Mode: 0o644}
-	r, err := fleet.Create(t.Context(), t.TempDir(), files, "fleet: initial")
+	files[".birdwatch/aleph.yaml"] = spec
+	r, err := fleet.CreateFiles(t.Context(), t.TempDir(), files, "fleet: initial")
 	if err != nil {
 		t.Fatal(err)
 	}

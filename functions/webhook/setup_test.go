@@ -3,7 +3,6 @@ package webhook
 import (
 	"bytes"
 	"encoding/json"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -13,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"testing/fstest"
 	"text/template"
 	"time"
 
@@ -24,7 +22,6 @@ import (
 	"github.com/birdwatch-gitops/birdwatch/gitops/repo"
 	gsync "github.com/birdwatch-gitops/birdwatch/gitops/sync"
 	"github.com/birdwatch-gitops/birdwatch/internal/fleet"
-	"github.com/birdwatch-gitops/birdwatch/templates"
 )
 
 // Secrets of the tests; TestSecretsNeverLogged looks for each in the logs.
@@ -176,24 +173,12 @@ func newEnv(t testing.TB, mutate ...func(*Config)) *env {
 // newFleet makes a fleet repository with the aleph example and spec.
 func newFleet(t testing.TB, spec string) *fleet.Repo {
 	t.Helper()
-	example, err := fs.Sub(templates.Examples, "examples/aleph")
+	files, err := fleet.ExampleFiles("aleph")
 	if err != nil {
 		t.Fatal(err)
 	}
-	files := fstest.MapFS{}
-	err = fs.WalkDir(example, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(example, p)
-		files[p] = &fstest.MapFile{Data: b, Mode: 0o644}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	files[specPath] = &fstest.MapFile{Data: []byte(spec), Mode: 0o644}
-	f, err := fleet.Create(t.Context(), t.TempDir(), files, "fleet: initial")
+	files[specPath] = spec
+	f, err := fleet.CreateFiles(t.Context(), t.TempDir(), files, "fleet: initial")
 	if err != nil {
 		t.Fatal(err)
 	}

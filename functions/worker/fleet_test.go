@@ -1,18 +1,15 @@
 package worker
 
 import (
-	"io/fs"
 	"os/exec"
 	"path/filepath"
 	"testing"
-	"testing/fstest"
 
 	"github.com/birdwatch-gitops/birdwatch/analyzer/judge"
 	"github.com/birdwatch-gitops/birdwatch/functions/core"
 	"github.com/birdwatch-gitops/birdwatch/gitops/repo"
 	"github.com/birdwatch-gitops/birdwatch/gitops/sync"
 	"github.com/birdwatch-gitops/birdwatch/internal/fleet"
-	"github.com/birdwatch-gitops/birdwatch/templates"
 )
 
 // pauseSpec walks to weight 10 and pauses there; its one-hour interval
@@ -42,19 +39,12 @@ func newFleet(t *testing.T, spec string) *fleet.Repo {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("needs the git binary")
 	}
-	example, err := fs.Sub(templates.Examples, "examples/aleph")
+	files, err := fleet.ExampleFiles("aleph")
 	if err != nil {
 		t.Fatal(err)
 	}
-	files := fstest.MapFS{".birdwatch/aleph.yaml": {Data: []byte(spec), Mode: 0o644}}
-	for _, p := range []string{"apps/games/aleph/virtualservice.yaml", "apps/games/aleph/destinationrule.yaml"} {
-		b, err := fs.ReadFile(example, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files[p] = &fstest.MapFile{Data: b, Mode: 0o644}
-	}
-	f, err := fleet.Create(t.Context(), t.TempDir(), files, "fleet: initial")
+	files[".birdwatch/aleph.yaml"] = spec
+	f, err := fleet.CreateFiles(t.Context(), t.TempDir(), files, "fleet: initial")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,13 +2,10 @@ package demo
 
 import (
 	"context"
-	"io/fs"
-	"testing/fstest"
 
 	"github.com/birdwatch-gitops/birdwatch/internal/fleet"
 
 	"github.com/birdwatch-gitops/birdwatch/gitops/yamledit"
-	"github.com/birdwatch-gitops/birdwatch/templates"
 )
 
 // demoSpec is the aleph Canary with steps short enough for a demo.
@@ -58,12 +55,12 @@ spec:
 // newFleet creates the fleet repository under dir with the aleph example
 // (manifests from templates/examples/aleph, the demo spec above).
 func newFleet(ctx context.Context, dir string) (*fleet.Repo, error) {
-	example, err := fs.Sub(templates.Examples, "examples/aleph")
+	files, err := fleet.ExampleFiles("aleph")
 	if err != nil {
 		return nil, err
 	}
-	files := overlay{FS: example, path: ".birdwatch/aleph.yaml", content: []byte(demoSpec)}
-	return fleet.Create(ctx, dir, files, "fleet: aleph v03 in production, canary v04 deployed")
+	files[".birdwatch/aleph.yaml"] = demoSpec
+	return fleet.CreateFiles(ctx, dir, files, "fleet: aleph v03 in production, canary v04 deployed")
 }
 
 // shipCanary is the developer's pull request, merged: a new canary version
@@ -76,19 +73,4 @@ func shipCanary(ctx context.Context, r *fleet.Repo, version string) error {
 		".birdwatch/aleph.yaml":                 set("spec.canary"),
 		"apps/games/aleph/destinationrule.yaml": set("spec.subsets[name=canary].labels.version"),
 	})
-}
-
-// overlay is an fs.FS that replaces one file's content.
-type overlay struct {
-	fs.FS
-	path    string
-	content []byte
-}
-
-// Open returns the replacement for o.path and the underlying file otherwise.
-func (o overlay) Open(name string) (fs.File, error) {
-	if name != o.path {
-		return o.FS.Open(name)
-	}
-	return fstest.MapFS{name: {Data: o.content, Mode: 0o644}}.Open(name)
 }
