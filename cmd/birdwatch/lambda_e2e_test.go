@@ -14,13 +14,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -28,6 +26,7 @@ import (
 	fanout "github.com/birdwatch-gitops/birdwatch/functions/schedule"
 	"github.com/birdwatch-gitops/birdwatch/functions/worker/sqstest"
 	"github.com/birdwatch-gitops/birdwatch/internal/fleet"
+	"github.com/birdwatch-gitops/birdwatch/internal/rietest"
 )
 
 // bootstrap returns the bootstrap binary: $BIRDWATCH_BOOTSTRAP, or one built now.
@@ -49,65 +48,31 @@ func bootstrap(t testing.TB) string {
 	return out
 }
 
-// freeAddr returns a loopback address with a port free at the time of the call.
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // rie is one function: aws-lambda-rie running the bootstrap with its environment.
 type rie struct {
-	url string
-	out *lockedBuffer
+	*rietest.Function
 }
 
-// startRIE starts aws-lambda-rie for handler on free loopback ports; the
-// process group is killed when the test ends.
+// startRIE starts aws-lambda-rie for handler; its output is logged when the test fails.
 func startRIE(t testing.TB, boot, handler string, env map[string]string) *rie {
 	t.Helper()
-	addr, apiAddr := freeAddr(t), freeAddr(t)
-	cmd := exec.Command("aws-lambda-rie", "--runtime-interface-emulator-address", addr, "--runtime-api-address", apiAddr, boot)
-	cmd.Dir = filepath.Dir(boot)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "_HANDLER=" + handler, "AWS_REGION=us-east-1",
-		"AWS_ACCESS_KEY_ID=AKIDE2ETEST", "AWS_SECRET_ACCESS_KEY=e2e-aws-secret", "AWS_EC2_METADATA_DISABLED=true"}
+	var kv []string
 	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
+		kv = append(kv, k+"="+v)
 	}
-	r := &rie{url: "http://" + addr + "/2015-03-31/functions/function/invocations", out: &lockedBuffer{}}
-	cmd.Stdout, cmd.Stderr = r.out, r.out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	f := rietest.Start(t, boot, handler, kv)
 	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Wait()
 		if t.Failed() {
-			t.Logf("%s output:\n%s", handler, r.out.String())
+			t.Logf("%s output:\n%s", handler, f.Output())
 		}
 	})
-	for i := 0; ; i++ { // bounded wait for the emulator to listen
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return r
-		}
-		if i == 100 {
-			t.Fatalf("aws-lambda-rie did not listen on %s: %v\n%s", addr, err, r.out.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	return &rie{f}
 }
 
 // invoke POSTs payload to the function and decodes its answer into out.
 func (r *rie) invoke(t testing.TB, payload []byte, out any) {
 	t.Helper()
-	resp, err := http.Post(r.url, "application/json", bytes.NewReader(payload))
+	resp, err := http.Post(r.URL, "application/json", bytes.NewReader(payload))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +261,7 @@ func (e *e2e) button(t *testing.T) {
 
 func (e *e2e) logs(t *testing.T) {
 	for name, r := range map[string]*rie{"schedule": e.sched, "worker": e.work, "chatops": e.chat} {
-		logs := r.out.String()
+		logs := r.Output()
 		if !strings.Contains(logs, "lambda ready") {
 			t.Errorf("%s did not log its start:\n%s", name, logs)
 		}

@@ -7,16 +7,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/birdwatch-gitops/birdwatch/functions/worker/sqstest"
+	"github.com/birdwatch-gitops/birdwatch/internal/rietest"
 )
 
 // BenchmarkLambdaRIE runs the bootstrap (built for this machine, with the
@@ -31,8 +30,7 @@ import (
 // of starting the process and initialising the handler. (The emulator's
 // own "Init Duration" does not measure that, so it is not reported.)
 func BenchmarkLambdaRIE(b *testing.B) {
-	rie, err := exec.LookPath("aws-lambda-rie")
-	if err != nil {
+	if _, err := exec.LookPath("aws-lambda-rie"); err != nil {
 		b.Skip("aws-lambda-rie not on PATH (go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@latest)")
 	}
 	url := "file://" + scaleRepo(b)
@@ -47,8 +45,8 @@ func BenchmarkLambdaRIE(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		env := map[string]string{"BIRDWATCH_REPOS": url, "BIRDWATCH_QUEUE_URL": queue, "AWS_ENDPOINT_URL_SQS": q.URL,
 			"BIRDWATCH_PROMETHEUS_URL": prom, "TMPDIR": b.TempDir(), "BIRDWATCH_LOG_FORMAT": "json"}
-		s := startEmulator(b, rie, boot, "schedule", env)
-		w := startEmulator(b, rie, boot, "worker", env)
+		s := startEmulator(b, boot, "schedule", env)
+		w := startEmulator(b, boot, "worker", env)
 		before := len(q.Messages())
 		for k := range 2 {
 			tick := time.Date(2026, 11, 26, 12, i*2+k, 0, 0, time.UTC)
@@ -61,8 +59,8 @@ func BenchmarkLambdaRIE(b *testing.B) {
 		for k := range 2 {
 			work[k] += w.invoke(b, mustJSON(b, sqstest.Event(msgs[k])))
 		}
-		s.stop()
-		w.stop()
+		s.Stop()
+		w.Stop()
 	}
 	n := time.Duration(b.N) * time.Millisecond
 	b.ReportMetric(float64(sched[0]/n), "schedule-first-ms")
@@ -73,42 +71,21 @@ func BenchmarkLambdaRIE(b *testing.B) {
 
 // emulator is one aws-lambda-rie process running the bootstrap.
 type emulator struct {
-	url string
-	cmd *exec.Cmd
-	out *bytes.Buffer
+	*rietest.Function
 }
 
-func startEmulator(b *testing.B, rie, boot, handler string, env map[string]string) *emulator {
-	addr, api := freeAddr(b), freeAddr(b)
-	cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr, "--runtime-api-address", api, boot)
-	cmd.Dir = filepath.Dir(boot)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + b.TempDir(), "_HANDLER=" + handler, "AWS_REGION=us-east-1",
-		"AWS_ACCESS_KEY_ID=AKIDBENCH", "AWS_SECRET_ACCESS_KEY=bench-secret", "AWS_EC2_METADATA_DISABLED=true"}
+func startEmulator(b *testing.B, boot, handler string, env map[string]string) *emulator {
+	var kv []string
 	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
+		kv = append(kv, k+"="+v)
 	}
-	e := &emulator{url: "http://" + addr + "/2015-03-31/functions/function/invocations", cmd: cmd, out: &bytes.Buffer{}}
-	cmd.Stdout, cmd.Stderr = e.out, e.out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(e.stop)
-	for range 100 {
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			c.Close()
-			return e
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	b.Fatalf("aws-lambda-rie did not listen: %s", e.out.String())
-	return nil
+	return &emulator{rietest.Start(b, boot, handler, kv)}
 }
 
 // invoke posts one event and returns the round trip time.
 func (e *emulator) invoke(b *testing.B, payload []byte) time.Duration {
 	start := time.Now()
-	resp, err := http.Post(e.url, "application/json", bytes.NewReader(payload))
+	resp, err := http.Post(e.URL, "application/json", bytes.NewReader(payload))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -116,16 +93,9 @@ func (e *emulator) invoke(b *testing.B, payload []byte) time.Duration {
 	resp.Body.Close()
 	d := time.Since(start)
 	if resp.StatusCode != http.StatusOK || bytes.Contains(body, []byte("errorMessage")) || bytes.Contains(body, []byte(`"itemIdentifier"`)) {
-		b.Fatalf("invoke: %d %s\n%s", resp.StatusCode, body, e.out.String())
+		b.Fatalf("invoke: %d %s\n%s", resp.StatusCode, body, e.Output())
 	}
 	return d
-}
-
-func (e *emulator) stop() {
-	if e.cmd.Process != nil {
-		_ = syscall.Kill(-e.cmd.Process.Pid, syscall.SIGKILL)
-		_ = e.cmd.Wait()
-	}
 }
 
 // scheduledEvent is an EventBridge "Scheduled Event" as Lambda receives it.
@@ -133,15 +103,6 @@ func scheduledEvent(at time.Time) []byte {
 	return fmt.Appendf(nil, `{"version":"0","id":"%d","detail-type":"Scheduled Event","source":"aws.events",`+
 		`"account":"123456789012","time":"%s","region":"us-east-1",`+
 		`"resources":["arn:aws:events:us-east-1:123456789012:rule/birdwatch-tick"],"detail":{}}`, at.Unix(), at.Format(time.RFC3339))
-}
-
-func freeAddr(b *testing.B) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 func mustJSON(b *testing.B, v any) []byte {
