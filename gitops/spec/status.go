@@ -48,7 +48,11 @@ type Status struct {
 	Step int `yaml:"step" json:"step"`
 	// Weight is the canary's committed traffic share in percent.
 	Weight int `yaml:"weight" json:"weight"`
-	// WeightSetAt is when the commit that set Weight was made.
+	// Routes are the routes birdwatch has put in the traffic manifest, as
+	// committed: header routes that send matched requests to the canary and
+	// the mirror. Empty after promotion and rollback.
+	Routes Routing `yaml:"routes,omitempty" json:"routes,omitempty"`
+	// WeightSetAt is when the commit that set Weight (or Routes) was made.
 	WeightSetAt *time.Time `yaml:"weightSetAt,omitempty" json:"weightSetAt,omitempty"`
 	// AppliedAt is when the applier was seen to have applied Weight.
 	AppliedAt *time.Time `yaml:"appliedAt,omitempty" json:"appliedAt,omitempty"`

@@ -44,6 +44,14 @@ type CanarySpec struct {
 
 	Traffic Traffic `yaml:"traffic" json:"traffic"`
 
+	// Strategy is canary (default: Steps or StepWeight), abTesting,
+	// blueGreen or mirror. The last three are described by the field of the
+	// same name and expanded into Steps by SetDefaults (see strategy.go).
+	Strategy  string     `yaml:"strategy,omitempty" json:"strategy,omitempty"`
+	ABTesting *ABTesting `yaml:"abTesting,omitempty" json:"abTesting,omitempty"`
+	BlueGreen *BlueGreen `yaml:"blueGreen,omitempty" json:"blueGreen,omitempty"`
+	Mirror    *Mirroring `yaml:"mirror,omitempty" json:"mirror,omitempty"`
+
 	// Steps are Argo-style rollout steps. Either Steps or StepWeight must be set.
 	Steps []Step `yaml:"steps,omitempty" json:"steps,omitempty"`
 	// StepWeight and MaxWeight are the Flagger-style alternative to Steps:
@@ -88,7 +96,7 @@ type Traffic struct {
 	StableWeightPath string `yaml:"stableWeightPath,omitempty" json:"stableWeightPath,omitempty"`
 }
 
-// Step is exactly one of SetWeight, Analyze or Pause.
+// Step is exactly one of SetWeight, SetHeaderRoute, SetMirrorRoute, Analyze or Pause.
 type Step struct {
 	// SetWeight is the canary's traffic share in percent, 0 to 100.
 	SetWeight *int `yaml:"setWeight,omitempty" json:"setWeight,omitempty"`
@@ -96,7 +104,148 @@ type Step struct {
 	Analyze *Duration `yaml:"analyze,omitempty" json:"analyze,omitempty"`
 	// Pause waits for a resume or promote command, or for its duration.
 	Pause *Pause `yaml:"pause,omitempty" json:"pause,omitempty"`
+	// SetHeaderRoute adds (or, without Match, removes) a route that sends
+	// the requests it matches to the canary, whatever the weight (Argo
+	// Rollouts' setHeaderRoute).
+	SetHeaderRoute *HeaderRoute `yaml:"setHeaderRoute,omitempty" json:"setHeaderRoute,omitempty"`
+	// SetMirrorRoute starts (or, with Percentage 0, stops) copying a share
+	// of live traffic to the canary; the canary's responses are dropped
+	// (Argo Rollouts' setMirrorRoute).
+	SetMirrorRoute *MirrorRoute `yaml:"setMirrorRoute,omitempty" json:"setMirrorRoute,omitempty"`
+
+	// origin is the spec field a step was expanded from (e.g.
+	// "spec.abTesting.match"), so problems name what the human wrote; empty
+	// for steps written under spec.steps.
+	origin string
 }
+
+// Origin is the spec field a step was expanded from by SetDefaults, or "" for
+// a step written under spec.steps.
+func (s Step) Origin() string { return s.origin }
+
+// HeaderRoute is a route birdwatch adds in front of the managed route:
+// requests meeting every condition in Match go to the canary.
+type HeaderRoute struct {
+	// Name identifies the route; birdwatch names the manifest's route
+	// "birdwatch-<Name>" and only ever edits or removes routes so named.
+	Name string `yaml:"name" json:"name"`
+	// Match lists conditions that must all hold; empty removes the route.
+	Match []Match `yaml:"match,omitempty" json:"match,omitempty"`
+}
+
+// MirrorRoute copies Percentage percent of the managed route's requests to the canary.
+type MirrorRoute struct {
+	// Name identifies the mirror; one mirror is active at a time.
+	Name string `yaml:"name" json:"name"`
+	// Percentage of requests copied, in (0, 100]; 0 (or absent) removes the mirror.
+	Percentage float64 `yaml:"percentage,omitempty" json:"percentage,omitempty"`
+}
+
+// Match is one request condition: exactly one of Header, Cookie or
+// QueryParam names what is compared, and exactly one of Exact, Prefix or
+// Regex (RE2) says how. A cookie condition compares the cookie's value,
+// e.g. {cookie: user, exact: developer} matches "Cookie: user=developer".
+type Match struct {
+	Header     string `yaml:"header,omitempty" json:"header,omitempty"`
+	Cookie     string `yaml:"cookie,omitempty" json:"cookie,omitempty"`
+	QueryParam string `yaml:"queryParam,omitempty" json:"queryParam,omitempty"`
+	Exact      string `yaml:"exact,omitempty" json:"exact,omitempty"`
+	Prefix     string `yaml:"prefix,omitempty" json:"prefix,omitempty"`
+	Regex      string `yaml:"regex,omitempty" json:"regex,omitempty"`
+}
+
+// ABTesting (strategy abTesting, Flagger's A/B testing) routes only the
+// requests that match to the canary for Iterations analysis intervals, then
+// promotes. Expanded to: setHeaderRoute ab, analyze Iterations*interval.
+type ABTesting struct {
+	// Match lists the conditions (all must hold) of requests sent to the canary.
+	Match []Match `yaml:"match" json:"match"`
+	// Iterations is how many analysis intervals the matched traffic is analysed. Default 10.
+	Iterations int `yaml:"iterations,omitempty" json:"iterations,omitempty"`
+}
+
+// BlueGreen (strategy blueGreen) gives the canary no live traffic, or only
+// matched or mirrored traffic, analyses it, then switches all traffic to it
+// in one commit (weight 0 -> 100); a rollback is the reverse commit.
+// Expanded to: [setHeaderRoute preview] [setMirrorRoute preview],
+// analyze Iterations*interval, [pause], [remove the mirror], setWeight 100.
+type BlueGreen struct {
+	// Match, if set, sends the requests that match to the new version before the switch.
+	Match []Match `yaml:"match,omitempty" json:"match,omitempty"`
+	// MirrorPercentage, if set, copies that share of live traffic to the new version before the switch.
+	MirrorPercentage float64 `yaml:"mirrorPercentage,omitempty" json:"mirrorPercentage,omitempty"`
+	// Iterations is how many analysis intervals run before the switch. Default 10.
+	Iterations int `yaml:"iterations,omitempty" json:"iterations,omitempty"`
+	// AutoPromote false waits for a promote command before the switch
+	// (Argo Rollouts' autoPromotionEnabled). Default true.
+	AutoPromote *bool `yaml:"autoPromote,omitempty" json:"autoPromote,omitempty"`
+}
+
+// Mirroring (strategy mirror) copies Percentage percent of live traffic to
+// the canary and analyses it for Iterations intervals before any real
+// traffic moves; then the canary's Steps (or StepWeight) run, or, with
+// none, traffic switches 0 -> 100 as in blueGreen.
+type Mirroring struct {
+	// Percentage of live requests copied to the canary, in (0, 100]. Default 100.
+	Percentage float64 `yaml:"percentage,omitempty" json:"percentage,omitempty"`
+	// Iterations is how many analysis intervals the mirrored traffic is analysed. Default 10.
+	Iterations int `yaml:"iterations,omitempty" json:"iterations,omitempty"`
+}
+
+// Routing is the set of routes birdwatch has added to the traffic manifest
+// at some point of a rollout: header routes in the order they were set
+// (first match wins) and at most one mirror.
+type Routing struct {
+	Headers []HeaderRoute `yaml:"headers,omitempty" json:"headers,omitempty"`
+	Mirror  *MirrorRoute  `yaml:"mirror,omitempty" json:"mirror,omitempty"`
+}
+
+// Empty reports whether r has no route.
+func (r Routing) Empty() bool { return len(r.Headers) == 0 && r.Mirror == nil }
+
+// RoutingAt returns the routes in place when step index i is about to run:
+// the effect of every SetHeaderRoute and SetMirrorRoute among steps[:i].
+// A header route set again with the same name replaces the earlier one in
+// place; one set without Match is removed; a mirror with Percentage 0 is
+// removed.
+func RoutingAt(steps []Step, i int) Routing {
+	var r Routing
+	for _, s := range steps[:min(max(i, 0), len(steps))] {
+		if h := s.SetHeaderRoute; h != nil {
+			at := -1
+			for j := range r.Headers {
+				if r.Headers[j].Name == h.Name {
+					at = j
+				}
+			}
+			switch {
+			case len(h.Match) == 0 && at >= 0:
+				r.Headers = append(r.Headers[:at:at], r.Headers[at+1:]...)
+			case len(h.Match) > 0 && at >= 0:
+				r.Headers[at] = *h
+			case len(h.Match) > 0:
+				r.Headers = append(r.Headers, *h)
+			}
+		}
+		if m := s.SetMirrorRoute; m != nil {
+			if m.Percentage > 0 {
+				mr := *m
+				r.Mirror = &mr
+			} else {
+				r.Mirror = nil
+			}
+		}
+	}
+	return r
+}
+
+// Strategies.
+const (
+	StrategyCanary    = "canary"
+	StrategyABTesting = "abTesting"
+	StrategyBlueGreen = "blueGreen"
+	StrategyMirror    = "mirror"
+)
 
 // Pause waits; a nil Duration waits for a command.
 type Pause struct {
@@ -113,6 +262,12 @@ type Analysis struct {
 	Judge string `yaml:"judge,omitempty" json:"judge,omitempty"`
 	// Alpha is the false-rollback budget of the whole rollout. Default 0.01.
 	Alpha float64 `yaml:"alpha,omitempty" json:"alpha,omitempty"`
+	// MirrorAlpha, if set, replaces Alpha in looks where the canary serves
+	// mirrored traffic only: mirrored responses reach no user, so a spec may
+	// judge them at another level. The sequential judge's false-rollback
+	// rate is then at most max(Alpha, MirrorAlpha) (one e-process, Ville's
+	// inequality at the looser threshold).
+	MirrorAlpha float64 `yaml:"mirrorAlpha,omitempty" json:"mirrorAlpha,omitempty"`
 	// MinRequests below which a window is inconclusive, never a failure. Default 100.
 	MinRequests int `yaml:"minRequests,omitempty" json:"minRequests,omitempty"`
 	// FailureLimit is how many failed analyses are tolerated; one more fails the rollout. Default 1.
