@@ -90,7 +90,22 @@ type Input struct {
 type Window struct {
 	Start, Since, End time.Time
 	Final, Last       bool
+	// Traffic says what the canary serves in this window: live (a weight
+	// above 0), matched (header routes only), mirrored (a mirror only) or
+	// none. Judges compare it with the stable's traffic of the same window.
+	Traffic Traffic
 }
+
+// Traffic is what reaches the canary during a window.
+type Traffic string
+
+// Kinds of canary traffic.
+const (
+	TrafficLive     Traffic = "live"     // a share of live requests (weight > 0)
+	TrafficMatched  Traffic = "matched"  // only requests matched by header routes
+	TrafficMirrored Traffic = "mirrored" // only mirrored copies; responses reach no user
+	TrafficNone     Traffic = "none"     // nothing is routed to the canary
+)
 
 // Decision is what Decide concluded.
 type Decision struct {
@@ -101,6 +116,9 @@ type Decision struct {
 	Commit bool
 	// SetWeight is the canary weight to write into the traffic manifest; nil = unchanged.
 	SetWeight *int
+	// Routes is the full set of birdwatch routes to hold in the traffic
+	// manifest (header routes, mirror); nil = unchanged, empty = remove all.
+	Routes *spec.Routing
 	// Promote asks for the spec's promote edits in the same commit.
 	Promote bool
 	// NeedsAnalysis asks the caller to measure Window and call Decide again with Analysis.
