@@ -47,6 +47,9 @@ func DecisionMarkdown(d Decision) string {
 	} else {
 		facts = append(facts, fmt.Sprintf("weight **%d%%**", st.Weight))
 	}
+	if rt := RoutesText(st.Routes); rt != "" {
+		facts = append(facts, "routes: "+mdEsc(rt))
+	}
 	if d.Steps > 0 {
 		facts = append(facts, fmt.Sprintf("step %d/%d", min(st.Step, d.Steps), d.Steps))
 	}
@@ -106,6 +109,9 @@ func StatusMarkdown(e FleetEntry, history int) string {
 	fmt.Fprintf(&b, "phase `%s` · step %d/%d · weight **%d%%**", mdCode(string(st.Phase)), min(st.Step, len(c.Spec.Steps)), len(c.Spec.Steps), st.Weight)
 	if st.WeightSetAt != nil {
 		fmt.Fprintf(&b, " since %s", mdTime(*st.WeightSetAt))
+	}
+	if rt := RoutesText(st.Routes); rt != "" {
+		fmt.Fprintf(&b, " · routes: %s", mdEsc(rt))
 	}
 	b.WriteString("\n")
 	if st.Message != "" {

@@ -47,6 +47,9 @@ func SlackDecisionBlocks(d Decision) []slack.Block {
 	} else {
 		facts = append(facts, fmt.Sprintf("canary weight *%d%%*", st.Weight))
 	}
+	if rt := RoutesText(st.Routes); rt != "" {
+		facts = append(facts, "routes: "+slackEscape(rt))
+	}
 	if d.Steps > 0 {
 		facts = append(facts, fmt.Sprintf("step %d/%d", min(st.Step, d.Steps), d.Steps))
 	}
@@ -150,6 +153,9 @@ func slackFleetText(en FleetEntry) string {
 		return b.String()
 	}
 	fmt.Fprintf(&b, "%s · step %d/%d · canary weight %d%%", st.Phase, st.Step, len(c.Spec.Steps), st.Weight)
+	if rt := RoutesText(st.Routes); rt != "" {
+		fmt.Fprintf(&b, " · routes: %s", slackEscape(rt))
+	}
 	if st.Message != "" {
 		fmt.Fprintf(&b, " · %s", slackEscape(st.Message))
 	}

@@ -71,8 +71,12 @@ func Fleet(w io.Writer, fleet []FleetEntry) {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t-\t-\t-\tnot started\n", c.Key(), c.Spec.Stable, c.Spec.Canary)
 			continue
 		}
+		msg := st.Message
+		if rt := RoutesText(st.Routes); rt != "" {
+			msg = strings.TrimPrefix(msg+"; routes: "+rt, "; ")
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d\t%d\t%s\n", c.Key(), st.Stable, st.Generation, st.Phase,
-			st.Step, len(c.Spec.Steps), st.Weight, st.Message)
+			st.Step, len(c.Spec.Steps), st.Weight, msg)
 	}
 	tw.Flush()
 	for _, en := range fleet {
