@@ -33,7 +33,8 @@ func (m *machine) analyze(d time.Duration) bool {
 		if m.st.LastCheckAt != nil && m.st.LastCheckAt.After(since) {
 			since = *m.st.LastCheckAt
 		}
-		m.needs = &Window{Start: start, Since: since, End: now, Final: final, Last: last}
+		m.needs = &Window{Start: start, Since: since, End: now, Final: final, Last: last,
+			Traffic: trafficOf(m.st.Weight, m.st.Routes)}
 		m.wait("analysis needed")
 		return false
 	}
@@ -116,9 +117,11 @@ func (m *machine) fail(reason string) {
 	m.rollback(reason)
 }
 
-// rollback sends all traffic back to stable and ends the generation.
+// rollback sends all traffic back to stable, removes birdwatch's routes
+// (in the same commit) and ends the generation.
 func (m *machine) rollback(reason string) {
 	m.setCanaryWeight(0)
+	m.clearRoutes()
 	m.st.Phase = spec.PhaseRolledBack
 	m.st.Message = reason
 	m.take(ActionRollback, reason)

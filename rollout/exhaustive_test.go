@@ -1,6 +1,7 @@
 package rollout
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -8,8 +9,10 @@ import (
 	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
 )
 
-// TestEveryPhaseCommandVerdict runs every phase x step x command x verdict x
-// sync combination and checks the invariants that make birdwatch safe.
+// TestEveryPhaseCommandVerdict runs every spec x phase x step x routes x
+// command x verdict x sync x time combination and checks the invariants
+// that make birdwatch safe. The specs cover every kind of step: aleph's
+// weights and pause, and the strategies' header routes, mirrors and switches.
 func TestEveryPhaseCommandVerdict(t *testing.T) {
 	phases := []spec.Phase{spec.PhaseProgressing, spec.PhaseWaitingForSync, spec.PhasePaused, spec.PhaseSucceeded,
 		spec.PhaseRolledBack, spec.PhaseFrozen, spec.PhaseFailed}
@@ -17,19 +20,37 @@ func TestEveryPhaseCommandVerdict(t *testing.T) {
 		{Kind: CmdRollback}, {Kind: CmdSkipAnalysis}}
 	verdicts := []*Analysis{nil, analysis(judge.VerdictPass, false), analysis(judge.VerdictFail, false),
 		analysis(judge.VerdictFail, true), analysis(judge.VerdictInconclusive, false)}
-	c := aleph()
-	weights := []int{0, 1, 1, 10, 10, 50, 50, 100}
+	specs := []struct {
+		name  string
+		steps []spec.Step
+	}{{"aleph", aleph().Spec.Steps}, {"argo-header", argoHeaderSteps}, {"abTesting", abTestingSteps},
+		{"blueGreen-manual", blueGreenManualSteps}, {"blueGreen-mirror", blueGreenMirrorSteps}, {"mirror-weights", mirrorWeightsSteps},
+		{"mixed", mixedSteps}}
 	n := 0
-	for _, p := range phases {
-		for step := 0; step <= len(c.Spec.Steps); step++ {
-			for _, cmd := range commands {
-				for _, v := range verdicts {
-					for _, applied := range []*time.Time{nil, at(time.Minute)} {
-						n++
-						in := Input{Canary: c, Status: status(p, step, weights[step]), Now: t0.Add(20 * time.Minute),
-							AppliedAt: applied, Analysis: v, Command: cmd}
-						d := Decide(in)
-						checkInvariants(t, in, d)
+	for _, sp := range specs {
+		c := withSteps(sp.steps...)
+		for _, p := range phases {
+			for step := 0; step <= len(sp.steps); step++ {
+				// Routes as the steps left them (none once finished), or a
+				// route no step set, as a stale or hand-edited status holds.
+				consistent := spec.RoutingAt(sp.steps, step)
+				if p.Terminal() {
+					consistent = spec.Routing{}
+				}
+				for _, routes := range []spec.Routing{consistent, oldRoute} {
+					for _, cmd := range commands {
+						for _, v := range verdicts {
+							for _, applied := range []*time.Time{nil, at(time.Minute)} {
+								for _, now := range []time.Time{t0.Add(2 * time.Minute), t0.Add(20 * time.Minute)} {
+									n++
+									st := status(p, step, weightAt(sp.steps, step), func(s *spec.Status) { s.Routes = cloneRouting(routes) })
+									in := Input{Canary: c, Status: st, Now: now, AppliedAt: applied, Analysis: v, Command: cmd}
+									d := Decide(in)
+									checkInvariants(t, sp.name, in, d)
+									checkRouteInvariants(t, sp.name, in, d, routingEqual(routes, consistent))
+								}
+							}
+						}
 					}
 				}
 			}
@@ -38,20 +59,40 @@ func TestEveryPhaseCommandVerdict(t *testing.T) {
 	t.Logf("%d combinations", n)
 }
 
-func checkInvariants(t *testing.T, in Input, d Decision) {
+// weightAt is the weight the steps before steps[i] leave.
+func weightAt(steps []spec.Step, i int) int {
+	w := 0
+	for _, s := range steps[:i] {
+		if s.SetWeight != nil {
+			w = *s.SetWeight
+		}
+	}
+	return w
+}
+
+// caseName names a combination in failure messages.
+func caseName(specName string, in Input) string {
+	cmd, v, applied := "none", "none", "unsynced"
+	if in.Command != nil {
+		cmd = string(in.Command.Kind)
+	}
+	if in.Analysis != nil {
+		v = string(in.Analysis.Verdict)
+		if in.Analysis.Critical {
+			v += "-critical"
+		}
+	}
+	if in.AppliedAt != nil {
+		applied = "synced"
+	}
+	return fmt.Sprintf("%s/%s/step%d/w%d/%s/%s/%s/%s/%s", specName, in.Status.Phase, in.Status.Step, in.Status.Weight,
+		fmtRoutes(&in.Status.Routes), cmd, v, applied, in.Now.Sub(t0))
+}
+
+func checkInvariants(t *testing.T, specName string, in Input, d Decision) {
 	t.Helper()
 	old := in.Status
-	name := func() string {
-		cmd := "none"
-		if in.Command != nil {
-			cmd = string(in.Command.Kind)
-		}
-		v := "none"
-		if in.Analysis != nil {
-			v = string(in.Analysis.Verdict)
-		}
-		return string(old.Phase) + "/step" + string(rune('0'+old.Step)) + "/" + cmd + "/" + v
-	}
+	name := func() string { return caseName(specName, in) }
 	if d.Status.Weight < 0 || d.Status.Weight > 100 || d.Status.Step < 0 || d.Status.Step > len(in.Canary.Spec.Steps) {
 		t.Errorf("%s: weight %d step %d out of range", name(), d.Status.Weight, d.Status.Step)
 	}
@@ -87,6 +128,74 @@ func checkInvariants(t *testing.T, in Input, d Decision) {
 	// A critical failure, when looked at, always ends in rollback.
 	if in.Analysis != nil && in.Analysis.Critical && d.NeedsAnalysis {
 		t.Errorf("%s: asked for analysis although one was given", name())
+	}
+}
+
+// checkRouteInvariants checks what a decision does with birdwatch's routes
+// and with the traffic its looks see. consistent is true when the input's
+// weight and routes are the ones its steps left.
+func checkRouteInvariants(t *testing.T, specName string, in Input, d Decision, consistent bool) {
+	t.Helper()
+	old, steps := in.Status, in.Canary.Spec.Steps
+	name := func() string { return caseName(specName, in) }
+	terminal := d.Status.Phase.Terminal()
+	// Routes change only with a commit that carries them.
+	if !routingEqual(d.Status.Routes, old.Routes) && (!d.Commit || d.Routes == nil) {
+		t.Errorf("%s: routes %s -> %s with commit %v and Decision.Routes %s", name(), fmtRoutes(&old.Routes),
+			fmtRoutes(&d.Status.Routes), d.Commit, fmtRoutes(d.Routes))
+	}
+	if d.Routes != nil {
+		// A decision that sets routes commits them as its status says, and
+		// waits for their sync unless it ends the rollout.
+		if !d.Commit || !routingEqual(*d.Routes, d.Status.Routes) {
+			t.Errorf("%s: sets routes %s, commit %v, status routes %s", name(), fmtRoutes(d.Routes), d.Commit, fmtRoutes(&d.Status.Routes))
+		}
+		if !terminal && d.Status.Phase != spec.PhaseWaitingForSync {
+			t.Errorf("%s: sets routes %s and goes on %s", name(), fmtRoutes(d.Routes), d.Status.Phase)
+		}
+		// The routes set are the ones the steps call for, whatever the status held.
+		if want := spec.RoutingAt(steps, d.Status.Step); !terminal && !routingEqual(*d.Routes, want) {
+			t.Errorf("%s: sets routes %s at step %d, the steps say %s", name(), fmtRoutes(d.Routes), d.Status.Step, fmtRoutes(&want))
+		}
+	}
+	// A new weight waits for its sync too, unless it ends the rollout.
+	if d.SetWeight != nil && !terminal && d.Status.Phase != spec.PhaseWaitingForSync {
+		t.Errorf("%s: sets weight %d and goes on %s", name(), *d.SetWeight, d.Status.Phase)
+	}
+	// Terminal phases have no routes: ending a rollout removes them all, even
+	// ones the status did not list.
+	if d.Commit && terminal && (!d.Status.Routes.Empty() || d.Routes == nil || !d.Routes.Empty()) {
+		t.Errorf("%s: %s leaves routes %s, sets %s", name(), d.Status.Phase, fmtRoutes(&d.Status.Routes), fmtRoutes(d.Routes))
+	}
+	// Until a change is applied, only the end of the rollout changes traffic again.
+	if old.Phase == spec.PhaseWaitingForSync && in.AppliedAt == nil && (d.Routes != nil || d.SetWeight != nil) && !terminal {
+		t.Errorf("%s: changed traffic while waiting for sync", name())
+	}
+	if d.NeedsAnalysis {
+		// A look says what the canary serves: live with a weight, else matched
+		// with header routes, else mirrored with a mirror, else none.
+		want := TrafficNone
+		switch r := d.Status.Routes; {
+		case d.Status.Weight > 0:
+			want = TrafficLive
+		case len(r.Headers) > 0:
+			want = TrafficMatched
+		case r.Mirror != nil:
+			want = TrafficMirrored
+		}
+		if d.Window.Traffic != want {
+			t.Errorf("%s: window traffic %q, want %q", name(), d.Window.Traffic, want)
+		}
+		// A paused canary is analysed only when it gets traffic.
+		if d.Status.Phase == spec.PhasePaused && want == TrafficNone {
+			t.Errorf("%s: analyses a paused canary that gets no traffic", name())
+		}
+	}
+	// A weight and routes as the steps left them stay so.
+	if consistent && !terminal && (d.Status.Weight != weightAt(steps, d.Status.Step) ||
+		!routingEqual(d.Status.Routes, spec.RoutingAt(steps, d.Status.Step))) {
+		t.Errorf("%s: step %d with weight %d routes %s, not what the steps left", name(), d.Status.Step, d.Status.Weight,
+			fmtRoutes(&d.Status.Routes))
 	}
 }
 

@@ -18,6 +18,7 @@ type machine struct {
 	reason  string
 	commit  bool
 	weight  *int
+	routes  *spec.Routing // the routes to hold in the manifest; nil = unchanged
 	promote bool
 	needs   *Window
 	command *Command // consumed once
@@ -97,17 +98,17 @@ func (m *machine) waitForSync() bool {
 		timeout := m.in.Canary.Spec.Sync.Timeout.D()
 		if m.st.WeightSetAt != nil && m.now().Sub(*m.st.WeightSetAt) > timeout {
 			m.st.Phase = spec.PhaseFrozen
-			m.st.Message = fmt.Sprintf("weight %d not applied within %s", m.st.Weight, timeout)
+			m.st.Message = fmt.Sprintf("%s not applied within %s", m.committed(), timeout)
 			m.take(ActionFreeze, m.st.Message)
 			return false
 		}
-		m.wait(fmt.Sprintf("waiting for the applier to apply weight %d", m.st.Weight))
+		m.wait("waiting for the applier to apply " + m.committed())
 		return false
 	}
 	at := *m.in.AppliedAt
 	m.st.AppliedAt, m.st.StepStartedAt = &at, &at
 	m.st.Phase = spec.PhaseProgressing
-	m.take(ActionSynced, fmt.Sprintf("weight %d applied at %s", m.st.Weight, at.UTC().Format(time.RFC3339)))
+	m.take(ActionSynced, fmt.Sprintf("%s applied at %s", m.committed(), at.UTC().Format(time.RFC3339)))
 	return true
 }
 
@@ -119,8 +120,9 @@ func (m *machine) paused() bool {
 		m.take(ActionResume, "pause elapsed")
 		return true
 	}
-	if m.st.Weight > 0 {
-		// Background analysis: a paused canary that goes bad is still rolled back.
+	if trafficOf(m.st.Weight, m.st.Routes) != TrafficNone {
+		// Background analysis: a paused canary that goes bad is still rolled
+		// back, whether it serves live, matched or mirrored traffic.
 		return m.analyze(0)
 	}
 	m.wait("paused: waiting for /birdwatch promote or resume")
@@ -134,8 +136,8 @@ func (m *machine) progress() bool {
 	}
 	s := m.steps[m.st.Step]
 	switch {
-	case s.SetWeight != nil:
-		return m.setWeight(*s.SetWeight)
+	case isTrafficStep(s):
+		return m.applyTraffic()
 	case s.Pause != nil:
 		m.st.Phase = spec.PhasePaused
 		m.st.StepStartedAt = m.now()
@@ -148,24 +150,12 @@ func (m *machine) progress() bool {
 	return false
 }
 
-func (m *machine) setWeight(w int) bool {
-	m.nextStep()
-	if w == m.st.Weight {
-		return true
-	}
-	m.setCanaryWeight(w)
-	now := m.now()
-	m.st.WeightSetAt, m.st.AppliedAt = now, nil
-	m.st.Phase = spec.PhaseWaitingForSync
-	m.take(ActionAdvance, fmt.Sprintf("weight %d -> %d", m.from, w))
-	return false
-}
-
 // finish promotes: the promote edits make the stable subset run the canary
-// version, and all traffic goes to it.
+// version, all traffic goes to it, and birdwatch's routes are removed.
 func (m *machine) finish() {
 	m.promote = true
 	m.setCanaryWeight(0)
+	m.clearRoutes()
 	m.st.Stable = m.st.Generation
 	m.st.Phase = spec.PhaseSucceeded
 	m.st.Message = fmt.Sprintf("%s promoted", m.st.Generation)
@@ -210,7 +200,7 @@ func (m *machine) wait(reason string) {
 }
 
 func (m *machine) decision() Decision {
-	d := Decision{Action: ActionNone, Status: m.st, Commit: m.commit, SetWeight: m.weight,
+	d := Decision{Action: ActionNone, Status: m.st, Commit: m.commit, SetWeight: m.weight, Routes: m.routes,
 		Promote: m.promote, From: m.from, Reason: m.reason, Refused: m.refused}
 	switch {
 	case len(m.actions) > 0:
@@ -242,5 +232,6 @@ func cloneStatus(s spec.Status) spec.Status {
 	s.History = slices.Clone(s.History)
 	s.HandledCommands = slices.Clone(s.HandledCommands)
 	s.Evidence = maps.Clone(s.Evidence)
+	s.Routes = cloneRouting(s.Routes)
 	return s
 }

@@ -20,12 +20,12 @@ const (
 	ActionStart    Action = "start"    // a new canary version starts a rollout
 	ActionSynced   Action = "synced"   // the applier applied the committed weight
 	ActionHold     Action = "hold"     // analysis recorded, weight kept
-	ActionAdvance  Action = "advance"  // next step, usually a new weight
+	ActionAdvance  Action = "advance"  // next step, usually a new weight or new routes
 	ActionPause    Action = "pause"    // paused at a step or by command
 	ActionResume   Action = "resume"   // resumed by command or after a timed pause
-	ActionPromote  Action = "promote"  // all steps done; canary becomes stable
-	ActionRollback Action = "rollback" // canary weight back to 0
-	ActionFreeze   Action = "freeze"   // weight held until a human acts
+	ActionPromote  Action = "promote"  // all steps done; canary becomes stable, routes removed
+	ActionRollback Action = "rollback" // canary weight back to 0, routes removed
+	ActionFreeze   Action = "freeze"   // weight and routes held until a human acts
 )
 
 // CommandKind is a manual command from a PR comment, chat or the CLI.

@@ -41,9 +41,21 @@ func (e *Engine) analyze(ctx context.Context, c *spec.Canary, st *spec.Status, w
 		}()
 	}
 	wg.Wait()
-	res := j.Judge(judge.Request{Metrics: inputs, MinRequests: float64(a.MinRequests), Alpha: a.Alpha, Final: w.Final, Last: w.Last,
+	res := j.Judge(judge.Request{Metrics: inputs, MinRequests: float64(a.MinRequests), Alpha: windowAlpha(a, w), Final: w.Final, Last: w.Last,
 		Scoring: judge.Scoring{Pass: a.Scoring.Pass, Marginal: a.Scoring.Marginal, GroupWeights: a.Scoring.GroupWeights}})
 	return &res, nil
+}
+
+// windowAlpha is the level a window is judged at: analysis.mirrorAlpha when
+// the canary serves mirrored copies only (their responses reach no user),
+// analysis.alpha otherwise. With one e-process per metric, rejecting at
+// 1/alpha in some looks and 1/mirrorAlpha in others keeps the
+// false-rollback rate below max(alpha, mirrorAlpha) by Ville's inequality.
+func windowAlpha(a spec.Analysis, w rollout.Window) float64 {
+	if w.Traffic == rollout.TrafficMirrored && a.MirrorAlpha > 0 {
+		return a.MirrorAlpha
+	}
+	return a.Alpha
 }
 
 // measureMetric fetches one metric for both versions.
@@ -120,7 +132,8 @@ func metricConfig(m *spec.Metric) judge.MetricConfig {
 
 // toRolloutAnalysis keeps what the state machine and the status need.
 func toRolloutAnalysis(r *judge.Result, now time.Time, w rollout.Window) *rollout.Analysis {
-	rec := &spec.AnalysisRecord{At: now, WindowStart: w.Start, Judge: r.Judge, Verdict: string(r.Verdict), Score: r.Score}
+	rec := &spec.AnalysisRecord{At: now, WindowStart: w.Start, Judge: r.Judge, Traffic: string(w.Traffic),
+		Verdict: string(r.Verdict), Score: r.Score}
 	var evidence map[string]spec.Evidence
 	for _, m := range r.Metrics {
 		rec.Metrics = append(rec.Metrics, spec.MetricRecord{Name: m.Name, Classification: string(m.Classification),

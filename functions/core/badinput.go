@@ -53,5 +53,5 @@ func freezeOnBadInput(bad *badInputError, now time.Time, trigger string) (*decid
 		return nil, fmt.Errorf("%w (and the status could not be written: %v)", bad, err)
 	}
 	return &decided{decision: d, files: map[string][]byte{c.StatusPath(): status},
-		message: commitMessage(c, d, nil, trigger)}, nil
+		message: commitMessage(c, d, nil, trigger, spec.Routing{})}, nil
 }

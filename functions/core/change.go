@@ -29,6 +29,19 @@ func buildFiles(snap *repo.Snapshot, c *spec.Canary, d rollout.Decision, prov tr
 		}
 		files[c.Spec.Traffic.File] = out
 	}
+	if d.Routes != nil {
+		cur, ok := files[c.Spec.Traffic.File]
+		if !ok {
+			cur = manifest
+		}
+		out, err := setRoutes(prov, c, cur, *d.Routes)
+		if err != nil {
+			return nil, err
+		}
+		if !bytes.Equal(out, cur) {
+			files[c.Spec.Traffic.File] = out
+		}
+	}
 	if d.Promote {
 		vars := promoteVars{Name: c.Metadata.Name, Namespace: c.Metadata.Namespace, Service: c.Spec.Service,
 			Stable: c.Spec.Stable, Canary: c.Spec.Canary}
@@ -57,6 +70,25 @@ func buildFiles(snap *repo.Snapshot, c *spec.Canary, d rollout.Decision, prov tr
 	return files, nil
 }
 
+// setRoutes makes doc hold exactly the birdwatch routes r. A provider that
+// cannot route (smi, yamlpath) accepts only "no routes": validation refuses
+// specs that need more, so reaching that error means the spec changed under
+// a rollout in flight.
+func setRoutes(prov traffic.Provider, c *spec.Canary, doc []byte, r spec.Routing) ([]byte, error) {
+	router, ok := prov.(traffic.Router)
+	if !ok {
+		if r.Empty() {
+			return doc, nil
+		}
+		return nil, fmt.Errorf("set routes in %s: provider %s: %w", c.Spec.Traffic.File, c.Spec.Traffic.Provider, traffic.ErrUnsupported)
+	}
+	out, err := router.SetRoutes(doc, TrafficRoutes(r))
+	if err != nil {
+		return nil, fmt.Errorf("set routes in %s: %w", c.Spec.Traffic.File, err)
+	}
+	return out, nil
+}
+
 // editFile sets path to value in file, on top of earlier edits in files.
 func editFile(snap *repo.Snapshot, files map[string][]byte, file, path, value string) error {
 	cur, ok := files[file]
@@ -72,6 +104,25 @@ func editFile(snap *repo.Snapshot, files map[string][]byte, file, path, value st
 	}
 	files[file] = out
 	return nil
+}
+
+// routesNote describes the routes a decision sets, for commit subjects:
+// ", routes: header ab, mirror 20%" or ", routes: none".
+func routesNote(r *spec.Routing) string {
+	if r == nil {
+		return ""
+	}
+	if r.Empty() {
+		return ", routes: none"
+	}
+	var parts []string
+	for _, h := range r.Headers {
+		parts = append(parts, "header "+h.Name)
+	}
+	if r.Mirror != nil {
+		parts = append(parts, fmt.Sprintf("mirror %s %g%%", r.Mirror.Name, r.Mirror.Percentage))
+	}
+	return ", routes: " + strings.Join(parts, ", ")
 }
 
 // promoteVars are the variables of spec.promote values.
@@ -91,16 +142,23 @@ func renderValue(text string, v promoteVars) (string, error) {
 
 // commitMessage renders DESIGN.md's commit format: a subject naming the
 // canary, version and change; the analysis table; trailers.
-func commitMessage(c *spec.Canary, d rollout.Decision, res *judge.Result, trigger string) repo.Message {
+// before is the routing the manifest held; removing none is not news.
+func commitMessage(c *spec.Canary, d rollout.Decision, res *judge.Result, trigger string, before spec.Routing) repo.Message {
 	st := d.Status
+	routes := d.Routes
+	if routes != nil && routes.Empty() && before.Empty() {
+		routes = nil
+	}
 	steps := len(c.Spec.Steps)
 	where := fmt.Sprintf("(step %d/%d)", min(st.Step, steps), steps)
 	var what string
 	switch {
 	case d.Action == rollout.ActionPromote:
-		what = fmt.Sprintf("promoted, weight %d -> 0, stable %s", d.From, st.Generation)
-	case d.SetWeight != nil:
-		what = fmt.Sprintf("%s, weight %d -> %d %s", d.Action, d.From, *d.SetWeight, where)
+		what = fmt.Sprintf("promoted, weight %d -> 0%s, stable %s", d.From, routesNote(routes), st.Generation)
+	case d.SetWeight != nil && *d.SetWeight != d.From:
+		what = fmt.Sprintf("%s, weight %d -> %d%s %s", d.Action, d.From, *d.SetWeight, routesNote(routes), where)
+	case routes != nil:
+		what = fmt.Sprintf("%s at weight %d%s %s", d.Action, st.Weight, routesNote(routes), where)
 	default:
 		what = fmt.Sprintf("%s at weight %d %s", d.Action, st.Weight, where)
 	}

@@ -15,8 +15,9 @@ import (
 )
 
 // Checks returns the spec validations that know this build: its traffic
-// providers, the given judges, the embedded templates, query syntax and
-// YAML paths. The CLI's validate and the loop use the same checks.
+// providers, the given judges, the embedded templates, query syntax, YAML
+// paths and which routes (header routes, mirrors) each provider can hold.
+// The CLI's validate and the loop use the same checks.
 func Checks(judges map[string]judge.Judge) spec.Checks {
 	return spec.Checks{
 		Provider: func(name string) error {
@@ -43,5 +44,6 @@ func Checks(judges map[string]judge.Judge) spec.Checks {
 			_, err := yamledit.ParsePath(p)
 			return err
 		},
+		Routing: checkRouting,
 	}
 }

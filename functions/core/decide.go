@@ -82,7 +82,11 @@ func (e *Engine) decideWith(ctx context.Context, snap *repo.Snapshot, key string
 	}
 	d = withSyncReason(d, in, waiting)
 	out.decision = d
-	out.message = commitMessage(c, d, out.analysis, req.Trigger)
+	var before spec.Routing
+	if st != nil {
+		before = st.Routes
+	}
+	out.message = commitMessage(c, d, out.analysis, req.Trigger, before)
 	if !d.Commit {
 		return out, nil
 	}

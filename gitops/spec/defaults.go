@@ -19,8 +19,10 @@ const (
 	DefaultGitMode           = "push"
 )
 
-// SetDefaults fills every field the spec left empty and expands
-// stepWeight/maxWeight into Steps. It is idempotent.
+// SetDefaults fills every field the spec left empty and expands the
+// strategy and stepWeight/maxWeight into Steps (see expandSteps); each
+// generated step's Origin names the field it comes from. It is idempotent:
+// generated steps are dropped and generated again.
 func SetDefaults(c *Canary) {
 	m := &c.Metadata
 	if m.Namespace == "" {
@@ -70,22 +72,8 @@ func SetDefaults(c *Canary) {
 	if s.Git.Mode == "" {
 		s.Git.Mode = DefaultGitMode
 	}
-	if len(s.Steps) == 0 && s.StepWeight > 0 {
-		s.Steps = expandStepWeights(s.StepWeight, s.MaxWeight, a.Interval)
-	}
-}
-
-// expandStepWeights turns Flagger-style stepWeight/maxWeight into steps:
-// setWeight w, analyze one interval, for w = step, 2*step, ... <= max.
-func expandStepWeights(step, max int, interval Duration) []Step {
-	if max <= 0 || max > 100 {
-		max = 100
-	}
-	var steps []Step
-	for w := step; w <= max; w += step {
-		steps = append(steps, Step{SetWeight: ptr(w)}, Step{Analyze: ptr(interval)})
-	}
-	return steps
+	setStrategyDefaults(s)
+	s.Steps = expandSteps(s)
 }
 
 func ptr[T any](v T) *T { return &v }

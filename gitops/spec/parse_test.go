@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -160,7 +161,7 @@ func TestParseCanariesProblems(t *testing.T) {
 		{"missing canary and bad name", strings.Replace(replaceLine(t, "  canary: v04\n", ""), "name: aleph", "name: Aleph_1", 1),
 			[]string{`c.yaml:4: metadata.name: must be a DNS label (lowercase letters, digits, '-'), got "Aleph_1"`, "c.yaml:6: spec.canary: required"}},
 		{"two kinds of step", replaceLine(t, "    - analyze: 5m", "    - analyze: 5m\n      setWeight: 20"),
-			[]string{"c.yaml:16: spec.steps[1]: a step is exactly one of setWeight, analyze or pause"}},
+			[]string{"c.yaml:16: spec.steps[1]: a step is exactly one of setWeight, setHeaderRoute, setMirrorRoute, analyze or pause"}},
 		{"injection in version", replaceLine(t, "canary: v04", `canary: 'v04"} or vector(1)'`),
 			[]string{`c.yaml:8: spec.canary: must be a Kubernetes label value`}},
 		{"syntax error", base + "  bad: [\n", []string{"c.yaml:22: did not find expected node content"}},
@@ -258,16 +259,33 @@ func FuzzParseCanaries(f *testing.F) {
 	f.Add([]byte(base))
 	f.Add([]byte("a: [\n"))
 	f.Add([]byte("---\n---\nkind: Canary\n"))
+	for _, body := range []string{
+		"  strategy: abTesting\n  abTesting:\n    match: [{cookie: user, exact: developer}, {header: x-a, regex: \"^b\"}]\n    iterations: 3\n",
+		"  strategy: blueGreen\n  blueGreen: {match: [{queryParam: beta, prefix: \"1\"}], mirrorPercentage: 50, autoPromote: false}\n",
+		"  strategy: mirror\n  mirror: {percentage: 25, iterations: 2}\n  stepWeight: 10\n  maxWeight: 30\n",
+		"  steps:\n    - setHeaderRoute: {name: a, match: [{header: x, exact: y}]}\n    - setMirrorRoute: {name: m, percentage: 5}\n    - setMirrorRoute: {name: m}\n    - setHeaderRoute: {name: a}\n",
+	} {
+		f.Add([]byte(strategyDoc("", body, "")))
+		f.Add([]byte(strategyDoc("    mirrorAlpha: 0.05\n", body, smiTraffic)))
+	}
+	checks := testChecks
+	checks.Routing = routingChecks.Routing
 	f.Fuzz(func(t *testing.T, data []byte) {
-		cs, err := ParseCanaries("f.yaml", data, testChecks)
-		if err == nil {
-			for _, c := range cs {
-				if verr := Validate(c, testChecks); verr != nil {
-					t.Fatalf("parsed canary fails validation: %v", verr)
-				}
+		cs, err := ParseCanaries("f.yaml", data, checks)
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("error does not wrap ErrInvalid: %v", err)
 			}
-		} else if !errors.Is(err, ErrInvalid) {
-			t.Fatalf("error does not wrap ErrInvalid: %v", err)
+			return
+		}
+		for _, c := range cs {
+			if verr := Validate(c, checks); verr != nil {
+				t.Fatalf("parsed canary fails validation: %v", verr)
+			}
+			steps := c.Spec.Steps
+			if SetDefaults(c); !reflect.DeepEqual(steps, c.Spec.Steps) {
+				t.Fatalf("SetDefaults is not idempotent: %q then %q", describeSteps(steps), describeSteps(c.Spec.Steps))
+			}
 		}
 	})
 }

@@ -91,12 +91,15 @@ type Evidence struct {
 
 // AnalysisRecord is the outcome of one analysis, as stored in the status.
 type AnalysisRecord struct {
-	At          time.Time      `yaml:"at" json:"at"`
-	WindowStart time.Time      `yaml:"windowStart" json:"windowStart"`
-	Judge       string         `yaml:"judge" json:"judge"`
-	Verdict     string         `yaml:"verdict" json:"verdict"`
-	Score       float64        `yaml:"score" json:"score"`
-	Metrics     []MetricRecord `yaml:"metrics" json:"metrics"`
+	At          time.Time `yaml:"at" json:"at"`
+	WindowStart time.Time `yaml:"windowStart" json:"windowStart"`
+	Judge       string    `yaml:"judge" json:"judge"`
+	// Traffic is what the canary served in the window: live, matched (header
+	// routes only), mirrored (mirror only) or none.
+	Traffic string         `yaml:"traffic,omitempty" json:"traffic,omitempty"`
+	Verdict string         `yaml:"verdict" json:"verdict"`
+	Score   float64        `yaml:"score" json:"score"`
+	Metrics []MetricRecord `yaml:"metrics" json:"metrics"`
 }
 
 // MetricRecord is one metric's classification in an AnalysisRecord.

@@ -16,6 +16,9 @@ type Checks struct {
 	Template func(name string) error                          // embedded metric templates
 	Query    func(query string, args map[string]string) error // inline query templates (syntax, variables)
 	Path     func(path string) error                          // YAML paths in promote edits
+	// Routing says whether the traffic provider can hold the routes r (header
+	// routes, mirror); it is called for every routing state the steps reach.
+	Routing func(provider string, r Routing) error
 }
 
 var (
@@ -42,8 +45,9 @@ func validate(c *Canary, checks Checks, ps *problems) {
 	s := &c.Spec
 	checkVersion(ps, "spec.stable", s.Stable)
 	checkVersion(ps, "spec.canary", s.Canary)
-	validateTraffic(&s.Traffic, checks, ps)
-	validateSteps(s, ps)
+	providerOK := validateTraffic(&s.Traffic, checks, ps)
+	validateStrategy(s, ps)
+	validateSteps(s, checks, providerOK, ps)
 	validateAnalysis(&s.Analysis, checks, ps)
 	for i, e := range s.Promote {
 		f := fmt.Sprintf("spec.promote[%d]", i)
@@ -75,12 +79,15 @@ func validate(c *Canary, checks Checks, ps *problems) {
 	}
 }
 
-func validateTraffic(t *Traffic, checks Checks, ps *problems) {
+// validateTraffic checks spec.traffic and reports whether the provider is known.
+func validateTraffic(t *Traffic, checks Checks, ps *problems) (providerOK bool) {
+	providerOK = t.Provider != ""
 	if t.Provider == "" {
 		ps.add("spec.traffic.provider", "required")
 	} else if checks.Provider != nil {
 		if err := checks.Provider(t.Provider); err != nil {
 			ps.add("spec.traffic.provider", "%v", err)
+			providerOK = false
 		}
 	}
 	checkRepoPath(ps, "spec.traffic.file", t.File)
@@ -110,6 +117,7 @@ func validateTraffic(t *Traffic, checks Checks, ps *problems) {
 		}
 	}
 	checkUnusedTraffic(t, ps)
+	return providerOK
 }
 
 // requirePair checks a provider's stable and canary fields: both set, and
@@ -160,72 +168,6 @@ func checkUnusedTraffic(t *Traffic, ps *problems) {
 	}
 }
 
-func validateSteps(s *CanarySpec, ps *problems) {
-	if s.StepWeight != 0 || s.MaxWeight != 0 {
-		if s.StepWeight < 1 || s.StepWeight > 100 {
-			ps.add("spec.stepWeight", "must be between 1 and 100, got %d", s.StepWeight)
-		}
-		if s.MaxWeight < s.StepWeight || s.MaxWeight > 100 {
-			ps.add("spec.maxWeight", "must be between stepWeight and 100, got %d", s.MaxWeight)
-		}
-		if len(s.Steps) > 0 && s.StepWeight > 0 && !sameAsExpanded(s) {
-			ps.add("spec.steps", "set either steps or stepWeight/maxWeight, not both")
-		}
-	}
-	if len(s.Steps) == 0 {
-		ps.add("spec.steps", "required (or stepWeight and maxWeight)")
-	}
-	last := -1
-	for i, st := range s.Steps {
-		f := fmt.Sprintf("spec.steps[%d]", i)
-		n := 0
-		if st.SetWeight != nil {
-			n++
-			w := *st.SetWeight
-			switch {
-			case w < 0 || w > 100:
-				ps.add(f+".setWeight", "must be between 0 and 100, got %d", w)
-			case w <= last:
-				ps.add(f+".setWeight", "weights must increase: %d follows %d", w, last)
-			}
-			last = w
-		}
-		if st.Analyze != nil {
-			n++
-			if *st.Analyze <= 0 {
-				ps.add(f+".analyze", "must be a positive duration")
-			}
-		}
-		if st.Pause != nil {
-			n++
-			if st.Pause.Duration != nil && *st.Pause.Duration <= 0 {
-				ps.add(f+".pause.duration", "must be a positive duration")
-			}
-		}
-		if n != 1 {
-			ps.add(f, "a step is exactly one of setWeight, analyze or pause")
-		}
-	}
-}
-
-// sameAsExpanded is true when Steps were produced by SetDefaults from stepWeight.
-func sameAsExpanded(s *CanarySpec) bool {
-	want := expandStepWeights(s.StepWeight, s.MaxWeight, s.Analysis.Interval)
-	if len(want) != len(s.Steps) {
-		return false
-	}
-	for i := range want {
-		a, b := want[i], s.Steps[i]
-		if (a.SetWeight == nil) != (b.SetWeight == nil) || (a.SetWeight != nil && *a.SetWeight != *b.SetWeight) {
-			return false
-		}
-		if (a.Analyze == nil) != (b.Analyze == nil) || b.Pause != nil {
-			return false
-		}
-	}
-	return true
-}
-
 func validateAnalysis(a *Analysis, checks Checks, ps *problems) {
 	if a.Interval <= 0 {
 		ps.add("spec.analysis.interval", "must be a positive duration")
@@ -238,8 +180,11 @@ func validateAnalysis(a *Analysis, checks Checks, ps *problems) {
 			ps.add("spec.analysis.judge", "%v", err)
 		}
 	}
-	if a.Alpha <= 0 || a.Alpha > 0.5 {
+	if !(a.Alpha > 0 && a.Alpha <= 0.5) { // written so that NaN fails
 		ps.add("spec.analysis.alpha", "must be in (0, 0.5], got %g", a.Alpha)
+	}
+	if a.MirrorAlpha != 0 && !(a.MirrorAlpha > 0 && a.MirrorAlpha < 1) {
+		ps.add("spec.analysis.mirrorAlpha", "must be in (0, 1), got %g", a.MirrorAlpha)
 	}
 	if a.MinRequests < 0 {
 		ps.add("spec.analysis.minRequests", "must not be negative")
@@ -283,13 +228,13 @@ func validateMetric(m *Metric, f string, checks Checks, ps *problems, seen map[s
 		}
 	}
 	oneOf(ps, f+".direction", m.Direction, "increase", "decrease", "either")
-	if m.Tolerance != nil && *m.Tolerance < 0 {
+	if m.Tolerance != nil && !(*m.Tolerance >= 0) {
 		ps.add(f+".tolerance", "must not be negative")
 	}
 	if m.Max != nil && m.Min != nil && *m.Min > *m.Max {
 		ps.add(f+".min", "must not exceed max")
 	}
-	if m.Confidence != 0 && (m.Confidence <= 0 || m.Confidence >= 1) {
+	if m.Confidence != 0 && !(m.Confidence > 0 && m.Confidence < 1) {
 		ps.add(f+".confidence", "must be in (0, 1), got %g", m.Confidence)
 	}
 	if m.NaNStrategy != "" {
