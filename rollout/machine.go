@@ -66,7 +66,12 @@ func (m *machine) start() {
 		Generation: c.Spec.Canary, Stable: c.Spec.Stable, Phase: spec.PhaseProgressing,
 		Weight: m.in.ManifestWeight, StepStartedAt: m.now(),
 	}
-	m.take(ActionStart, fmt.Sprintf("new canary %s (stable %s)", c.Spec.Canary, c.Spec.Stable))
+	reason := fmt.Sprintf("new canary %s (stable %s)", c.Spec.Canary, c.Spec.Stable)
+	if m.in.ManifestHasRoutes {
+		m.clearRoutes()
+		reason += "; routes left by the previous rollout removed"
+	}
+	m.take(ActionStart, reason)
 }
 
 // step takes one transition from the current phase; false when blocked.

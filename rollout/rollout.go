@@ -71,6 +71,10 @@ type Input struct {
 	Now    time.Time
 	// ManifestWeight is the canary weight found in the traffic manifest.
 	ManifestWeight int
+	// ManifestHasRoutes is true when the traffic manifest holds birdwatch
+	// routes; a new rollout removes them in its first commit (they were left
+	// by a rollout the new version superseded).
+	ManifestHasRoutes bool
 	// AppliedAt is when the applier applied the committed weight; nil when it has not (yet).
 	AppliedAt *time.Time
 	// Analysis is the judged window asked for by a previous Decision; nil when not measured.

@@ -15,7 +15,8 @@ func newDemoCommand() *cobra.Command {
 		Long: "demo creates a throw-away GitOps repository holding the aleph example, a simulated Istio mesh that\n" +
 			"applies what is committed (as Flux would) and serves Istio metrics, and a real Prometheus (Debian's\n" +
 			"prometheus package) scraping it; then runs birdwatch's loop. Canary v04 answers 500 to half its requests\n" +
-			"and is rolled back; canary v05 is healthy and is promoted. Everything started is stopped on exit.",
+			"and is rolled back; canary v05 is healthy and is promoted; canary v06 is dark-launched to developers\n" +
+			"(cookie user=developer) before any weight moves, then promoted. Everything started is stopped on exit.",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.Out = cmd.OutOrStdout()
 			opts.Judges = judges()

@@ -59,8 +59,12 @@ func (e *Engine) decideWith(ctx context.Context, snap *repo.Snapshot, key string
 	if err != nil {
 		return nil, &badInputError{c: c, st: st, err: fmt.Errorf("%s: %w", c.Spec.Traffic.File, err)}
 	}
+	hasRoutes, err := manifestHasRoutes(prov, manifest)
+	if err != nil {
+		return nil, &badInputError{c: c, st: st, err: fmt.Errorf("%s: %w", c.Spec.Traffic.File, err)}
+	}
 	now := e.now()
-	in := rollout.Input{Canary: c, Status: st, Now: now, ManifestWeight: weights.Canary,
+	in := rollout.Input{Canary: c, Status: st, Now: now, ManifestWeight: weights.Canary, ManifestHasRoutes: hasRoutes,
 		Command: req.Command, Trigger: req.Trigger}
 	var waiting string
 	if st != nil && st.Phase == spec.PhaseWaitingForSync && st.Generation == c.Spec.Canary {
@@ -94,6 +98,20 @@ func (e *Engine) decideWith(ctx context.Context, snap *repo.Snapshot, key string
 		return nil, &badInputError{c: c, st: st, err: err}
 	}
 	return out, nil
+}
+
+// manifestHasRoutes reports whether doc holds routes birdwatch added; a
+// provider that cannot route has none.
+func manifestHasRoutes(prov traffic.Provider, doc []byte) (bool, error) {
+	router, ok := prov.(traffic.Router)
+	if !ok {
+		return false, nil
+	}
+	r, err := router.Routes(doc)
+	if err != nil {
+		return false, err
+	}
+	return len(r.Headers) > 0 || r.Mirror != nil, nil
 }
 
 // observe asks c's sync gate whether st's weight is applied; waiting says
