@@ -155,3 +155,40 @@ func TestBenchManifest(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkSetRoutes adds a cookie route (and, where the provider can, a
+// 20% mirror), reads the routes back and removes them again, in the
+// generated 5,000-line file, for each Router.
+func BenchmarkSetRoutes(b *testing.B) {
+	for _, bc := range benchCases {
+		p, err := New(bc.cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		router, ok := p.(Router)
+		if !ok {
+			continue
+		}
+		r := Routes{Headers: []HeaderRoute{devRoute}, Mirror: mirror(20)}
+		if bc.cfg.Provider == "nginx" {
+			r.Mirror = nil
+		}
+		b.Run(bc.cfg.Provider, func(b *testing.B) {
+			doc := manifest(5000, bc.tail)
+			b.SetBytes(int64(len(doc)))
+			b.ReportAllocs()
+			for b.Loop() {
+				out, err := router.SetRoutes(doc, r)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := router.Routes(out); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := router.SetRoutes(out, Routes{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -46,6 +46,19 @@ var (
 	// ErrShape means the manifest has an unexpected shape at a path, e.g. a
 	// list where a mapping belongs or a weight that is not an integer.
 	ErrShape = errors.New("unexpected manifest shape")
+
+	// ErrInvalidRoutes means Routes that no provider can write: a header
+	// route without a name or a condition, two routes with one name, a
+	// condition without a name or value, a regular expression that does
+	// not compile, a mirror percentage outside (0, 100].
+	ErrInvalidRoutes = errors.New("invalid routes")
+
+	// ErrConflict means the manifest already holds something, written by
+	// someone else, where birdwatch would write a route: a mirror to
+	// another destination, a condition on the same header, ingress-nginx
+	// canary-by-header annotations without birdwatch's marker. birdwatch
+	// never overwrites it; a person resolves it.
+	ErrConflict = errors.New("conflicts with the manifest")
 )
 
 // PathError is a problem at one YAML path of one manifest object. Its

@@ -67,3 +67,56 @@ spec:
 	//         - name: canary.weight
 	//           value: "25"
 }
+
+// A dark launch: requests of developers (cookie user=developer) go to the
+// canary before any user's do, and a fifth of the rest is mirrored to it.
+// Removing the routes gives the file back as it was.
+func ExampleRouter() {
+	vs := []byte(`apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: aleph, namespace: games}
+spec:
+  hosts: [aleph]
+  http:
+    - name: primary
+      route:
+        - destination: {host: aleph, subset: production}
+          weight: 100
+        - destination: {host: aleph, subset: canary}
+          weight: 0
+`)
+	p, err := traffic.New(traffic.Config{Provider: "istio", StableSubset: "production", CanarySubset: "canary"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	router := p.(traffic.Router)
+	dev := traffic.HeaderRoute{Name: "dev", Match: []traffic.Match{{On: traffic.OnCookie, Name: "user", Op: traffic.Exact, Value: "developer"}}}
+	out, err := router.SetRoutes(vs, traffic.Routes{Headers: []traffic.HeaderRoute{dev}, Mirror: &traffic.Mirror{Percent: 20}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Print(string(out[bytes.Index(out, []byte("  http:")):]))
+	back, err := router.SetRoutes(out, traffic.Routes{})
+	fmt.Println(bytes.Equal(back, vs), err)
+	// Output:
+	//   http:
+	//     - name: birdwatch-dev
+	//       match:
+	//         - headers:
+	//             cookie:
+	//               regex: ^(.*?;\s*)?user=developer(;.*)?$
+	//       route:
+	//         - destination: {host: aleph, subset: canary}
+	//     - name: primary
+	//       route:
+	//         - destination: {host: aleph, subset: production}
+	//           weight: 100
+	//         - destination: {host: aleph, subset: canary}
+	//           weight: 0
+	//       mirror: {host: aleph, subset: canary}
+	//       mirrorPercentage:
+	//         value: 20
+	// true <nil>
+}

@@ -3,6 +3,7 @@ package traffic
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -27,7 +28,9 @@ const gatewayGroup = "gateway.networking.k8s.io/"
 // Gateway API weights are proportions and default to 1 when absent;
 // birdwatch writes percentages, so both backendRefs must carry a weight key
 // and the two must sum to 100. An unweighted backendRef is an error naming
-// it, never read as 1. A GatewayAPI value is immutable and safe for
+// it, never read as 1. Rules named RoutePrefix* are birdwatch's header
+// rules and never the managed rule. GatewayAPI is a Router
+// (gatewayapi_routes.go). A GatewayAPI value is immutable and safe for
 // concurrent use.
 type GatewayAPI struct {
 	cfg Config
@@ -102,9 +105,12 @@ func (p *GatewayAPI) scanRules(d *yamledit.Document, c *candidates) error {
 	}
 	for i := range rules.Content {
 		base := fmt.Sprintf("spec.rules[%d]", i)
+		name, _ := scalarAt(d, base+".name")
+		if strings.HasPrefix(name, RoutePrefix) {
+			continue // birdwatch's header rules hold the canary too, but are never the managed rule
+		}
 		ruleSelected := false
 		if p.cfg.Route != "" {
-			name, _ := scalarAt(d, base+".name")
 			ruleSelected = name != "" && name == p.cfg.Route
 			if !ruleSelected && !objSelected {
 				continue
@@ -113,7 +119,11 @@ func (p *GatewayAPI) scanRules(d *yamledit.Document, c *candidates) error {
 				c.named++
 			}
 		}
-		if err := c.add(p.m.match(d, obj, base+".backendRefs", ruleSelected)); err != nil {
+		s, err := p.m.match(d, obj, base+".backendRefs", ruleSelected)
+		if s != nil {
+			s.at = i
+		}
+		if err := c.add(s, err); err != nil {
 			return err
 		}
 	}

@@ -3,6 +3,7 @@ package traffic
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -21,8 +22,10 @@ const istioGroup = "networking.istio.io/"
 //
 // Both destinations must exist and carry a weight key; Istio adds none and
 // removes none. Other documents in the file (Deployments, DestinationRules,
-// other VirtualServices) are skipped. An Istio value is immutable and safe
-// for concurrent use.
+// other VirtualServices) are skipped; http routes named RoutePrefix* are
+// birdwatch's header routes and never the managed route. Istio is a
+// Router (istio_routes.go). An Istio value is immutable and safe for
+// concurrent use.
 type Istio struct {
 	cfg Config
 	m   matcher
@@ -78,15 +81,23 @@ func (p *Istio) locate(f *yamledit.File) (*split, error) {
 		}
 		for i := range http.Content {
 			base := fmt.Sprintf("spec.http[%d]", i)
+			name, _ := scalarAt(d, base+".name")
+			if strings.HasPrefix(name, RoutePrefix) {
+				continue // birdwatch's header routes hold the canary too, but are never the managed route
+			}
 			named := false
 			if p.cfg.Route != "" {
-				if name, _ := scalarAt(d, base+".name"); name != p.cfg.Route {
+				if name != p.cfg.Route {
 					continue
 				}
 				named = true
 				c.named++
 			}
-			if err := c.add(p.m.match(d, obj, base+".route", named)); err != nil {
+			s, err := p.m.match(d, obj, base+".route", named)
+			if s != nil {
+				s.at = i
+			}
+			if err := c.add(s, err); err != nil {
 				return nil, err
 			}
 		}

@@ -30,8 +30,10 @@ const (
 // the rest to the main Ingress of the same host and path. Annotation values
 // are strings, so both must be quoted in the file; a
 // "nginx.ingress.kubernetes.io/canary-weight-total" other than "100" is an
-// error. The provider changes only the canary-weight value and never adds
-// an annotation. An NGINX value is immutable and safe for concurrent use.
+// error. SetWeights changes only the canary-weight value and never adds
+// an annotation. NGINX is a Router too: a header route is a set of
+// canary-by-header annotations (nginx_routes.go). An NGINX value is
+// immutable and safe for concurrent use.
 type NGINX struct {
 	cfg Config
 }

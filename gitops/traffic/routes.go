@@ -3,6 +3,7 @@ package traffic
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // RoutePrefix begins the name of every route birdwatch adds to a manifest.
@@ -17,7 +18,7 @@ type MatchOp string
 const (
 	Exact  MatchOp = "exact"
 	Prefix MatchOp = "prefix"
-	Regex  MatchOp = "regex" // RE2
+	Regex  MatchOp = "regex" // RE2, matched against the whole value
 )
 
 // MatchOn says which part of the request a Match reads.
@@ -47,7 +48,8 @@ type HeaderRoute struct {
 }
 
 // Mirror copies Percent percent (0 < Percent <= 100) of the managed route's
-// requests to the canary; the copies' responses are dropped.
+// requests to the canary; the copies' responses are dropped. Manifests have
+// no place for Name: Router.Routes returns it empty.
 type Mirror struct {
 	Name    string
 	Percent float64
@@ -64,12 +66,21 @@ type Routes struct {
 // Router is a Provider that can also route matched requests to the canary
 // and mirror traffic to it. SetRoutes reconciles: birdwatch routes in doc
 // that r does not list are removed, the ones it lists are added or
-// rewritten, and nothing else changes.
+// rewritten, and nothing else changes. It is idempotent, its result does
+// not depend on the routes doc held before, and SetRoutes(doc, Routes{})
+// on a file birdwatch only added routes to gives the file back byte for
+// byte. Weights and SetWeights work the same with or without routes: a
+// route named RoutePrefix* is never the managed route.
 type Router interface {
 	Provider
-	// Routes returns the birdwatch routes found in doc.
+	// Routes returns the birdwatch routes found in doc, in the form
+	// SetRoutes writes them (e.g. a query regex ^b.* comes back as the
+	// prefix b), so SetRoutes(doc, Routes(doc)) changes nothing.
 	Routes(doc []byte) (Routes, error)
-	// SetRoutes returns a copy of doc holding exactly the birdwatch routes r.
+	// SetRoutes returns a copy of doc holding exactly the birdwatch routes
+	// r. r is validated (ErrInvalidRoutes) and checked against the
+	// provider (ErrUnsupported, see Supports); routes or annotations that
+	// someone else wrote where birdwatch's would go wrap ErrConflict.
 	SetRoutes(doc []byte, r Routes) ([]byte, error)
 }
 
@@ -79,17 +90,36 @@ var ErrUnsupported = errors.New("not supported by the traffic provider")
 
 // Supports reports, without a manifest, whether provider kind can hold r:
 // nil, or an error wrapping ErrUnsupported that names the provider and what
-// it cannot do. A provider that is not a Router supports only the zero Routes.
+// it cannot do. The providers that set weights only (smi, yamlpath) support
+// only the zero Routes; an unknown kind is an error wrapping
+// ErrUnknownProvider. Supports does not validate r: see Routes.Validate.
 func Supports(kind string, r Routes) error {
 	if len(r.Headers) == 0 && r.Mirror == nil {
 		return nil
 	}
-	check, ok := supports[kind]
-	if !ok {
-		return fmt.Errorf("%s sets traffic weights only, it cannot route by header, cookie or query parameter nor mirror: %w", kind, ErrUnsupported)
+	switch kind {
+	case "istio":
+		return istioSupports(r)
+	case "gatewayapi":
+		return gatewaySupports(r)
+	case "nginx":
+		return nginxSupports(r)
+	case "smi", "yamlpath":
+		return weightsOnly(kind, r)
+	default:
+		return fmt.Errorf("traffic provider %q: %w", kind, ErrUnknownProvider)
 	}
-	return check(r)
 }
 
-// supports holds the static capability check of each Router kind.
-var supports = map[string]func(Routes) error{}
+// weightsOnly is Supports for the providers that cannot route: it names
+// what r asks for that they cannot do.
+func weightsOnly(kind string, r Routes) error {
+	var cannot []string
+	if len(r.Headers) > 0 {
+		cannot = append(cannot, fmt.Sprintf("route requests by header, cookie or query parameter (header route %q)", r.Headers[0].Name))
+	}
+	if r.Mirror != nil {
+		cannot = append(cannot, fmt.Sprintf("mirror traffic to the canary (mirror %s%%)", formatPercent(r.Mirror.Percent)))
+	}
+	return fmt.Errorf("%s sets traffic weights only: it cannot %s: %w", kind, strings.Join(cannot, " nor "), ErrUnsupported)
+}

@@ -106,6 +106,7 @@ type split struct {
 	doc    *yamledit.Document
 	object string // "VirtualService games/aleph (document 0)"
 	list   string // "spec.http[0].route"
+	at     int    // index of the route or rule in its list (istio: spec.http, gatewayapi: spec.rules)
 	stable int    // index in list of the stable item
 	canary int    // index in list of the canary item
 	others []int  // indexes of the other items

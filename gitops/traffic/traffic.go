@@ -3,7 +3,10 @@
 // object (istio: VirtualService; gatewayapi: HTTPRoute and GRPCRoute; smi:
 // TrafficSplit; nginx: a canary Ingress; yamlpath: any YAML value) and edits
 // the file's bytes through gitops/yamledit, so everything except the weight
-// values is preserved.
+// values is preserved. The istio, gatewayapi and nginx providers are also
+// Routers: they add and remove the routes that send requests matching a
+// header, cookie or query parameter to the canary, and the mirror that
+// copies a share of traffic to it, touching nothing they did not write.
 //
 // Providers are pure functions of the file content: they do no I/O, hold no
 // state and are safe for concurrent use.

@@ -3,6 +3,8 @@ package demo
 import (
 	"context"
 	"fmt"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/birdwatch-gitops/birdwatch/gitops/repo"
@@ -12,12 +14,12 @@ import (
 )
 
 // applier plays Flux: it reads the manifests committed on main and applies
-// them to the simulated mesh (weights from the VirtualService, versions from
-// the DestinationRule subsets).
+// them to the simulated mesh (weights, header routes and the mirror from the
+// VirtualService, versions from the DestinationRule subsets).
 type applier struct {
-	repo *repo.Repo
-	mesh *meshsim.Mesh
-	prov traffic.Provider
+	repo   *repo.Repo
+	mesh   *meshsim.Mesh
+	router traffic.Router
 }
 
 const (
@@ -26,16 +28,19 @@ const (
 )
 
 func newApplier(ctx context.Context, url, cacheDir string, mesh *meshsim.Mesh) (*applier, error) {
+	prov, err := traffic.New(traffic.Config{Provider: "istio", File: vsPath, StableSubset: "production", CanarySubset: "canary"})
+	if err != nil {
+		return nil, err
+	}
+	router, ok := prov.(traffic.Router)
+	if !ok {
+		return nil, fmt.Errorf("istio provider %T: cannot read routes: %w", prov, traffic.ErrUnsupported)
+	}
 	r, err := repo.Open(ctx, repo.Options{URL: url, Branch: "main", CacheDir: cacheDir})
 	if err != nil {
 		return nil, err
 	}
-	prov, err := traffic.New(traffic.Config{Provider: "istio", File: vsPath, StableSubset: "production", CanarySubset: "canary"})
-	if err != nil {
-		r.Close()
-		return nil, err
-	}
-	return &applier{repo: r, mesh: mesh, prov: prov}, nil
+	return &applier{repo: r, mesh: mesh, router: router}, nil
 }
 
 // sync applies the head of main once.
@@ -48,7 +53,15 @@ func (a *applier) sync(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	w, err := a.prov.Weights(vs)
+	w, err := a.router.Weights(vs)
+	if err != nil {
+		return fmt.Errorf("%s: %w", vsPath, err)
+	}
+	routes, err := a.router.Routes(vs)
+	if err != nil {
+		return fmt.Errorf("%s: routes: %w", vsPath, err)
+	}
+	developers, err := routesDevelopers(routes.Headers)
 	if err != nil {
 		return fmt.Errorf("%s: %w", vsPath, err)
 	}
@@ -64,8 +77,60 @@ func (a *applier) sync(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.mesh.Apply(meshsim.Routing{StableVersion: stable, CanaryVersion: canary, CanaryWeight: w.Canary})
+	r := meshsim.Routing{StableVersion: stable, CanaryVersion: canary, CanaryWeight: w.Canary, DeveloperRoute: developers}
+	if routes.Mirror != nil {
+		r.MirrorPercent = routes.Mirror.Percent
+	}
+	a.mesh.Apply(r)
 	return nil
+}
+
+// routesDevelopers reports whether one of the header routes sends the
+// developers' requests (the mesh's only requests with a cookie,
+// "Cookie: user=developer", no other header, no query) to the canary, as
+// Istio would evaluate the route's match. A route matching anything else
+// matches none of the mesh's requests.
+func routesDevelopers(routes []traffic.HeaderRoute) (bool, error) {
+	for _, h := range routes {
+		all := len(h.Match) > 0
+		for _, m := range h.Match {
+			ok, err := matchesDeveloper(m)
+			if err != nil {
+				return false, fmt.Errorf("route %s%s: %w", traffic.RoutePrefix, h.Name, err)
+			}
+			all = all && ok
+		}
+		if all {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// matchesDeveloper evaluates one condition on a developer's request.
+func matchesDeveloper(m traffic.Match) (bool, error) {
+	var value string
+	switch {
+	case m.On == traffic.OnCookie && m.Name == meshsim.DeveloperCookie:
+		value = meshsim.DeveloperCookieValue
+	case m.On == traffic.OnHeader && strings.EqualFold(m.Name, "cookie"):
+		value = meshsim.DeveloperCookie + "=" + meshsim.DeveloperCookieValue
+	default:
+		return false, nil
+	}
+	switch m.Op {
+	case traffic.Exact:
+		return value == m.Value, nil
+	case traffic.Prefix:
+		return strings.HasPrefix(value, m.Value), nil
+	case traffic.Regex:
+		re, err := regexp.Compile("^(?:" + m.Value + ")$") // Envoy matches RE2 against the whole value
+		if err != nil {
+			return false, fmt.Errorf("%s %s regex: %w", m.On, m.Name, err)
+		}
+		return re.MatchString(value), nil
+	}
+	return false, fmt.Errorf("%s %s: unknown match operator %q", m.On, m.Name, m.Op)
 }
 
 // run syncs every period until ctx ends; errors are reported on errs.

@@ -2,11 +2,16 @@ package demo
 
 import (
 	"context"
+	"slices"
+	"strings"
 
 	"github.com/birdwatch-gitops/birdwatch/internal/fleet"
 
 	"github.com/birdwatch-gitops/birdwatch/gitops/yamledit"
 )
+
+// specPath is where the fleet repository holds the aleph Canary.
+const specPath = ".birdwatch/aleph.yaml"
 
 // demoSpec is the aleph Canary with steps short enough for a demo.
 const demoSpec = `# aleph, as in DESIGN.md, with demo-sized steps.
@@ -25,11 +30,11 @@ spec:
     canarySubset: canary
   steps:
     - setWeight: 10
-    - analyze: 8s
+    - analyze: 6s
     - setWeight: 50
-    - analyze: 8s
+    - analyze: 6s
     - setWeight: 100
-    - analyze: 4s
+    - analyze: 3s
   analysis:
     interval: 3s
     judge: sequential
@@ -59,18 +64,61 @@ func newFleet(ctx context.Context, dir string) (*fleet.Repo, error) {
 	if err != nil {
 		return nil, err
 	}
-	files[".birdwatch/aleph.yaml"] = demoSpec
+	files[specPath] = demoSpec
 	return fleet.CreateFiles(ctx, dir, files, "fleet: aleph v03 in production, canary v04 deployed")
 }
 
+// darkLaunchSteps are the talk's dark launch, demo-sized: the developers
+// (requests with "Cookie: user=developer") reach the new version first, at
+// weight 0, while it is analysed on their traffic; then 20% and 50% of
+// everyone, each analysed; then promotion, which removes the route.
+const darkLaunchSteps = `  steps:
+    - setHeaderRoute:   # developers first: Cookie user=developer
+        name: developers
+        match:
+          - cookie: user
+            exact: developer
+    - analyze: 6s
+    - setWeight: 20
+    - analyze: 3s
+    - setWeight: 50
+    - analyze: 3s
+`
+
 // shipCanary is the developer's pull request, merged: a new canary version
-// in the Canary spec and in the canary subset's labels.
-func shipCanary(ctx context.Context, r *fleet.Repo, version string) error {
+// in the Canary spec and in the canary subset's labels, and, when steps is
+// not empty, new rollout steps (a "  steps:" block replacing the spec's).
+func shipCanary(ctx context.Context, r *fleet.Repo, version, message, steps string) error {
 	set := func(path string) fleet.Edit {
 		return func(old []byte) ([]byte, error) { return yamledit.Set(old, path, version) }
 	}
-	return r.Commit(ctx, "aleph: ship "+version+" as the canary", map[string]fleet.Edit{
-		".birdwatch/aleph.yaml":                 set("spec.canary"),
+	spec := func(old []byte) ([]byte, error) {
+		doc, err := yamledit.Set(old, "spec.canary", version)
+		if err != nil || steps == "" {
+			return doc, err
+		}
+		return replaceSteps(doc, steps)
+	}
+	return r.Commit(ctx, message, map[string]fleet.Edit{
+		specPath:                                spec,
 		"apps/games/aleph/destinationrule.yaml": set("spec.subsets[name=canary].labels.version"),
 	})
+}
+
+// replaceSteps swaps the "  steps:" block of a Canary spec (the line and
+// the deeper-indented lines under it) for steps, as the developer does in an
+// editor: a human edit, so plain text rather than yamledit's structural
+// edits; birdwatch parses and validates the result like any other spec.
+func replaceSteps(doc []byte, steps string) ([]byte, error) {
+	lines := strings.SplitAfter(string(doc), "\n")
+	start := slices.IndexFunc(lines, func(l string) bool { return strings.TrimRight(l, "\n") == "  steps:" })
+	if start < 0 {
+		return nil, errNoSteps
+	}
+	end := start + 1
+	for end < len(lines) && (strings.HasPrefix(lines[end], "   ") || strings.TrimSpace(lines[end]) == "") {
+		end++
+	}
+	out := strings.Join(lines[:start], "") + steps + strings.Join(lines[end:], "")
+	return []byte(out), nil
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,6 +23,8 @@ import (
 type printer struct {
 	w     io.Writer
 	start time.Time
+	// routes are the routes of the last commit shown.
+	routes spec.Routing
 }
 
 func (p *printer) say(format string, args ...any) {
@@ -73,7 +76,8 @@ func (p *printer) outcome(o core.Outcome) {
 			}
 			parts = append(parts, part)
 		}
-		p.say("  look  %s  weight %3d  %s  -> %s", d.Status.Generation, d.From, strings.Join(parts, "  "), a.Verdict)
+		p.say("  look  %s  weight %3d  %-8s  %s  -> %s", d.Status.Generation, d.From, lookTraffic(d.Status),
+			strings.Join(parts, "  "), a.Verdict)
 	}
 	if d.Action == rollout.ActionNone || d.Action == rollout.ActionWait {
 		return
@@ -82,8 +86,62 @@ func (p *printer) outcome(o core.Outcome) {
 	if o.Commit != "" {
 		commit = " [" + o.Commit[:8] + "]"
 	}
-	p.say("%-8s %s  phase %s, step %d, weight %d: %s%s", strings.ToUpper(string(d.Action)), d.Status.Generation,
-		d.Status.Phase, d.Status.Step, d.Status.Weight, d.Reason, commit)
+	routes := ""
+	if d.Routes != nil && !(d.Routes.Empty() && p.routes.Empty()) { // removing none is not news
+		routes = ", routes: " + describeRoutes(*d.Routes)
+	}
+	if o.Commit != "" {
+		p.routes = d.Status.Routes
+	}
+	p.say("%-8s %s  phase %s, step %d, weight %d%s: %s%s", strings.ToUpper(string(d.Action)), d.Status.Generation,
+		d.Status.Phase, d.Status.Step, d.Status.Weight, routes, d.Reason, commit)
+}
+
+// lookTraffic is what the canary served in the look just judged, as the
+// status records it (live, matched, mirrored, none).
+func lookTraffic(st spec.Status) string {
+	if st.LastAnalysis == nil || st.LastAnalysis.Traffic == "" {
+		return "-"
+	}
+	return st.LastAnalysis.Traffic
+}
+
+// describeRoutes shows the routes a decision commits, with their matches:
+// "header developers (cookie user=developer)", "mirror shadow 20%" or "none".
+func describeRoutes(r spec.Routing) string {
+	if r.Empty() {
+		return "none"
+	}
+	var parts []string
+	for _, h := range r.Headers {
+		var conds []string
+		for _, m := range h.Match {
+			conds = append(conds, describeMatch(m))
+		}
+		parts = append(parts, fmt.Sprintf("header %s (%s)", h.Name, strings.Join(conds, " and ")))
+	}
+	if m := r.Mirror; m != nil {
+		parts = append(parts, fmt.Sprintf("mirror %s %g%%", m.Name, m.Percentage))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// describeMatch shows one condition: "cookie user=developer", "header x-beta~^on".
+func describeMatch(m spec.Match) string {
+	on, name := "header", m.Header
+	switch {
+	case m.Cookie != "":
+		on, name = "cookie", m.Cookie
+	case m.QueryParam != "":
+		on, name = "query", m.QueryParam
+	}
+	switch {
+	case m.Prefix != "":
+		return fmt.Sprintf("%s %s=%s*", on, name, m.Prefix)
+	case m.Regex != "":
+		return fmt.Sprintf("%s %s~%s", on, name, m.Regex)
+	}
+	return fmt.Sprintf("%s %s=%s", on, name, m.Exact)
 }
 
 // finish prints the fleet's status and its Git history, then the report
@@ -104,21 +162,17 @@ func (p *printer) finish(ctx context.Context, e *core.Engine, fl *fleet.Repo) er
 	if err != nil {
 		return err
 	}
-	p.say("done: v04 rolled back, v05 promoted; charts and HTML reports of both in %s", dir)
+	p.say("done: v04 rolled back, v05 promoted, v06 dark-launched and promoted; charts and HTML reports of the three in %s", dir)
 	return nil
 }
 
-// writeReports builds the report of each scenario from its status in Git
-// (v04's from the rollback commit, as v05's rollout replaced it) and the
-// metrics in Prometheus, prints it and writes its charts and HTML page. The
-// folder is DIR/report, or, when the demo runs in a temporary folder that
-// is removed at the end, $TMPDIR/birdwatch-demo-report (replaced each run).
+// writeReports builds the report of each scenario from its spec and status
+// in Git and the metrics in Prometheus, prints it and writes its charts and
+// HTML page. The folder is DIR/report, or, when the demo runs in a
+// temporary folder that is removed at the end, $TMPDIR/birdwatch-demo-report
+// (replaced each run).
 func (p *printer) writeReports(ctx context.Context, e *core.Engine, fl *fleet.Repo, entries []report.FleetEntry) (string, error) {
-	if len(entries) != 1 || entries[0].Status == nil {
-		return "", fmt.Errorf("want one started canary, got %d", len(entries))
-	}
-	c, v05 := entries[0].Canary, entries[0].Status
-	v04, err := statusAt(ctx, fl, "v04 rollback", c.StatusPath())
+	scenarios, err := scenarioRollouts(ctx, e, fl, entries)
 	if err != nil {
 		return "", err
 	}
@@ -133,8 +187,9 @@ func (p *printer) writeReports(ctx context.Context, e *core.Engine, fl *fleet.Re
 		return "", err
 	}
 	prom, _ := e.Metrics.(metrics.RangeProvider)
-	for _, st := range []*spec.Status{v04, v05} {
-		r := report.Build(ctx, c, st, prom, report.SeriesOptions{})
+	for _, sc := range scenarios {
+		st := sc.st
+		r := report.Build(ctx, sc.c, st, prom, report.SeriesOptions{})
 		fmt.Fprintf(p.w, "\n== report of %s ==\n", st.Generation)
 		report.Terminal(p.w, r, report.TerminalOptions{})
 		charts, err := report.ChartsPNG(r, report.ChartOptions{})
@@ -157,21 +212,68 @@ func (p *printer) writeReports(ctx context.Context, e *core.Engine, fl *fleet.Re
 	return dir, nil
 }
 
-// statusAt reads the status file as of the newest commit whose subject contains subject.
-func statusAt(ctx context.Context, fl *fleet.Repo, subject, path string) (*spec.Status, error) {
-	subjects, err := fl.Subjects(ctx)
-	if err != nil {
-		return nil, err
+// scenarioRollout is one scenario's Canary spec and final status.
+type scenarioRollout struct {
+	c  *spec.Canary
+	st *spec.Status
+}
+
+// scenarioRollouts returns the three scenarios' rollouts: v04's as of its
+// rollback commit and v05's as of its promotion commit (later rollouts
+// replaced them), v06's as the fleet holds it now.
+func scenarioRollouts(ctx context.Context, e *core.Engine, fl *fleet.Repo, entries []report.FleetEntry) ([]scenarioRollout, error) {
+	if len(entries) != 1 || entries[0].Status == nil {
+		return nil, fmt.Errorf("want one started canary, got %d", len(entries))
 	}
-	for i, s := range subjects {
-		if !strings.Contains(s, subject) {
-			continue
-		}
-		data, err := fl.Show(ctx, fmt.Sprintf("main~%d", i), path)
+	var out []scenarioRollout
+	for _, subject := range []string{"v04 rollback", "v05 promoted"} {
+		c, st, err := rolloutAt(ctx, fl, subject, core.Checks(e.Judges))
 		if err != nil {
 			return nil, err
 		}
-		return spec.ParseStatus(path, []byte(data))
+		out = append(out, scenarioRollout{c, st})
 	}
-	return nil, fmt.Errorf("no commit %q in the fleet's history", subject)
+	return append(out, scenarioRollout{entries[0].Canary, entries[0].Status}), nil
+}
+
+// rolloutAt reads the Canary spec and its status as of the newest commit
+// whose subject contains subject.
+func rolloutAt(ctx context.Context, fl *fleet.Repo, subject string, checks spec.Checks) (*spec.Canary, *spec.Status, error) {
+	rev, err := revOf(ctx, fl, subject)
+	if err != nil {
+		return nil, nil, err
+	}
+	data, err := fl.Show(ctx, rev, specPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	cs, err := spec.ParseCanaries(specPath, []byte(data), checks)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s at %s: %w", specPath, rev, err)
+	}
+	if len(cs) != 1 {
+		return nil, nil, fmt.Errorf("%s at %s: %d canaries, want 1", specPath, rev, len(cs))
+	}
+	path := cs[0].StatusPath()
+	if data, err = fl.Show(ctx, rev, path); err != nil {
+		return nil, nil, err
+	}
+	st, err := spec.ParseStatus(path, []byte(data))
+	if err != nil {
+		return nil, nil, err
+	}
+	return cs[0], st, nil
+}
+
+// revOf names the newest commit on main whose subject contains subject ("main~3").
+func revOf(ctx context.Context, fl *fleet.Repo, subject string) (string, error) {
+	subjects, err := fl.Subjects(ctx)
+	if err != nil {
+		return "", err
+	}
+	i := slices.IndexFunc(subjects, func(s string) bool { return strings.Contains(s, subject) })
+	if i < 0 {
+		return "", fmt.Errorf("no commit %q in the fleet's history", subject)
+	}
+	return fmt.Sprintf("main~%d", i), nil
 }
