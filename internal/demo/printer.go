@@ -112,36 +112,7 @@ func describeRoutes(r spec.Routing) string {
 	if r.Empty() {
 		return "none"
 	}
-	var parts []string
-	for _, h := range r.Headers {
-		var conds []string
-		for _, m := range h.Match {
-			conds = append(conds, describeMatch(m))
-		}
-		parts = append(parts, fmt.Sprintf("header %s (%s)", h.Name, strings.Join(conds, " and ")))
-	}
-	if m := r.Mirror; m != nil {
-		parts = append(parts, fmt.Sprintf("mirror %s %g%%", m.Name, m.Percentage))
-	}
-	return strings.Join(parts, ", ")
-}
-
-// describeMatch shows one condition: "cookie user=developer", "header x-beta~^on".
-func describeMatch(m spec.Match) string {
-	on, name := "header", m.Header
-	switch {
-	case m.Cookie != "":
-		on, name = "cookie", m.Cookie
-	case m.QueryParam != "":
-		on, name = "query", m.QueryParam
-	}
-	switch {
-	case m.Prefix != "":
-		return fmt.Sprintf("%s %s=%s*", on, name, m.Prefix)
-	case m.Regex != "":
-		return fmt.Sprintf("%s %s~%s", on, name, m.Regex)
-	}
-	return fmt.Sprintf("%s %s=%s", on, name, m.Exact)
+	return report.RoutesText(r)
 }
 
 // finish prints the fleet's status and its Git history, then the report
