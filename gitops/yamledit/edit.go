@@ -11,6 +11,11 @@
 // with the original tree: every node but the edited ones must be unchanged,
 // so a bug or an unforeseen input yields an error, never a corrupted file.
 //
+// InsertItem, Delete and SetValue make structural edits the same way: the
+// new item or entry is rendered by yaml.v3's encoder, indented to its place
+// and spliced in as whole lines; the result is checked against the
+// expected tree before it is returned.
+//
 // All functions are pure and safe for concurrent use.
 package yamledit
 

@@ -32,6 +32,14 @@ var (
 	// or it carries an anchor that an alias refers to.
 	ErrUnsupported = errors.New("unsupported edit")
 
+	// ErrUnsupportedStyle means a structural edit (InsertItem, Delete,
+	// SetValue) would have to rewrite YAML written in a style this package
+	// does not edit structurally: a non-empty flow collection ([a, b] or
+	// {a: 1}) as the edited parent, a sequence or mapping that starts on its
+	// parent's line ("- - a"), or an anchor, alias or merge key on a touched
+	// node. Errors that wrap it also wrap ErrUnsupported.
+	ErrUnsupportedStyle = errors.New("unsupported YAML style")
+
 	// ErrInvalidValue means the new value cannot be written, e.g. it is not
 	// valid UTF-8.
 	ErrInvalidValue = errors.New("invalid value")
