@@ -20,17 +20,22 @@ type shapeCase struct {
 }
 
 func shapeCases() []shapeCase {
-	ingress := map[string]string{"v03": "aleph", "v04": "aleph-canary", "v05": "aleph-canary"}
+	// ingress-nginx labels canary traffic with the main Ingress and the
+	// canary backend's upstream name; stable traffic has an empty canary
+	// label, or "-" in some controller versions (used here, so the
+	// reference selection of each side is exact).
+	canaryUpstream := map[string]string{"v03": "-", "v04": "games-aleph-canary-80", "v05": "games-aleph-canary-80"}
 	return []shapeCase{
 		{prefix: "linkerd", shape: promtest.LinkerdShape(), scale: 1, labels: func(v string) []promtest.Label {
 			return []promtest.Label{{Name: "direction", Value: "inbound"}, {Name: "namespace", Value: "games"},
 				{Name: "deployment", Value: "aleph-" + v}, {Name: "pod", Value: "aleph-" + v + "-7d9f"}}
 		}},
 		{prefix: "nginx", shape: promtest.NginxShape(), scale: 1000,
-			args: map[string]string{"stableIngress": "aleph", "canaryIngress": "aleph-canary"},
+			args: map[string]string{"ingress": "aleph"},
 			labels: func(v string) []promtest.Label {
-				return []promtest.Label{{Name: "namespace", Value: "games"}, {Name: "ingress", Value: ingress[v]},
-					{Name: "service", Value: "aleph-" + v}, {Name: "method", Value: "GET"}}
+				l := []promtest.Label{{Name: "namespace", Value: "games"}, {Name: "ingress", Value: "aleph"},
+					{Name: "service", Value: "aleph"}, {Name: "method", Value: "GET"}}
+				return append(l, promtest.Label{Name: "canary", Value: canaryUpstream[v]})
 			}},
 		{prefix: "envoy", shape: promtest.EnvoyShape(), scale: 1,
 			args: map[string]string{"stableCluster": "games_aleph-v03_80", "canaryCluster": "games_aleph-v04_80"},

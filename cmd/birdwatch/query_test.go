@@ -26,13 +26,16 @@ func queryData(t *testing.T, start time.Time) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ing := func(name string) []promtest.Label {
-		return []promtest.Label{{Name: "namespace", Value: "games"}, {Name: "ingress", Value: name}}
+	// ingress-nginx labels both sides with the main Ingress; the canary's
+	// requests also carry the canary backend's upstream name, the main
+	// backend's an empty one (the shapes test covers "-").
+	ing := func(canary string) []promtest.Label {
+		return []promtest.Label{{Name: "namespace", Value: "games"}, {Name: "ingress", Value: "aleph"}, {Name: "canary", Value: canary}}
 	}
 	nginx, err := promtest.Traffic{Shape: promtest.NginxShape(), Start: start, End: start.Add(30 * time.Minute), Seed: 4,
 		Versions: []promtest.TrafficVersion{
-			{Labels: ing("aleph"), RPS: 10, LatencyMedianMs: 50, LatencySigma: 0.3},
-			{Labels: ing("aleph-canary"), RPS: 10, ErrorRatio: 0.6, LatencyMedianMs: 50, LatencySigma: 0.3},
+			{Labels: ing(""), RPS: 10, LatencyMedianMs: 50, LatencySigma: 0.3},
+			{Labels: ing("games-aleph-canary-80"), RPS: 10, ErrorRatio: 0.6, LatencyMedianMs: 50, LatencySigma: 0.3},
 		}}.Generate()
 	if err != nil {
 		t.Fatal(err)
@@ -105,15 +108,15 @@ func TestQuery(t *testing.T) {
 					t.Errorf("unexpected output:\n%s", out)
 				}
 			}},
-		{name: "nginx canary ingress through --arg", args: []string{"--template", "nginx-error-rate", "--version", "v04", "--stable", "v03",
-			"--canary", "v04", "--arg", "stableIngress=aleph", "--arg", "canaryIngress=aleph-canary"},
+		{name: "nginx canary backend through --arg", args: []string{"--template", "nginx-error-rate", "--version", "v04", "--stable", "v03",
+			"--canary", "v04", "--arg", "ingress=aleph"},
 			check: func(t *testing.T, out string) {
 				if v := field(t, out, "value"); v < 50 || v > 70 {
 					t.Errorf("canary error rate %v, want about 60", v)
 				}
 			}},
-		{name: "nginx stable ingress through --arg", args: []string{"--template", "nginx-error-rate", "--version", "v03", "--stable", "v03",
-			"--canary", "v04", "--arg", "stableIngress=aleph", "--arg", "canaryIngress=aleph-canary"},
+		{name: "nginx main backend through --arg", args: []string{"--template", "nginx-error-rate", "--version", "v03", "--stable", "v03",
+			"--canary", "v04", "--arg", "ingress=aleph"},
 			check: func(t *testing.T, out string) {
 				if v := field(t, out, "value"); v != 0 {
 					t.Errorf("stable error rate %v, want 0", v)
