@@ -162,3 +162,72 @@ func TestWindowAlpha(t *testing.T) {
 		})
 	}
 }
+
+// exampleFleet is a fleet holding the aleph example's manifests, the
+// strategies example's Gateway API and NGINX manifests, and the strategies
+// example spec file as aleph's Canary, with canary set to version.
+func exampleFleet(t *testing.T, file, version string) *fleet.Repo {
+	t.Helper()
+	files, err := fleet.ExampleFiles("aleph")
+	if err != nil {
+		t.Fatal(err)
+	}
+	strategies, err := fleet.ExampleFiles("strategies")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, content := range strategies {
+		if strings.HasPrefix(p, "apps/") {
+			files[p] = content
+		}
+	}
+	c, ok := strategies[file]
+	if !ok {
+		t.Fatalf("no example %s", file)
+	}
+	files[".birdwatch/aleph.yaml"] = strings.Replace(c, "canary: v04", "canary: "+version, 1)
+	r, err := fleet.CreateFiles(t.Context(), t.TempDir(), files, "fleet: initial")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestGatewayAPIBlueGreenExampleThroughTheLoop walks the shipped example
+// templates/examples/strategies/blue-green.yaml (Gateway API, every request
+// mirrored before the switch) as it is: v05 is promoted through the switch,
+// v04 is rolled back while mirrored, and the HTTPRoute ends as it began.
+func TestGatewayAPIBlueGreenExampleThroughTheLoop(t *testing.T) {
+	prom := startPrometheus(t)
+	const route = "apps/games/aleph/httproute.yaml"
+	tests := []struct {
+		version string
+		phase   spec.Phase
+		commits []string // subjects that must be on main, as regexps
+	}{
+		{"v05", spec.PhaseSucceeded, []string{`v05 advance at weight 0, routes: mirror preview 100% \(step 1/4\)`,
+			`v05 advance, weight 0 -> 100, routes: none \(step 4/4\)`, `v05 promoted, weight 100 -> 0, stable v05`}},
+		{"v04", spec.PhaseRolledBack, []string{`v04 advance at weight 0, routes: mirror preview 100% \(step 1/4\)`,
+			`v04 rollback at weight 0, routes: none`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.version, func(t *testing.T) {
+			f := exampleFleet(t, "blue-green.yaml", tt.version)
+			initial := show(t, f, "main", route)
+			walk(t, f, prom)
+			if st := statusAt(t, f, "main"); st.Phase != tt.phase {
+				t.Fatalf("phase %s: %s", st.Phase, st.Message)
+			}
+			for _, re := range tt.commits {
+				commitOf(t, f, re)
+			}
+			mirrored := show(t, f, commitOf(t, f, tt.commits[0]), route)
+			if !strings.Contains(mirrored, "type: RequestMirror") || !strings.Contains(mirrored, "name: aleph-canary") {
+				t.Errorf("mirror commit's HTTPRoute:\n%s", mirrored)
+			}
+			if got := show(t, f, "main", route); got != initial {
+				t.Errorf("the HTTPRoute did not end as it began:\n%s", got)
+			}
+		})
+	}
+}
