@@ -18,7 +18,7 @@ func TestRoutesText(t *testing.T) {
 		{"two conditions and a mirror", spec.Routing{
 			Headers: []spec.HeaderRoute{{Name: "beta", Match: []spec.Match{{Header: "x-canary", Regex: "^beta"}, {QueryParam: "ab", Prefix: "new"}}}},
 			Mirror:  &spec.MirrorRoute{Name: "shadow", Percentage: 12.5}},
-			"header beta (header x-canary~^beta and query ab^=new), mirror shadow 12.5%"},
+			"header beta (header x-canary~=^beta and queryParam ab^=new), mirror shadow 12.5%"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -108,7 +108,7 @@ func TestRouteSteps(t *testing.T) {
 			func(t *testing.T, d Decision) {
 				want(ActionAdvance, spec.PhaseProgressing, 1, 0, nil, true)(t, d)
 				wantRoutes(t, d, "-", "h:ab")
-				wantReason(t, d, "weight 0 with header route ab already in place")
+				wantReason(t, d, "weight 0 with header ab already in place")
 			}},
 		{"skip-analysis of a matched look goes on to the switch",
 			Input{Canary: withSteps(blueGreenMatchSteps...), Status: status(spec.PhaseProgressing, 1, 0, withRoutes(blueGreenMatchSteps, 1)),
@@ -122,7 +122,7 @@ func TestRouteSteps(t *testing.T) {
 			Input{Canary: withSteps(abTestingSteps...), Status: status(spec.PhaseWaitingForSync, 1, 0, withRoutes(abTestingSteps, 1)), Now: t0.Add(time.Minute)},
 			func(t *testing.T, d Decision) {
 				want(ActionWait, spec.PhaseWaitingForSync, 1, 0, nil, false)(t, d)
-				wantReason(t, d, "waiting for the applier to apply weight 0 with header route ab")
+				wantReason(t, d, "waiting for the applier to apply weight 0 with header ab")
 			}},
 		{"synced routes start the analyze step",
 			Input{Canary: withSteps(abTestingSteps...), Status: status(spec.PhaseWaitingForSync, 1, 0, withRoutes(abTestingSteps, 1)),
@@ -130,14 +130,14 @@ func TestRouteSteps(t *testing.T) {
 			func(t *testing.T, d Decision) {
 				want(ActionSynced, spec.PhaseProgressing, 1, 0, nil, true)(t, d)
 				wantRoutes(t, d, "-", "h:ab")
-				wantReason(t, d, "weight 0 with header route ab applied at 2026-11-26T12:00:30Z")
+				wantReason(t, d, "weight 0 with header ab applied at 2026-11-26T12:00:30Z")
 			}},
 		{"routes never applied freeze and stay",
 			Input{Canary: withSteps(blueGreenManualSteps...), Status: status(spec.PhaseWaitingForSync, 2, 0, withRoutes(blueGreenManualSteps, 2)), Now: t0.Add(11 * time.Minute)},
 			func(t *testing.T, d Decision) {
 				want(ActionFreeze, spec.PhaseFrozen, 2, 0, nil, true)(t, d)
 				wantRoutes(t, d, "-", "h:preview,m:preview/50")
-				if want := "weight 0 with header route preview, mirror preview 50% not applied within 10m0s"; d.Status.Message != want {
+				if want := "weight 0 with header preview, mirror preview 50% not applied within 10m0s"; d.Status.Message != want {
 					t.Errorf("message %q, want %q", d.Status.Message, want)
 				}
 			}},

@@ -89,21 +89,13 @@ func trafficOf(weight int, r spec.Routing) Traffic {
 }
 
 // committed describes the committed traffic for sync messages: "weight 10",
-// or "weight 0 with header route preview, mirror preview 20%".
+// or "weight 0 with header preview, mirror preview 20%".
 func (m *machine) committed() string {
 	s := fmt.Sprintf("weight %d", m.st.Weight)
-	r := m.st.Routes
-	if r.Empty() {
+	if m.st.Routes.Empty() {
 		return s
 	}
-	var parts []string
-	for _, h := range r.Headers {
-		parts = append(parts, "header route "+h.Name)
-	}
-	if r.Mirror != nil {
-		parts = append(parts, fmt.Sprintf("mirror %s %g%%", r.Mirror.Name, r.Mirror.Percentage))
-	}
-	return s + " with " + strings.Join(parts, ", ")
+	return s + " with " + m.st.Routes.Summary()
 }
 
 // routeChanges names what turns routes a into routes b, for reasons:

@@ -107,22 +107,12 @@ func editFile(snap *repo.Snapshot, files map[string][]byte, file, path, value st
 }
 
 // routesNote describes the routes a decision sets, for commit subjects:
-// ", routes: header ab, mirror 20%" or ", routes: none".
+// ", routes: header ab, mirror m 20%" or ", routes: none".
 func routesNote(r *spec.Routing) string {
 	if r == nil {
 		return ""
 	}
-	if r.Empty() {
-		return ", routes: none"
-	}
-	var parts []string
-	for _, h := range r.Headers {
-		parts = append(parts, "header "+h.Name)
-	}
-	if r.Mirror != nil {
-		parts = append(parts, fmt.Sprintf("mirror %s %g%%", r.Mirror.Name, r.Mirror.Percentage))
-	}
-	return ", routes: " + strings.Join(parts, ", ")
+	return ", routes: " + r.Summary()
 }
 
 // promoteVars are the variables of spec.promote values.

@@ -79,3 +79,19 @@ func (m Match) String() string {
 	}
 	return on + "=" + m.Exact
 }
+
+// Summary names the routes in r for commit subjects and status messages:
+// "header developers, mirror shadow 20%"; "none" when r is empty.
+func (r Routing) Summary() string {
+	if r.Empty() {
+		return "none"
+	}
+	var parts []string
+	for _, h := range r.Headers {
+		parts = append(parts, "header "+h.Name)
+	}
+	if m := r.Mirror; m != nil {
+		parts = append(parts, fmt.Sprintf("mirror %s %g%%", m.Name, m.Percentage))
+	}
+	return strings.Join(parts, ", ")
+}
