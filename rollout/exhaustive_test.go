@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -162,9 +163,14 @@ func checkRouteInvariants(t *testing.T, specName string, in Input, d Decision, c
 	if d.SetWeight != nil && !terminal && d.Status.Phase != spec.PhaseWaitingForSync {
 		t.Errorf("%s: sets weight %d and goes on %s", name(), *d.SetWeight, d.Status.Phase)
 	}
-	// Terminal phases have no routes: ending a rollout removes them all, even
-	// ones the status did not list.
-	if d.Commit && terminal && (!d.Status.Routes.Empty() || d.Routes == nil || !d.Routes.Empty()) {
+	// Terminal phases have no routes: ending a rollout that may have routed
+	// (its status lists routes or its steps set some) removes them all, even
+	// ones the status did not list; one that never routes leaves the
+	// manifest's routes alone.
+	mayRoute := !old.Routes.Empty() || slices.ContainsFunc(steps, func(s spec.Step) bool {
+		return s.SetHeaderRoute != nil || s.SetMirrorRoute != nil
+	})
+	if d.Commit && terminal && (!d.Status.Routes.Empty() || (d.Routes != nil && !d.Routes.Empty()) || (mayRoute && d.Routes == nil) || (!mayRoute && d.Routes != nil)) {
 		t.Errorf("%s: %s leaves routes %s, sets %s", name(), d.Status.Phase, fmtRoutes(&d.Status.Routes), fmtRoutes(d.Routes))
 	}
 	// Until a change is applied, only the end of the rollout changes traffic again.

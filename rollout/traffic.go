@@ -66,11 +66,19 @@ func (m *machine) setRoutes(r spec.Routing) {
 	m.routes = &d
 }
 
-// clearRoutes removes every birdwatch route, in the status and (even when
-// the status listed none, so the manifest is reconciled) in the decision.
+// clearRoutes removes every birdwatch route, in the status and in the
+// decision. The decision asks the manifest to drop them whenever this
+// rollout may have put some there (the status lists routes or the steps set
+// any) or the manifest holds leftovers, even when the status lists none, so
+// the manifest is reconciled; a rollout that never routes leaves the
+// manifest's routes alone.
 func (m *machine) clearRoutes() {
+	if !m.st.Routes.Empty() || m.in.ManifestHasRoutes || slices.ContainsFunc(m.steps, func(s spec.Step) bool {
+		return s.SetHeaderRoute != nil || s.SetMirrorRoute != nil
+	}) {
+		m.routes = &spec.Routing{}
+	}
 	m.st.Routes = spec.Routing{}
-	m.routes = &spec.Routing{}
 }
 
 // trafficOf says what reaches the canary at a weight with routes r: live

@@ -35,10 +35,15 @@ func buildFiles(snap *repo.Snapshot, c *spec.Canary, d rollout.Decision, prov tr
 			cur = manifest
 		}
 		out, err := setRoutes(prov, c, cur, *d.Routes)
-		if err != nil {
+		switch {
+		case err != nil && d.Action == rollout.ActionRollback:
+			// A rollback never waits on routes it cannot remove: the weight
+			// goes back to 0 in this commit, and the status says which
+			// routes are left for a human.
+			d.Status.Message += fmt.Sprintf("; routes left in place: %v", err)
+		case err != nil:
 			return nil, err
-		}
-		if !bytes.Equal(out, cur) {
+		case !bytes.Equal(out, cur):
 			files[c.Spec.Traffic.File] = out
 		}
 	}

@@ -59,9 +59,12 @@ func (e *Engine) decideWith(ctx context.Context, snap *repo.Snapshot, key string
 	if err != nil {
 		return nil, &badInputError{c: c, st: st, err: fmt.Errorf("%s: %w", c.Spec.Traffic.File, err)}
 	}
-	hasRoutes, err := manifestHasRoutes(prov, manifest)
-	if err != nil {
-		return nil, &badInputError{c: c, st: st, err: fmt.Errorf("%s: %w", c.Spec.Traffic.File, err)}
+	var hasRoutes bool
+	if st == nil || st.Generation != c.Spec.Canary {
+		// Only a new rollout looks for routes a superseded one left behind.
+		if hasRoutes, err = manifestHasRoutes(prov, manifest); err != nil {
+			return nil, &badInputError{c: c, st: st, err: fmt.Errorf("%s: %w", c.Spec.Traffic.File, err)}
+		}
 	}
 	now := e.now()
 	in := rollout.Input{Canary: c, Status: st, Now: now, ManifestWeight: weights.Canary, ManifestHasRoutes: hasRoutes,
@@ -100,8 +103,10 @@ func (e *Engine) decideWith(ctx context.Context, snap *repo.Snapshot, key string
 	return out, nil
 }
 
-// manifestHasRoutes reports whether doc holds routes birdwatch added; a
-// provider that cannot route has none.
+// manifestHasRoutes reports whether doc holds header routes birdwatch
+// added (named birdwatch-*, or NGINX's marked annotations); a provider that
+// cannot route has none. A mirror to the canary is not counted: nothing in
+// the manifest says who set it, so only a rollout whose steps mirror removes it.
 func manifestHasRoutes(prov traffic.Provider, doc []byte) (bool, error) {
 	router, ok := prov.(traffic.Router)
 	if !ok {
@@ -111,7 +116,7 @@ func manifestHasRoutes(prov traffic.Provider, doc []byte) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return len(r.Headers) > 0 || r.Mirror != nil, nil
+	return len(r.Headers) > 0, nil
 }
 
 // observe asks c's sync gate whether st's weight is applied; waiting says

@@ -48,7 +48,14 @@ func trafficMatch(m spec.Match) traffic.Match {
 }
 
 // checkRouting is spec.Checks.Routing for the built-in traffic providers:
-// can provider hold the routes r, as traffic.Supports says?
+// are the routes r well formed as the providers will write them
+// (traffic.Routes.Validate), and can provider hold them (traffic.Supports)?
+// Checking both here keeps a spec that validates from freezing at its
+// first route step.
 func checkRouting(provider string, r spec.Routing) error {
-	return traffic.Supports(provider, TrafficRoutes(r))
+	tr := TrafficRoutes(r)
+	if err := tr.Validate(); err != nil {
+		return err
+	}
+	return traffic.Supports(provider, tr)
 }

@@ -298,14 +298,39 @@ func (p *GatewayAPI) ourMirror(filter *yaml.Node) bool {
 		scalarOf(mapGet(mapGet(mapGet(filter, "requestMirror"), "backendRef"), "name")) == p.cfg.CanaryService
 }
 
+// conditionCounts returns how many header (cookies included) and query
+// parameter conditions h has.
+func conditionCounts(h HeaderRoute) (headers, queries int) {
+	for _, m := range h.Match {
+		if m.On == OnQueryParam {
+			queries++
+		} else {
+			headers++
+		}
+	}
+	return headers, queries
+}
+
 // gatewaySupports is Supports for gatewayapi: one condition per header
 // (a cookie reads the header Cookie) and per query parameter in a route,
-// since an HTTPRouteMatch considers only the first of equal names, and a
-// mirror percentage a RequestMirror fraction can hold.
+// since an HTTPRouteMatch considers only the first of equal names; header
+// routes with equal condition counts (see below); and a mirror percentage a
+// RequestMirror fraction can hold.
 func gatewaySupports(r Routes) error {
 	for _, h := range r.Headers {
 		if err := conditionsOnce("gatewayapi", h); err != nil {
 			return err
+		}
+	}
+	// Gateway API ranks matching rules by their number of header matches,
+	// then of query parameter matches, and only then by list order, so
+	// "first match wins" holds only among rules with equal counts.
+	for i := 1; i < len(r.Headers); i++ {
+		ah, aq := conditionCounts(r.Headers[0])
+		if bh, bq := conditionCounts(r.Headers[i]); ah != bh || aq != bq {
+			return fmt.Errorf("gatewayapi: header routes %q and %q have different numbers of header or query conditions: "+
+				"Gateway API prefers the rule with more matches over list order, so the first match would not win: %w",
+				r.Headers[0].Name, r.Headers[i].Name, ErrUnsupported)
 		}
 	}
 	if r.Mirror != nil {

@@ -270,6 +270,9 @@ func (p *Istio) readMirror(s *split, managed *yaml.Node) (*Mirror, error) {
 		return &Mirror{Percent: 100}, nil // Istio mirrors every request without mirrorPercentage
 	}
 	v, err := strconv.ParseFloat(scalarOf(mapGet(pct, "value")), 64)
+	if err == nil && v == 0 {
+		return nil, nil // a legal "mirror off"
+	}
 	if err != nil || !(v > 0 && v <= 100) {
 		return nil, &PathError{Object: s.object, Path: fmt.Sprintf("spec.http[%d].mirrorPercentage.value", s.at),
 			Msg: fmt.Sprintf("%q is not a percentage in (0, 100]", scalarOf(mapGet(pct, "value"))), Err: ErrShape}

@@ -33,11 +33,14 @@ type routeCase struct {
 
 // Conditions and routes used by the cases.
 var (
-	cookieDev  = Match{On: OnCookie, Name: "user", Op: Exact, Value: "developer"}
-	headerQA   = Match{On: OnHeader, Name: "X-Canary", Op: Exact, Value: "always"}
-	queryBeta  = Match{On: OnQueryParam, Name: "variant", Op: Prefix, Value: "b"}
-	devRoute   = HeaderRoute{Name: "dev", Match: []Match{cookieDev}}
-	qaRoute    = HeaderRoute{Name: "qa", Match: []Match{headerQA, queryBeta}}
+	cookieDev = Match{On: OnCookie, Name: "user", Op: Exact, Value: "developer"}
+	headerQA  = Match{On: OnHeader, Name: "X-Canary", Op: Exact, Value: "always"}
+	queryBeta = Match{On: OnQueryParam, Name: "variant", Op: Prefix, Value: "b"}
+	devRoute  = HeaderRoute{Name: "dev", Match: []Match{cookieDev}}
+	qaRoute   = HeaderRoute{Name: "qa", Match: []Match{headerQA, queryBeta}}
+	// gatewayQA has as many header and query conditions as devRoute: Gateway
+	// API keeps list order only among rules with equal counts.
+	gatewayQA  = HeaderRoute{Name: "qa", Match: []Match{headerQA}}
 	testers    = HeaderRoute{Name: "testers", Match: []Match{{On: OnHeader, Name: "end-user", Op: Regex, Value: "jason|kim"}}}
 	reviewsCfg = Config{StableSubset: "stable", CanarySubset: "canary"}
 	istioAleph = Config{StableSubset: "production", CanarySubset: "canary"}
@@ -70,8 +73,8 @@ func routeCases() []routeCase {
 		}},
 		{kind: "gatewayapi", name: "two-rules", cfg: aleph, steps: []routeStep{
 			{name: "cookie rule", routes: Routes{Headers: []HeaderRoute{devRoute}}, want: "cookie.yaml"},
-			{name: "second header rule", routes: Routes{Headers: []HeaderRoute{devRoute, qaRoute}}, want: "two-rules.yaml"},
-			{name: "mirror 20%", routes: Routes{Headers: []HeaderRoute{devRoute, qaRoute}, Mirror: mirror(20)}, want: "mirror.yaml"},
+			{name: "second header rule", routes: Routes{Headers: []HeaderRoute{devRoute, gatewayQA}}, want: "two-rules.yaml"},
+			{name: "mirror 20%", routes: Routes{Headers: []HeaderRoute{devRoute, gatewayQA}, Mirror: mirror(20)}, want: "mirror.yaml"},
 			{name: "mirror 0.5% alone", routes: Routes{Mirror: mirror(0.5)}, want: "mirror-fraction.yaml"},
 			{name: "promotion removes all", routes: Routes{}, want: "input.yaml"},
 		}},

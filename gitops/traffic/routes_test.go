@@ -80,7 +80,9 @@ func TestSupports(t *testing.T) {
 		{name: "istio header in two cases", kind: "istio", routes: hr(header("X-A", Exact, "1"), header("x-a", Prefix, "2")), err: ErrUnsupported, msg: "header x-a twice"},
 		{name: "istio query twice", kind: "istio", routes: hr(queryBeta, queryBeta), err: ErrUnsupported, msg: "query parameter variant twice"},
 
-		{name: "gatewayapi everything", kind: "gatewayapi", routes: Routes{Headers: []HeaderRoute{devRoute, qaRoute}, Mirror: mirror(12.5)}},
+		{name: "gatewayapi everything", kind: "gatewayapi", routes: Routes{Headers: []HeaderRoute{devRoute, gatewayQA}, Mirror: mirror(12.5)}},
+		{name: "gatewayapi routes ranked by condition counts", kind: "gatewayapi", routes: Routes{Headers: []HeaderRoute{devRoute, qaRoute}},
+			err: ErrUnsupported, msg: `header routes "dev" and "qa" have different numbers of header or query conditions`},
 		{name: "gatewayapi seven decimals", kind: "gatewayapi", routes: Routes{Mirror: mirror(0.0000001)}},
 		{name: "gatewayapi eight decimals", kind: "gatewayapi", routes: Routes{Mirror: mirror(33.33333333)}, err: ErrUnsupported,
 			msg: "mirror percentage 33.33333333 has more than 7 decimals"},
