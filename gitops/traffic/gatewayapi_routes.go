@@ -107,23 +107,7 @@ func (p *GatewayAPI) SetRoutes(doc []byte, r Routes) ([]byte, error) {
 		return nil, fmt.Errorf("gatewayapi: %s: %d header rules would make %d rules; Gateway API allows %d: %w",
 			s.object, len(r.Headers), n, gatewayMaxItems, ErrUnsupported)
 	}
-	managed := copyNode(l.items[l.managed])
-	want := make([]namedItem, 0, len(r.Headers))
-	for _, h := range r.Headers {
-		n, err := p.headerRuleNode(s, managed, h)
-		if err != nil {
-			return nil, err
-		}
-		want = append(want, namedItem{name: RoutePrefix + h.Name, node: n})
-	}
-	out, err := p.setMirror(doc, s, managed, r.Mirror)
-	if err != nil {
-		return nil, err
-	}
-	if out, err = l.reconcile(out, want); err != nil {
-		return nil, fmt.Errorf("gatewayapi: %s: %w", s.object, err)
-	}
-	return out, nil
+	return setListRoutes("gatewayapi", doc, s, l, r, p.headerRuleNode, p.setMirror)
 }
 
 // ruleList locates the managed rule and its route object's rules.

@@ -84,23 +84,7 @@ func (p *Istio) SetRoutes(doc []byte, r Routes) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	managed := copyNode(l.items[l.managed])
-	want := make([]namedItem, 0, len(r.Headers))
-	for _, h := range r.Headers {
-		n, err := p.headerRouteNode(s, managed, h)
-		if err != nil {
-			return nil, err
-		}
-		want = append(want, namedItem{name: RoutePrefix + h.Name, node: n})
-	}
-	out, err := p.setMirror(doc, s, managed, r.Mirror)
-	if err != nil {
-		return nil, err
-	}
-	if out, err = l.reconcile(out, want); err != nil {
-		return nil, fmt.Errorf("istio: %s: %w", s.object, err)
-	}
-	return out, nil
+	return setListRoutes("istio", doc, s, l, r, p.headerRouteNode, p.setMirror)
 }
 
 // routeList locates the managed route and its VirtualService's http list.

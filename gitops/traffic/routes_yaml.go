@@ -363,3 +363,29 @@ func applyStruct(doc []byte, edits []structEdit) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// setListRoutes is SetRoutes for providers whose header routes are items of
+// the list holding the managed route (istio http routes, gatewayapi rules):
+// it builds each header route from a copy of the managed one with header,
+// sets the mirror with mirror, then reconciles the list's birdwatch items.
+func setListRoutes(kind string, doc []byte, s *split, l itemList, r Routes,
+	header func(*split, *yaml.Node, HeaderRoute) (*yaml.Node, error),
+	mirror func([]byte, *split, *yaml.Node, *Mirror) ([]byte, error)) ([]byte, error) {
+	managed := copyNode(l.items[l.managed])
+	want := make([]namedItem, 0, len(r.Headers))
+	for _, h := range r.Headers {
+		n, err := header(s, managed, h)
+		if err != nil {
+			return nil, err
+		}
+		want = append(want, namedItem{name: RoutePrefix + h.Name, node: n})
+	}
+	out, err := mirror(doc, s, managed, r.Mirror)
+	if err != nil {
+		return nil, err
+	}
+	if out, err = l.reconcile(out, want); err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", kind, s.object, err)
+	}
+	return out, nil
+}

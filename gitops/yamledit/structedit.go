@@ -144,19 +144,7 @@ func (ed *structEditor) finish() ([]byte, error) {
 // replace is compared as its replacement instead. Comments are not
 // compared.
 func verifyTree(before []*Document, out []byte, replace map[*yaml.Node]*yaml.Node) error {
-	after, err := Documents(out)
-	if err != nil {
-		return err
-	}
-	if len(after) != len(before) {
-		return fmt.Errorf("%d documents became %d", len(before), len(after))
-	}
-	for i := range before {
-		if err := sameTree(before[i].Root, after[i].Root, replace); err != nil {
-			return fmt.Errorf("document %d: %w", i, err)
-		}
-	}
-	return nil
+	return verifyDocuments(before, out, func(a, b *yaml.Node) error { return sameTree(a, b, replace) })
 }
 
 func sameTree(a, b *yaml.Node, replace map[*yaml.Node]*yaml.Node) error {
