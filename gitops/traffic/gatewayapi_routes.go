@@ -48,34 +48,22 @@ const gatewayMaxItems = 16
 // filter to CanaryService. Conditions come back in the form SetRoutes
 // writes them: a regex ^v.* as a Prefix v.
 func (p *GatewayAPI) Routes(doc []byte) (Routes, error) {
-	f, err := yamledit.Parse(doc)
-	if err != nil {
-		return Routes{}, fmt.Errorf("gatewayapi: %w", err)
-	}
-	s, l, err := p.ruleList(f)
-	if err != nil {
-		return Routes{}, err
-	}
-	managed := copyNode(l.items[l.managed])
-	var r Routes
-	for _, at := range l.ours() {
-		h, err := p.readHeaderRule(s, copyNode(l.items[at]), managed, at)
-		if err != nil {
-			return Routes{}, err
-		}
-		r.Headers = append(r.Headers, h)
-	}
+	return readListRoutes("gatewayapi", doc, p.ruleList, p.readHeaderRule, p.readMirror)
+}
+
+// readMirror returns the managed rule's RequestMirror filter to the canary
+// service, if there is one.
+func (p *GatewayAPI) readMirror(s *split, managed *yaml.Node) (*Mirror, error) {
 	for j, flt := range filtersOf(managed) {
 		if p.ourMirror(flt) {
 			pct, err := mirrorPercent(mapGet(flt, "requestMirror"))
 			if err != nil {
-				return Routes{}, &PathError{Object: s.object, Path: fmt.Sprintf("spec.rules[%d].filters[%d].requestMirror", s.at, j), Msg: err.Error(), Err: ErrShape}
+				return nil, &PathError{Object: s.object, Path: fmt.Sprintf("spec.rules[%d].filters[%d].requestMirror", s.at, j), Msg: err.Error(), Err: ErrShape}
 			}
-			r.Mirror = &Mirror{Percent: pct}
-			break
+			return &Mirror{Percent: pct}, nil
 		}
 	}
-	return r, nil
+	return nil, nil
 }
 
 // SetRoutes implements Router. Each HeaderRoute becomes a rule named

@@ -40,27 +40,7 @@ var istioCopied = map[string]bool{"timeout": true, "retries": true, "headers": t
 // parameter regex ^v.* as a Prefix v, header conditions before query
 // parameter ones.
 func (p *Istio) Routes(doc []byte) (Routes, error) {
-	f, err := yamledit.Parse(doc)
-	if err != nil {
-		return Routes{}, fmt.Errorf("istio: %w", err)
-	}
-	s, l, err := p.routeList(f)
-	if err != nil {
-		return Routes{}, err
-	}
-	managed := copyNode(l.items[l.managed])
-	var r Routes
-	for _, at := range l.ours() {
-		h, err := p.readHeaderRoute(s, l.items[at], managed, at)
-		if err != nil {
-			return Routes{}, err
-		}
-		r.Headers = append(r.Headers, h)
-	}
-	if r.Mirror, err = p.readMirror(s, managed); err != nil {
-		return Routes{}, err
-	}
-	return r, nil
+	return readListRoutes("istio", doc, p.routeList, p.readHeaderRoute, p.readMirror)
 }
 
 // SetRoutes implements Router. Each HeaderRoute becomes an http route named

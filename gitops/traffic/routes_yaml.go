@@ -389,3 +389,33 @@ func setListRoutes(kind string, doc []byte, s *split, l itemList, r Routes,
 	}
 	return out, nil
 }
+
+// readListRoutes is Routes for providers whose header routes are items of
+// the list holding the managed route: it parses doc, locates the list,
+// reads each birdwatch item with header (given a copy of the item and of
+// the managed route) and the managed route's mirror with mirror.
+func readListRoutes(kind string, doc []byte, locate func(*yamledit.File) (*split, itemList, error),
+	header func(s *split, item, managed *yaml.Node, at int) (HeaderRoute, error),
+	mirror func(*split, *yaml.Node) (*Mirror, error)) (Routes, error) {
+	f, err := yamledit.Parse(doc)
+	if err != nil {
+		return Routes{}, fmt.Errorf("%s: %w", kind, err)
+	}
+	s, l, err := locate(f)
+	if err != nil {
+		return Routes{}, err
+	}
+	managed := copyNode(l.items[l.managed])
+	var r Routes
+	for _, at := range l.ours() {
+		h, err := header(s, copyNode(l.items[at]), managed, at)
+		if err != nil {
+			return Routes{}, err
+		}
+		r.Headers = append(r.Headers, h)
+	}
+	if r.Mirror, err = mirror(s, managed); err != nil {
+		return Routes{}, err
+	}
+	return r, nil
+}
