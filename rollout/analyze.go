@@ -6,7 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/birdwatch-gitops/birdwatch/analyzer/judge"
+	"github.com/birdwatch-gitops/birdwatch/analyzer/verdict"
 	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
 )
 
@@ -47,7 +47,7 @@ func (m *machine) analyze(d time.Duration) bool {
 		m.st.Evidence = maps.Clone(an.Evidence)
 	}
 	switch an.Verdict {
-	case judge.VerdictFail:
+	case verdict.Fail:
 		m.st.Failures++
 		m.st.LastCheckAt = m.now()
 		if an.Critical {
@@ -55,7 +55,7 @@ func (m *machine) analyze(d time.Duration) bool {
 		}
 		return m.countAgainst(m.st.Failures > *a.FailureLimit,
 			fmt.Sprintf("analysis failed (%d of %d tolerated): %s", m.st.Failures, *a.FailureLimit, an.Reason))
-	case judge.VerdictPass:
+	case verdict.Pass:
 		return m.passed(an, d, changed)
 	default:
 		m.st.Inconclusives++

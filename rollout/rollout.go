@@ -6,7 +6,7 @@ package rollout
 import (
 	"time"
 
-	"github.com/birdwatch-gitops/birdwatch/analyzer/judge"
+	"github.com/birdwatch-gitops/birdwatch/analyzer/verdict"
 	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
 )
 
@@ -53,7 +53,7 @@ type Command struct {
 
 // Analysis is a judged window, as the state machine needs it.
 type Analysis struct {
-	Verdict judge.Verdict
+	Verdict verdict.Verdict
 	// Critical is true when a critical metric failed.
 	Critical bool
 	// Record is stored as the status' lastAnalysis.

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/birdwatch-gitops/birdwatch/analyzer/verdict"
 )
 
 // Classification is one metric's outcome, in Kayenta's vocabulary.
@@ -24,14 +26,15 @@ const (
 // Failed reports whether c counts against the canary.
 func (c Classification) Failed() bool { return c == High || c == Low }
 
-// Verdict is the outcome of one analysis as a whole.
-type Verdict string
+// Verdict is the outcome of one analysis as a whole; it lives in the leaf
+// package verdict so that the state machine does not import the judges.
+type Verdict = verdict.Verdict
 
 // Verdicts. Inconclusive is never a reason to advance.
 const (
-	VerdictPass         Verdict = "Pass"
-	VerdictFail         Verdict = "Fail"
-	VerdictInconclusive Verdict = "Inconclusive"
+	VerdictPass         = verdict.Pass
+	VerdictFail         = verdict.Fail
+	VerdictInconclusive = verdict.Inconclusive
 )
 
 // Direction says which change of a metric is harmful.
