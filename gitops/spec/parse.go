@@ -47,9 +47,11 @@ func ParseCanaries(file string, data []byte, checks Checks) ([]*Canary, error) {
 			continue
 		}
 		c.File, c.Line, c.Doc = file, docLine(&doc), index
-		SetDefaults(&c)
 		ps := &problems{file: file, index: ix}
+		checkExplicitZeros(&c, ix, ps)
+		SetDefaults(&c)
 		validate(&c, checks, ps)
+		checkFinite(&doc, ps)
 		if len(ps.list) > 0 {
 			all = append(all, ps.list...)
 			continue

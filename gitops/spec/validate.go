@@ -72,11 +72,7 @@ func validate(c *Canary, checks Checks, ps *problems) {
 	if s.Notify.Slack != nil && s.Notify.Slack.Channel == "" {
 		ps.add("spec.notify.slack.channel", "required")
 	}
-	for i, op := range s.Access.Operators {
-		if !strings.HasPrefix(op, "github:") && !strings.HasPrefix(op, "slack:") {
-			ps.add(fmt.Sprintf("spec.access.operators[%d]", i), "want github:ORG/TEAM, github:USER or slack:ID, got %q", op)
-		}
-	}
+	checkOperators(s.Access, ps)
 }
 
 // validateTraffic checks spec.traffic and reports whether the provider is known.
