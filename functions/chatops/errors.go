@@ -17,8 +17,8 @@ var (
 	ErrBadJob = errors.New("bad chat-ops job")
 	// ErrNotAuthorized: the actor is not among the canary's operators.
 	ErrNotAuthorized = errors.New("not authorized")
-	// ErrAmbiguousCanary: the canary is defined in more than one configured repository.
-	ErrAmbiguousCanary = errors.New("canary is defined in more than one repository")
+	// ErrAmbiguousCanary: the reference matches several canaries (a bare name in several namespaces, or one key in several repositories).
+	ErrAmbiguousCanary = errors.New("the name matches more than one canary (give namespace/name)")
 	// ErrQueueFull: the in-process queue has no room; the user is asked to retry.
 	ErrQueueFull = errors.New("chat-ops queue is full")
 	// ErrQueueClosed: the in-process queue is shutting down.

@@ -28,7 +28,7 @@ func FuzzParseRequest(f *testing.F) {
 		if err := req.job.validate(); err != nil {
 			t.Errorf("accepted an invalid job %+v: %v", req.job, err)
 		}
-		if req.job.Kind != KindStatus && !canaryKey.MatchString(req.job.Canary) {
+		if req.job.Kind != KindStatus && !canaryRef.MatchString(req.job.Canary) {
 			t.Errorf("command without a valid canary: %+v", req.job)
 		}
 	})
@@ -44,7 +44,7 @@ func FuzzParseCommandText(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if !knownKind(kind) || (kind != KindStatus && canary == "") || (canary != "" && !canaryKey.MatchString(canary)) ||
+		if !knownKind(kind) || (kind != KindStatus && canary == "") || (canary != "" && !canaryRef.MatchString(canary)) ||
 			strings.ContainsAny(canary, " \n\t<>&") {
 			t.Errorf("%q parsed to %q %q", text, kind, canary)
 		}

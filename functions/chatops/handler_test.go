@@ -78,8 +78,8 @@ func TestHandleSlashCommands(t *testing.T) {
 			wantJob: &Job{Kind: "promote", Canary: "games/aleph"}},
 		{name: "upper-case verb and extra spaces", text: "  Skip-Analysis   games/aleph ", wantText: "Working on",
 			wantJob: &Job{Kind: "skip-analysis", Canary: "games/aleph"}},
-		{name: "name without namespace", text: "pause aleph", wantText: "pause default/aleph",
-			wantJob: &Job{Kind: "pause", Canary: "default/aleph"}},
+		{name: "name without namespace", text: "pause aleph", wantText: "pause aleph",
+			wantJob: &Job{Kind: "pause", Canary: "aleph"}},
 		{name: "status of all", text: "status", wantText: "Working on `status`", wantJob: &Job{Kind: "status"}},
 		{name: "help", text: "help", wantText: Usage},
 		{name: "empty", text: "", wantText: Usage},
@@ -118,7 +118,7 @@ func TestHandleSlashCommands(t *testing.T) {
 				j.ChannelID != "C2147483705" || j.ResponseURL != respURL || j.FromButton || j.Type != MessageType {
 				t.Errorf("job %+v", j)
 			}
-			if r := j.Request(); j.Kind != KindStatus && (r.Command.Actor != "slack:"+operator ||
+			if r := j.Request(j.Canary); j.Kind != KindStatus && (r.Command.Actor != "slack:"+operator ||
 				r.Command.ID != "slack-13345224609.738474920.8088930838d88f008e0" || r.Trigger != "chatops" || r.Canary != j.Canary) {
 				t.Errorf("request %+v %+v", r, r.Command)
 			}

@@ -52,9 +52,10 @@ func (j Job) Actor() string { return "slack:" + j.UserID }
 // records it, so a redelivered job acts once.
 func (j Job) CommandID() string { return "slack-" + j.TriggerID }
 
-// Request is the loop's request for a command job.
-func (j Job) Request() core.Request {
-	return core.Request{Canary: j.Canary, Trigger: "chatops",
+// Request is the loop's request for a command job on the canary key
+// ("namespace/name") the job's reference resolved to.
+func (j Job) Request(key string) core.Request {
+	return core.Request{Canary: key, Trigger: "chatops",
 		Command: &rollout.Command{Kind: rollout.CommandKind(j.Kind), Actor: j.Actor(), ID: j.CommandID()}}
 }
 
@@ -80,7 +81,7 @@ func (j Job) validate() error {
 		return fmt.Errorf("%w: kind %.40q", ErrBadJob, j.Kind)
 	case j.Kind != KindStatus && j.Canary == "":
 		return fmt.Errorf("%w: %s needs a canary", ErrBadJob, j.Kind)
-	case j.Canary != "" && !canaryKey.MatchString(j.Canary):
+	case j.Canary != "" && !canaryRef.MatchString(j.Canary):
 		return fmt.Errorf("%w: canary %.80q", ErrBadJob, j.Canary)
 	}
 	return nil

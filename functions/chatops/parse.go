@@ -5,54 +5,36 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
-	"slices"
-	"strings"
 
+	"github.com/birdwatch-gitops/birdwatch/functions/command"
 	"github.com/birdwatch-gitops/birdwatch/report"
 	"github.com/birdwatch-gitops/birdwatch/rollout"
 	"github.com/slack-go/slack"
 )
 
-// commandKinds are the slash command verbs that steer a rollout.
-var commandKinds = []string{string(rollout.CmdPromote), string(rollout.CmdPause), string(rollout.CmdResume),
-	string(rollout.CmdAbort), string(rollout.CmdRollback), string(rollout.CmdSkipAnalysis)}
-
 // Usage is the help text answered to "/birdwatch help" and to anything it does not understand.
 const Usage = "Usage: `/birdwatch status [namespace/name]` or " +
 	"`/birdwatch promote|pause|resume|abort|rollback|skip-analysis namespace/name` " +
-	"(a name without a namespace means namespace default)."
+	"(a bare name means the canary of that name in any namespace, as in pull request comments)."
 
-func knownKind(k string) bool { return k == KindStatus || slices.Contains(commandKinds, k) }
+func knownKind(k string) bool { return command.Known(k) }
 
-// canaryKey is "namespace/name", both DNS labels (spec validation's rule).
-var canaryKey = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?/[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+// canaryRef is "namespace/name" or a bare "name", DNS labels (spec validation's rule).
+var canaryRef = regexp.MustCompile(`^(?:[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?/)?[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
 
-// ParseCommandText parses the text after "/birdwatch": a verb and, for
-// everything but status, a canary. "help", an empty text and anything
-// else it does not understand wrap ErrUsage.
+// ParseCommandText parses the text after "/birdwatch" with the grammar PR
+// comments use (command.Parse): a verb and, for everything but status, a
+// canary ("namespace/name", or a name unique across namespaces). "help",
+// an empty text and anything else it does not understand wrap ErrUsage.
 func ParseCommandText(text string) (kind, canary string, err error) {
-	f := strings.Fields(text)
-	if len(f) == 0 || len(f) > 2 {
-		return "", "", fmt.Errorf("%w: %d words", ErrUsage, len(f))
+	cmd, err := command.Parse(text)
+	if err != nil {
+		return "", "", fmt.Errorf("%w: %w", ErrUsage, err)
 	}
-	kind = strings.ToLower(f[0])
-	if !knownKind(kind) {
-		return "", "", fmt.Errorf("%w: unknown command %.30q", ErrUsage, f[0])
+	if cmd.Verb != KindStatus && cmd.Target == "" {
+		return "", "", fmt.Errorf("%w: %s needs namespace/name", ErrUsage, cmd.Verb)
 	}
-	if len(f) == 1 {
-		if kind != KindStatus {
-			return "", "", fmt.Errorf("%w: %s needs namespace/name", ErrUsage, kind)
-		}
-		return kind, "", nil
-	}
-	canary = f[1]
-	if !strings.Contains(canary, "/") {
-		canary = "default/" + canary
-	}
-	if !canaryKey.MatchString(canary) {
-		return "", "", fmt.Errorf("%w: %.80q is not namespace/name", ErrUsage, f[1])
-	}
-	return kind, canary, nil
+	return cmd.Verb, cmd.Target, nil
 }
 
 // request is a parsed, signed Slack request.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/birdwatch-gitops/birdwatch/functions/command"
 	"github.com/birdwatch-gitops/birdwatch/functions/core"
 	"github.com/birdwatch-gitops/birdwatch/functions/worker"
 	"github.com/birdwatch-gitops/birdwatch/report"
@@ -116,7 +117,7 @@ func (r *Runner) answer(ctx context.Context, j Job) (*slack.WebhookMessage, stri
 		why := fmt.Sprintf("%s refused: that message is about %s %s, and the rollout is now at %s", j.Kind, j.Canary, j.Generation, current)
 		return refusal(why), "refused: stale button", nil
 	}
-	out, err := hits[0].loop.Run(ctx, j.Request())
+	out, err := hits[0].loop.Run(ctx, j.Request(c.Key()))
 	if err == nil && len(out) != 1 {
 		err = fmt.Errorf("%s: the loop decided for %d canaries, want 1", j.Canary, len(out))
 	}
@@ -153,7 +154,7 @@ func (r *Runner) find(ctx context.Context, canary string) ([]found, []report.Fle
 			continue
 		}
 		for _, e := range entries {
-			if canary == "" || e.Canary.Key() == canary {
+			if canary == "" || len(command.Match([]string{e.Canary.Key()}, canary)) == 1 {
 				hits = append(hits, found{loop: l, entry: e})
 				fleet = append(fleet, e)
 			}

@@ -205,3 +205,27 @@ func TestRunnerWithAnUnreachableRepository(t *testing.T) {
 		t.Errorf("head %q", s[0])
 	}
 }
+
+// TestBareNameMeansTheSameAsInComments: "/birdwatch abort aleph" in Slack
+// acts on games/aleph, the one canary named aleph, as the same line in a PR
+// comment does (it used to mean default/aleph, which does not exist).
+func TestBareNameMeansTheSameAsInComments(t *testing.T) {
+	f, e := pausedFleet(t)
+	api := startSlack(t)
+	r := &Runner{Loops: []Loop{e}, ResponseURLPrefixes: []string{api.URL + "/"}}
+	kind, canary, err := ParseCommandText("abort aleph")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(subjects(t, f))
+	j := Job{Kind: kind, Canary: canary, UserID: operator, TriggerID: "7.1.a", ResponseURL: api.responseURL(0)}
+	if err := r.Run(t.Context(), j); err != nil {
+		t.Fatal(err)
+	}
+	if raw := jsonString(t, api.received()[0]); !strings.Contains(raw, "games/aleph v04: rollback") {
+		t.Errorf("posted:\n%s", raw)
+	}
+	if added := len(subjects(t, f)) - before; added != 1 {
+		t.Errorf("%d commits added, want 1", added)
+	}
+}

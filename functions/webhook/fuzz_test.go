@@ -105,7 +105,7 @@ func FuzzParseCommand(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string) {
 		cmd, found, err := parseCommand(body)
 		if !found {
-			if err != nil || cmd != (command{}) {
+			if err != nil || cmd != (parsedCommand{}) {
 				t.Errorf("not found but %+v %v", cmd, err)
 			}
 			return
@@ -183,6 +183,27 @@ func TestTestdataIsShapedLikeDeliveries(t *testing.T) {
 			if !strings.Contains(string(body), k) {
 				t.Errorf("%s lacks %s", name, k)
 			}
+		}
+	}
+}
+
+// TestCommandsInCodeQuotesAndHTMLAreNotCommands: a /birdwatch line inside a
+// fenced or indented code block, a code span, an HTML comment or a quote
+// is talk about a command, not a command (real comment shapes, CRLF).
+func TestCommandsInCodeQuotesAndHTMLAreNotCommands(t *testing.T) {
+	for name, body := range map[string]string{
+		"fenced":             "To roll back, comment:\r\n\r\n```\r\n/birdwatch rollback\r\n```",
+		"suggestion":         "```suggestion\r\n/birdwatch promote\r\n```",
+		"indented":           "Example:\r\n\r\n    /birdwatch abort\r\n",
+		"code span":          "`/birdwatch abort` is how",
+		"HTML comment":       "<!-- /birdwatch abort -->\r\nThanks!",
+		"multi-line comment": "<!--\r\n/birdwatch promote\r\n-->\r\nReady.",
+		"quote":              "> /birdwatch abort\r\n\r\nWhy?",
+		"lazy quote":         "> I ran\r\n/birdwatch abort",
+		"details":            "<details>\r\n<summary>how</summary>\r\n/birdwatch abort\r\n</details>",
+	} {
+		if cmd, found, err := parseCommand(body); found {
+			t.Errorf("%s: found %+v (err %v) in %q", name, cmd, err, body)
 		}
 	}
 }

@@ -29,7 +29,7 @@ type plan struct {
 	canary string // planRun: "ns/name", or "" for every canary
 	pr     PullRequest
 	// command fields
-	cmd       command
+	cmd       parsedCommand
 	cmdErr    string // the /birdwatch line could not be parsed
 	commentID int64
 	actor     auth.Identity
