@@ -19,7 +19,7 @@ import (
 )
 
 func newDiffCommand() *cobra.Command {
-	var cfg Config
+	cfg := newConfig(modeCLI)
 	var canary, command, actor string
 	cmd := &cobra.Command{
 		Use:   "diff",
@@ -31,7 +31,7 @@ func newDiffCommand() *cobra.Command {
 		Example: "  birdwatch diff --repo file:///srv/fleet.git --prometheus http://localhost:9090\n" +
 			"  birdwatch diff --repo https://github.com/acme/fleet --prometheus http://prom:9090 --canary games/aleph --command promote",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			e, r, err := newEngine(cmd.Context(), &cfg, newLogger(cmd.ErrOrStderr(), cfg.LogFormat))
+			e, r, err := newEngine(cmd.Context(), cfg, newLogger(cmd.ErrOrStderr(), cfg.LogFormat))
 			if err != nil {
 				return err
 			}
@@ -43,8 +43,7 @@ func newDiffCommand() *cobra.Command {
 			return runDiff(cmd.Context(), e, req, cmd.OutOrStdout())
 		},
 	}
-	cfg.bindRepoFlags(cmd)
-	cfg.bindMetricsFlags(cmd)
+	cfg.bind(cmd, "git", "prometheus", "github", "kube")
 	f := cmd.Flags()
 	f.StringVar(&canary, "canary", "", "only this canary (namespace/name)")
 	f.StringVar(&command, "command", "", "show what a manual command would do: promote, resume, pause, abort, rollback, skip-analysis")

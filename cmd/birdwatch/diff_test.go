@@ -83,7 +83,7 @@ func diffEngine(t *testing.T, f *fleet.Repo, now time.Time) *core.Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &core.Engine{Repo: r, Metrics: p, Judges: judges(), Sync: syncEngines(), Now: func() time.Time { return now }}
+	return &core.Engine{Repo: r, Metrics: p, Judges: judges(), Sync: syncEngines(newConfig(modeCLI)), Now: func() time.Time { return now }}
 }
 
 // diffLoop runs one cycle of the loop and fails the test on any error.

@@ -8,14 +8,11 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/birdwatch-gitops/birdwatch/functions/auth"
 	"github.com/birdwatch-gitops/birdwatch/functions/chatops"
@@ -79,32 +76,18 @@ func runLambda(ctx context.Context, name string, stderr io.Writer) error {
 	return nil
 }
 
-// lambdaConfig is Config plus the functions' settings, all from BIRDWATCH_* variables.
-type lambdaConfig struct {
-	Config
-	// Repos are the repository URLs (BIRDWATCH_REPOS, comma- or
-	// space-separated, or BIRDWATCH_REPO). A URL must not hold a password:
-	// tokens come from BIRDWATCH_GIT_TOKEN_FILE or _SECRET_ID.
-	Repos []string
-	// QueueURL is the SQS queue (FIFO advised) chatops and schedule send to
-	// and worker consumes (BIRDWATCH_QUEUE_URL).
-	QueueURL string
-	// SlackResponseURLPrefixes are where chat answers may be posted
-	// (BIRDWATCH_SLACK_RESPONSE_URL_PREFIXES; default Slack's and GovSlack's hooks).
-	SlackResponseURLPrefixes []string
-}
-
-// lambdaConfigFromEnv reads the environment. The cache defaults to the
-// temporary directory, the only writable one in Lambda, and logs to JSON.
-func lambdaConfigFromEnv() (*lambdaConfig, error) {
-	lc := &lambdaConfig{Config: Config{Branch: env("BIRDWATCH_BRANCH", "main"),
-		CacheDir:     env("BIRDWATCH_CACHE_DIR", filepath.Join(os.TempDir(), "birdwatch")),
-		GitTokenFile: os.Getenv("BIRDWATCH_GIT_TOKEN_FILE"), SSHKeyFile: os.Getenv("BIRDWATCH_SSH_KEY_FILE"),
-		Prometheus: os.Getenv("BIRDWATCH_PROMETHEUS_URL"), PrometheusTimeout: envDuration("BIRDWATCH_PROMETHEUS_TIMEOUT", 10*time.Second),
-		PrometheusSigV4Region: os.Getenv("BIRDWATCH_PROMETHEUS_SIGV4_REGION"),
-		LogFormat:             env("BIRDWATCH_LOG_FORMAT", "json")},
-		QueueURL: os.Getenv("BIRDWATCH_QUEUE_URL"), SlackResponseURLPrefixes: fields(os.Getenv("BIRDWATCH_SLACK_RESPONSE_URL_PREFIXES"))}
-	lc.Repos = fields(env("BIRDWATCH_REPOS", os.Getenv("BIRDWATCH_REPO")))
+// lambdaConfigFromEnv reads the functions' settings (settingsTable, Lambda
+// mode: the cache in the temporary directory, the only writable one, and
+// JSON logs). BIRDWATCH_REPOS falls back to BIRDWATCH_REPO; a repository URL
+// must not hold a password.
+func lambdaConfigFromEnv() (*Config, error) {
+	lc := newConfig(modeLambda)
+	if lc.loadErr != nil {
+		return nil, lc.loadErr
+	}
+	if len(lc.Repos) == 0 {
+		lc.Repos = fields(lc.Repo)
+	}
 	for _, r := range lc.Repos {
 		if u, err := url.Parse(r); err == nil && u.User != nil {
 			if _, hasPassword := u.User.Password(); hasPassword {
@@ -115,29 +98,18 @@ func lambdaConfigFromEnv() (*lambdaConfig, error) {
 	return lc, nil
 }
 
-// fields splits a comma- or space-separated list.
-func fields(s string) []string {
-	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\t' })
-}
-
 // sqsAPI is the SQS call the functions make; *sqs.Client implements it.
 type sqsAPI interface {
 	SendMessage(ctx context.Context, in *sqs.SendMessageInput, optFns ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
 }
 
-// secretsAPI is the Secrets Manager call; *secretsmanager.Client implements it.
-type secretsAPI interface {
-	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
-}
-
 // lambdaDeps are the AWS clients, made from the default AWS configuration
 // (region, credentials, AWS_ENDPOINT_URL_SQS, ...) on first use; tests set them.
 type lambdaDeps struct {
-	cfg     *aws.Config
-	SQS     sqsAPI
+	cfg *aws.Config
+	SQS sqsAPI
+	// Secrets replaces the Secrets Manager client the settings' secretStore makes.
 	Secrets secretsAPI
-	// cache holds resolved secrets by name: each is read once per process.
-	cache map[string]string
 }
 
 func (d *lambdaDeps) awsConfig(ctx context.Context) (aws.Config, error) {
@@ -162,51 +134,11 @@ func (d *lambdaDeps) sqs(ctx context.Context) (sqsAPI, error) {
 	return d.SQS, nil
 }
 
-// secret resolves BIRDWATCH_<name>: the file BIRDWATCH_<name>_FILE, else the
-// Secrets Manager secret (ARN or name) BIRDWATCH_<name>_SECRET_ID, else
-// the variable itself; "" when none is set. Values are never logged.
-func (d *lambdaDeps) secret(ctx context.Context, name string) (string, error) {
-	if v, ok := d.cache[name]; ok {
-		return v, nil
-	}
-	v, err := d.readSecret(ctx, "BIRDWATCH_"+name)
-	if err != nil {
-		return "", err
-	}
-	if d.cache == nil {
-		d.cache = map[string]string{}
-	}
-	d.cache[name] = v
-	return v, nil
-}
-
-func (d *lambdaDeps) readSecret(ctx context.Context, v string) (string, error) {
-	if path := os.Getenv(v + "_FILE"); path != "" {
-		s, err := readSecretFile(path)
-		if err != nil {
-			return "", fmt.Errorf("%s_FILE: %w", v, err)
-		}
-		return s, nil
-	}
-	if id := os.Getenv(v + "_SECRET_ID"); id != "" {
-		if d.Secrets == nil {
-			cfg, err := d.awsConfig(ctx)
-			if err != nil {
-				return "", err
-			}
-			d.Secrets = secretsmanager.NewFromConfig(cfg)
-		}
-		out, err := d.Secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id)})
-		if err != nil {
-			return "", fmt.Errorf("%s_SECRET_ID: get secret value: %w", v, err)
-		}
-		return strings.TrimSpace(aws.ToString(out.SecretString)), nil
-	}
-	return os.Getenv(v), nil
-}
-
 // newLambdaHandler builds the named function's handler.
-func newLambdaHandler(ctx context.Context, name string, lc *lambdaConfig, d *lambdaDeps, log *slog.Logger) (lambda.Handler, error) {
+func newLambdaHandler(ctx context.Context, name string, lc *Config, d *lambdaDeps, log *slog.Logger) (lambda.Handler, error) {
+	if d.Secrets != nil {
+		lc.secrets.client = d.Secrets
+	}
 	switch name {
 	case "chatops":
 		return newChatopsLambda(ctx, lc, d, log)
@@ -228,8 +160,8 @@ func newLambdaHandler(ctx context.Context, name string, lc *lambdaConfig, d *lam
 	return nil, fmt.Errorf("unknown handler %q: _HANDLER must be one of %s", name, strings.Join(lambdaHandlers, ", "))
 }
 
-func newChatopsLambda(ctx context.Context, lc *lambdaConfig, d *lambdaDeps, log *slog.Logger) (lambda.Handler, error) {
-	secret, err := d.secret(ctx, "SLACK_SIGNING_SECRET")
+func newChatopsLambda(ctx context.Context, lc *Config, d *lambdaDeps, log *slog.Logger) (lambda.Handler, error) {
+	secret, err := lc.secret(ctx, "BIRDWATCH_SLACK_SIGNING_SECRET")
 	if err != nil {
 		return nil, err
 	}
@@ -245,7 +177,7 @@ func newChatopsLambda(ctx context.Context, lc *lambdaConfig, d *lambdaDeps, log 
 }
 
 // newWorkerLambda runs repository ticks and chat commands on one engine per repository.
-func newWorkerLambda(ctx context.Context, lc *lambdaConfig, d *lambdaDeps, log *slog.Logger) (lambda.Handler, error) {
+func newWorkerLambda(ctx context.Context, lc *Config, d *lambdaDeps, log *slog.Logger) (lambda.Handler, error) {
 	engines, err := lambdaEngines(ctx, lc, d, log)
 	if err != nil {
 		return nil, err
@@ -265,17 +197,13 @@ func newWorkerLambda(ctx context.Context, lc *lambdaConfig, d *lambdaDeps, log *
 // lambdaEngines opens one engine per repository (no network: fetches come
 // with the first run) and keeps them, with their object caches, for every
 // invocation of the warm function.
-func lambdaEngines(ctx context.Context, lc *lambdaConfig, d *lambdaDeps, log *slog.Logger) (map[string]*core.Engine, error) {
+func lambdaEngines(ctx context.Context, lc *Config, d *lambdaDeps, log *slog.Logger) (map[string]*core.Engine, error) {
 	if len(lc.Repos) == 0 {
 		return nil, errors.New("no repository: set BIRDWATCH_REPOS or BIRDWATCH_REPO")
 	}
-	cfg := lc.Config
-	if err := d.gitTokenFile(ctx, &cfg); err != nil {
-		return nil, err
-	}
 	engines := map[string]*core.Engine{}
 	for _, r := range lc.Repos {
-		c := cfg
+		c := *lc
 		c.Repo = r
 		e, _, err := newEngine(ctx, &c, log) // the repos live as long as the process
 		if err != nil {
@@ -286,32 +214,10 @@ func lambdaEngines(ctx context.Context, lc *lambdaConfig, d *lambdaDeps, log *sl
 	return engines, nil
 }
 
-// gitTokenFile resolves a Git token kept in Secrets Manager
-// (BIRDWATCH_GIT_TOKEN_SECRET_ID) into a 0600 file in the function's
-// private temporary directory, so the engine reads it like a token file.
-func (d *lambdaDeps) gitTokenFile(ctx context.Context, cfg *Config) error {
-	if cfg.GitTokenFile != "" || os.Getenv("BIRDWATCH_GIT_TOKEN_SECRET_ID") == "" {
-		return nil
-	}
-	token, err := d.secret(ctx, "GIT_TOKEN")
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(cfg.CacheDir, 0o700); err != nil {
-		return fmt.Errorf("create cache dir: %w", err)
-	}
-	path := filepath.Join(cfg.CacheDir, ".git-token")
-	if err := os.WriteFile(path, []byte(token), 0o600); err != nil {
-		return fmt.Errorf("write git token file: %w", err)
-	}
-	cfg.GitTokenFile = path
-	return nil
-}
-
 // newWebhookLambda mounts functions/webhook for one repository. Work runs
 // before the answer (webhook.Config.Dispatch nil): a Lambda may not run on
 // after it answers.
-func newWebhookLambda(ctx context.Context, lc *lambdaConfig, d *lambdaDeps, log *slog.Logger) (lambda.Handler, error) {
+func newWebhookLambda(ctx context.Context, lc *Config, d *lambdaDeps, log *slog.Logger) (lambda.Handler, error) {
 	if len(lc.Repos) != 1 {
 		return nil, errors.New("webhook serves one repository: set BIRDWATCH_REPO")
 	}
@@ -319,34 +225,26 @@ func newWebhookLambda(ctx context.Context, lc *lambdaConfig, d *lambdaDeps, log 
 	if err != nil {
 		return nil, err
 	}
-	ghSecret, err := d.secret(ctx, "GITHUB_WEBHOOK_SECRET")
+	ghSecret, err := lc.secret(ctx, "BIRDWATCH_GITHUB_WEBHOOK_SECRET")
 	if err != nil {
 		return nil, err
 	}
-	glToken, err := d.secret(ctx, "GITLAB_TOKEN")
+	glToken, err := lc.secret(ctx, "BIRDWATCH_GITLAB_TOKEN")
 	if err != nil {
 		return nil, err
 	}
 	cfg := webhook.Config{Engine: engines[lc.Repos[0]], Checks: core.Checks(judges()), Branch: lc.Branch, Log: log,
-		GitLab: webhook.GitLabConfig{Token: []byte(glToken), Project: os.Getenv("BIRDWATCH_GITLAB_PROJECT")}}
+		GitLab: webhook.GitLabConfig{Token: []byte(glToken), Project: lc.GitLabProject}}
 	if ghSecret != "" {
-		// The GitHub client falls back to the Git token: resolve it from
-		// Secrets Manager first, as the engines do, or the API calls go out
-		// unauthenticated.
-		withToken := lc.Config
-		if err := d.gitTokenFile(ctx, &withToken); err != nil {
-			return nil, err
-		}
-		sc := &serveConfig{Config: withToken, GitHubRepo: os.Getenv("BIRDWATCH_GITHUB_REPO"),
-			GitHubAPIURL: os.Getenv("BIRDWATCH_GITHUB_API_URL"), GitHubTokenFile: os.Getenv("BIRDWATCH_GITHUB_TOKEN_FILE")}
+		sc := *lc
 		sc.Repo = lc.Repos[0]
-		client, repoName, err := githubClient(sc)
+		client, repoName, err := githubClient(ctx, &sc)
 		if err != nil {
 			return nil, err
 		}
 		api := webhook.NewGitHubAPI(client)
 		cfg.GitHub = webhook.GitHubConfig{Secret: []byte(ghSecret), Repository: repoName, Comments: api, Pulls: api,
-			Statuses: api, CheckRuns: os.Getenv("BIRDWATCH_GITHUB_CHECK_RUNS") == "true"}
+			Statuses: api, CheckRuns: lc.CheckRuns, Login: lc.GitHubLogin}
 		cfg.Authorizer = &auth.Authorizer{GitHub: auth.NewGitHub(client), Repository: repoName}
 	}
 	h, err := webhook.New(cfg)

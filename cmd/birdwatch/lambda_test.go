@@ -226,9 +226,10 @@ func TestLambdaSecrets(t *testing.T) {
 				t.Setenv(k, tt.env[k])
 			}
 			sm := &fakeSecrets{values: map[string]string{arn: " from-sm\n"}}
-			d := &lambdaDeps{Secrets: sm}
+			store := newSecretStore()
+			store.client = sm
 			for range 2 {
-				got, err := d.secret(t.Context(), "X")
+				got, err := store.resolve(t.Context(), "BIRDWATCH_X", os.Getenv("BIRDWATCH_X_FILE"))
 				if (err != nil) != (tt.wantErr != "") || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) || got != tt.want {
 					t.Fatalf("got %q %v", got, err)
 				}
@@ -246,15 +247,11 @@ func TestLambdaSecrets(t *testing.T) {
 func TestLambdaGitTokenFromSecretsManager(t *testing.T) {
 	t.Setenv("BIRDWATCH_GIT_TOKEN_FILE", "")
 	t.Setenv("BIRDWATCH_GIT_TOKEN_SECRET_ID", "birdwatch/git")
-	d := &lambdaDeps{Secrets: &fakeSecrets{values: map[string]string{"birdwatch/git": "ghp_token"}}}
-	cfg := Config{CacheDir: filepath.Join(t.TempDir(), "cache")}
-	if err := d.gitTokenFile(t.Context(), &cfg); err != nil {
-		t.Fatal(err)
-	}
-	token, err := cfg.gitToken()
-	info, statErr := os.Stat(cfg.GitTokenFile)
-	if err != nil || statErr != nil || token != "ghp_token" || info.Mode().Perm() != 0o600 {
-		t.Errorf("token %q err %v, file %v %v", token, err, info, statErr)
+	cfg := newConfig(modeLambda)
+	cfg.secrets.client = &fakeSecrets{values: map[string]string{"birdwatch/git": "ghp_token"}}
+	token, err := cfg.gitToken(t.Context())
+	if err != nil || token != "ghp_token" {
+		t.Errorf("token %q err %v", token, err)
 	}
 }
 

@@ -47,6 +47,7 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(newJudgeCommand())
 	root.AddCommand(newLambdaCommand())
 	root.AddCommand(newQueryCommand())
+	root.AddCommand(newSettingsCommand())
 	root.RunE = runAsBootstrap // with no arguments inside a Lambda runtime, serve the function (lambda.go)
 	return root
 }

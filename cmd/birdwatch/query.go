@@ -23,7 +23,7 @@ type queryOptions struct {
 }
 
 func newQueryCommand() *cobra.Command {
-	var cfg Config
+	cfg := newConfig(modeCLI)
 	var o queryOptions
 	cmd := &cobra.Command{
 		Use:   "query",
@@ -33,10 +33,10 @@ func newQueryCommand() *cobra.Command {
 			"for writing and debugging specs.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runQuery(cmd.Context(), cmd.OutOrStdout(), &cfg, o)
+			return runQuery(cmd.Context(), cmd.OutOrStdout(), cfg, o)
 		},
 	}
-	cfg.bindMetricsFlags(cmd)
+	cfg.bind(cmd, "prometheus")
 	f := cmd.Flags()
 	f.StringVar(&o.template, "template", "", "embedded metric template (see birdwatch templates)")
 	f.StringVar(&o.service, "service", "", "service name (.Service)")

@@ -23,7 +23,7 @@ type reportFlags struct {
 }
 
 func newReportCommand() *cobra.Command {
-	var cfg Config
+	cfg := newConfig(modeCLI)
 	var rf reportFlags
 	cmd := &cobra.Command{
 		Use:   "report",
@@ -35,11 +35,10 @@ func newReportCommand() *cobra.Command {
 		Example: "  birdwatch report --repo file:///srv/fleet.git --prometheus http://localhost:9090 --html aleph.html\n" +
 			"  birdwatch report --repo https://github.com/acme/fleet --canary games/aleph --png charts/ --markdown -",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runReport(cmd.Context(), &cfg, rf, cmd.OutOrStdout())
+			return runReport(cmd.Context(), cfg, rf, cmd.OutOrStdout())
 		},
 	}
-	cfg.bindRepoFlags(cmd)
-	cfg.bindMetricsFlags(cmd)
+	cfg.bind(cmd, "git", "prometheus")
 	f := cmd.Flags()
 	f.StringVar(&rf.canary, "canary", "", "the canary (namespace/name); may be left out when the repository has one")
 	f.StringVar(&rf.html, "html", "", "write a self-contained HTML page to this file")
@@ -99,14 +98,14 @@ func loadReports(ctx context.Context, cfg *Config, points int) ([]report.FleetEn
 		return nil, nil, err
 	}
 	defer r.Close()
-	e := &core.Engine{Repo: r, Judges: judges(), Sync: syncEngines()}
+	e := &core.Engine{Repo: r, Judges: judges(), Sync: syncEngines(cfg)}
 	fleet, err := e.Fleet(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
 	var prom metrics.RangeProvider
 	if cfg.Prometheus != "" {
-		p, err := metrics.NewPrometheus(metrics.PrometheusConfig{URL: cfg.Prometheus, Timeout: cfg.PrometheusTimeout})
+		p, err := newPrometheus(ctx, cfg)
 		if err != nil {
 			return nil, nil, err
 		}

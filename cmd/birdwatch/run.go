@@ -14,7 +14,7 @@ import (
 )
 
 func newRunCommand() *cobra.Command {
-	var cfg Config
+	cfg := newConfig(modeCLI)
 	var canary, command, actor string
 	var once, dryRun bool
 	var every time.Duration
@@ -31,7 +31,7 @@ func newRunCommand() *cobra.Command {
 				return fmt.Errorf("give exactly one of --once or --every")
 			}
 			log := newLogger(cmd.ErrOrStderr(), cfg.LogFormat)
-			e, r, err := newEngine(cmd.Context(), &cfg, log)
+			e, r, err := newEngine(cmd.Context(), cfg, log)
 			if err != nil {
 				return err
 			}
@@ -49,8 +49,7 @@ func newRunCommand() *cobra.Command {
 			return runEvery(cmd.Context(), e, req, every, cmd.OutOrStdout())
 		},
 	}
-	cfg.bindRepoFlags(cmd)
-	cfg.bindMetricsFlags(cmd)
+	cfg.bind(cmd, "git", "prometheus", "notify", "github", "kube")
 	f := cmd.Flags()
 	f.StringVar(&canary, "canary", "", "only this canary (namespace/name)")
 	f.BoolVar(&once, "once", false, "run one cycle and exit")

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	gosync "sync"
 	"time"
@@ -25,82 +24,30 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// serveConfig is Config plus the settings of `birdwatch serve`. Secrets
-// come from files only and are never logged.
-type serveConfig struct {
-	Config
-	// Addr is the listen address (BIRDWATCH_ADDR, default :8080).
-	Addr string
-	// Every is the scheduler's interval; 0 turns it off (BIRDWATCH_EVERY, default 1m).
-	Every time.Duration
-	// GitHubRepo is the GitOps repository on GitHub as owner/name
-	// (BIRDWATCH_GITHUB_REPO; default read from a github.com --repo).
-	GitHubRepo string
-	// GitHubAPIURL is the REST API base for GitHub Enterprise, e.g.
-	// https://ghe.example.com/api/v3/ (BIRDWATCH_GITHUB_API_URL).
-	GitHubAPIURL string
-	// GitHubSecretFile holds the webhook secret (BIRDWATCH_GITHUB_WEBHOOK_SECRET_FILE).
-	GitHubSecretFile string
-	// GitHubTokenFile holds the API token for comments, statuses and team
-	// lookups (BIRDWATCH_GITHUB_TOKEN_FILE; else BIRDWATCH_GITHUB_TOKEN, else the Git token).
-	GitHubTokenFile string
-	// GitHubLogin is the account birdwatch comments as, so that only its own
-	// comments count as its reports (BIRDWATCH_GITHUB_LOGIN).
-	GitHubLogin string
-	// CheckRuns reports with check runs instead of commit statuses (BIRDWATCH_GITHUB_CHECK_RUNS).
-	CheckRuns bool
-	// GitLabTokenFile holds the GitLab webhook token (BIRDWATCH_GITLAB_TOKEN_FILE).
-	GitLabTokenFile string
-	// GitLabProject is the project's path_with_namespace (BIRDWATCH_GITLAB_PROJECT).
-	GitLabProject string
-	// SlackSecretFile holds the Slack app's signing secret; set, it mounts
-	// the slash command and buttons at /slack (BIRDWATCH_SLACK_SIGNING_SECRET_FILE).
-	SlackSecretFile string
-	// Queue bounds the deliveries waiting for work; more get 503 (BIRDWATCH_QUEUE, default 64).
-	Queue int
-	// ShutdownTimeout bounds the drain on SIGTERM (BIRDWATCH_SHUTDOWN_TIMEOUT, default 30s).
-	ShutdownTimeout time.Duration
-}
-
 func newServeCommand() *cobra.Command { return newServeCommandWith(nil) }
 
 // newServeCommandWith lets tests learn the listen address through ready.
 func newServeCommandWith(ready func(addr string)) *cobra.Command {
-	var sc serveConfig
+	sc := newConfig(modeServe)
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve GitHub/GitLab webhooks, /healthz and /metrics, and run the loop on a schedule",
 		Example: "  birdwatch serve --repo https://github.com/acme/fleet --prometheus http://prometheus:9090 \\\n" +
 			"    --github-webhook-secret-file /run/secrets/webhook --github-token-file /run/secrets/github-token",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runServe(cmd.Context(), &sc, cmd.ErrOrStderr(), ready)
+			return runServe(cmd.Context(), sc, cmd.ErrOrStderr(), ready)
 		},
 	}
-	sc.bindRepoFlags(cmd)
-	sc.bindMetricsFlags(cmd)
-	f := cmd.Flags()
-	f.StringVar(&sc.Addr, "addr", env("BIRDWATCH_ADDR", ":8080"), "listen address [BIRDWATCH_ADDR]")
-	f.DurationVar(&sc.Every, "every", envDuration("BIRDWATCH_EVERY", time.Minute), "run the loop at this interval; 0 turns the scheduler off [BIRDWATCH_EVERY]")
-	f.StringVar(&sc.GitHubRepo, "github-repo", env("BIRDWATCH_GITHUB_REPO", ""), "GitOps repository on GitHub, owner/name (default: from a github.com --repo) [BIRDWATCH_GITHUB_REPO]")
-	f.StringVar(&sc.GitHubAPIURL, "github-api-url", env("BIRDWATCH_GITHUB_API_URL", ""), "GitHub Enterprise REST API base URL [BIRDWATCH_GITHUB_API_URL]")
-	f.StringVar(&sc.GitHubSecretFile, "github-webhook-secret-file", env("BIRDWATCH_GITHUB_WEBHOOK_SECRET_FILE", ""), "file holding the GitHub webhook secret [BIRDWATCH_GITHUB_WEBHOOK_SECRET_FILE]")
-	f.StringVar(&sc.GitHubTokenFile, "github-token-file", env("BIRDWATCH_GITHUB_TOKEN_FILE", ""), "file holding the GitHub API token [BIRDWATCH_GITHUB_TOKEN_FILE]")
-	f.StringVar(&sc.GitHubLogin, "github-login", env("BIRDWATCH_GITHUB_LOGIN", ""), "the account birdwatch comments as, e.g. birdwatch[bot] [BIRDWATCH_GITHUB_LOGIN]")
-	f.BoolVar(&sc.CheckRuns, "github-check-runs", env("BIRDWATCH_GITHUB_CHECK_RUNS", "") == "true", "report with check runs (GitHub App token) instead of commit statuses [BIRDWATCH_GITHUB_CHECK_RUNS]")
-	f.StringVar(&sc.GitLabTokenFile, "gitlab-token-file", env("BIRDWATCH_GITLAB_TOKEN_FILE", ""), "file holding the GitLab webhook token [BIRDWATCH_GITLAB_TOKEN_FILE]")
-	f.StringVar(&sc.GitLabProject, "gitlab-project", env("BIRDWATCH_GITLAB_PROJECT", ""), "GitOps project on GitLab, group/name [BIRDWATCH_GITLAB_PROJECT]")
-	f.StringVar(&sc.SlackSecretFile, "slack-signing-secret-file", env("BIRDWATCH_SLACK_SIGNING_SECRET_FILE", ""), "Slack signing secret; mounts /slack [BIRDWATCH_SLACK_SIGNING_SECRET_FILE]")
-	f.IntVar(&sc.Queue, "queue", envInt("BIRDWATCH_QUEUE", 64), "deliveries that may wait for work [BIRDWATCH_QUEUE]")
-	f.DurationVar(&sc.ShutdownTimeout, "shutdown-timeout", envDuration("BIRDWATCH_SHUTDOWN_TIMEOUT", 30*time.Second), "how long SIGTERM waits for work in progress [BIRDWATCH_SHUTDOWN_TIMEOUT]")
+	sc.bind(cmd, "git", "prometheus", "notify", "github", "webhook", "kube", "serve")
 	return cmd
 }
 
 // runServe serves until ctx ends (SIGTERM or SIGINT in main), then stops
 // taking requests, lets work in progress finish within ShutdownTimeout and
 // returns.
-func runServe(ctx context.Context, sc *serveConfig, stderr io.Writer, ready func(string)) error {
+func runServe(ctx context.Context, sc *Config, stderr io.Writer, ready func(string)) error {
 	log := newLogger(stderr, sc.LogFormat)
-	e, r, err := newEngine(ctx, &sc.Config, log)
+	e, r, err := newEngine(ctx, sc, log)
 	if err != nil {
 		return err
 	}
@@ -108,11 +55,11 @@ func runServe(ctx context.Context, sc *serveConfig, stderr io.Writer, ready func
 	m := newServeMetrics()
 	metered := &meteredEngine{Engine: e, m: m}
 	q := newJobQueue(sc.Queue, log)
-	h, err := newWebhookHandler(sc, metered, q, log)
+	h, err := newWebhookHandler(ctx, sc, metered, q, log)
 	if err != nil {
 		return err
 	}
-	slack, err := newSlackHandler(sc, metered, log)
+	slack, err := newSlackHandler(ctx, sc, metered, log)
 	if err != nil {
 		return err
 	}
@@ -167,12 +114,12 @@ func runServe(ctx context.Context, sc *serveConfig, stderr io.Writer, ready func
 
 // newWebhookHandler wires the webhook handler; nil when no webhook secret
 // is configured (the scheduler still runs).
-func newWebhookHandler(sc *serveConfig, e webhook.Engine, q *jobQueue, log *slog.Logger) (*webhook.Handler, error) {
-	ghSecret, err := readSecretFile(sc.GitHubSecretFile)
+func newWebhookHandler(ctx context.Context, sc *Config, e webhook.Engine, q *jobQueue, log *slog.Logger) (*webhook.Handler, error) {
+	ghSecret, err := sc.secret(ctx, "BIRDWATCH_GITHUB_WEBHOOK_SECRET")
 	if err != nil {
 		return nil, err
 	}
-	glToken, err := readSecretFile(sc.GitLabTokenFile)
+	glToken, err := sc.secret(ctx, "BIRDWATCH_GITLAB_TOKEN")
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +130,7 @@ func newWebhookHandler(sc *serveConfig, e webhook.Engine, q *jobQueue, log *slog
 	cfg := webhook.Config{Engine: e, Checks: core.Checks(judges()), Branch: sc.Branch, Dispatch: q.dispatch, Log: log,
 		GitLab: webhook.GitLabConfig{Token: []byte(glToken), Project: sc.GitLabProject}}
 	if ghSecret != "" {
-		client, repoName, err := githubClient(sc)
+		client, repoName, err := githubClient(ctx, sc)
 		if err != nil {
 			return nil, err
 		}
@@ -196,7 +143,7 @@ func newWebhookHandler(sc *serveConfig, e webhook.Engine, q *jobQueue, log *slog
 }
 
 // githubClient builds the API client and names the repository.
-func githubClient(sc *serveConfig) (*github.Client, string, error) {
+func githubClient(ctx context.Context, sc *Config) (*github.Client, string, error) {
 	repoName := sc.GitHubRepo
 	if repoName == "" {
 		owner, name, ok := githubRepo(sc.Repo)
@@ -205,15 +152,12 @@ func githubClient(sc *serveConfig) (*github.Client, string, error) {
 		}
 		repoName = owner + "/" + name
 	}
-	token, err := readSecretFile(sc.GitHubTokenFile)
+	token, err := sc.secret(ctx, "BIRDWATCH_GITHUB_TOKEN")
 	if err != nil {
 		return nil, "", err
 	}
 	if token == "" {
-		token = os.Getenv("BIRDWATCH_GITHUB_TOKEN")
-	}
-	if token == "" {
-		if token, err = sc.gitToken(); err != nil {
+		if token, err = sc.gitToken(ctx); err != nil {
 			return nil, "", err
 		}
 	}
@@ -366,34 +310,11 @@ func (q *jobQueue) close() {
 	}
 }
 
-// readSecretFile reads a secret from a file, trimmed; "" for no file.
-func readSecretFile(path string) (string, error) {
-	if path == "" {
-		return "", nil
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("read secret file: %w", err)
-	}
-	return strings.TrimSpace(string(b)), nil
-}
-
-func envInt(name string, def int) int {
-	var v int
-	if _, err := fmt.Sscan(os.Getenv(name), &v); err == nil {
-		return v
-	}
-	return def
-}
-
 // newSlackHandler mounts Slack chat-ops on an in-process bounded queue; nil
 // when no signing secret is configured.
-func newSlackHandler(sc *serveConfig, e *meteredEngine, log *slog.Logger) (*chatops.Handler, error) {
-	if sc.SlackSecretFile == "" {
-		return nil, nil
-	}
-	secret, err := readSecretFile(sc.SlackSecretFile)
-	if err != nil {
+func newSlackHandler(ctx context.Context, sc *Config, e *meteredEngine, log *slog.Logger) (*chatops.Handler, error) {
+	secret, err := sc.secret(ctx, "BIRDWATCH_SLACK_SIGNING_SECRET")
+	if err != nil || secret == "" {
 		return nil, err
 	}
 	runner := &chatops.Runner{Loops: []chatops.Loop{e}, Log: log}

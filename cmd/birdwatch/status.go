@@ -8,7 +8,7 @@ import (
 )
 
 func newStatusCommand() *cobra.Command {
-	var cfg Config
+	cfg := newConfig(modeCLI)
 	var watching bool
 	var refresh time.Duration
 	cmd := &cobra.Command{
@@ -17,7 +17,7 @@ func newStatusCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
 			frame := func(w io.Writer) error {
-				fleet, reports, err := loadReports(cmd.Context(), &cfg, 0)
+				fleet, reports, err := loadReports(cmd.Context(), cfg, 0)
 				if err != nil {
 					return err
 				}
@@ -30,8 +30,7 @@ func newStatusCommand() *cobra.Command {
 			return watch(cmd.Context(), out, refresh, frame)
 		},
 	}
-	cfg.bindRepoFlags(cmd)
-	cfg.bindMetricsFlags(cmd)
+	cfg.bind(cmd, "git", "prometheus")
 	cmd.Flags().BoolVarP(&watching, "watch", "w", false, "redraw the status every --refresh until interrupted")
 	cmd.Flags().DurationVar(&refresh, "refresh", 5*time.Second, "time between two redraws with --watch")
 	return cmd

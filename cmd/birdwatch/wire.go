@@ -32,12 +32,12 @@ func judges() map[string]judge.Judge {
 // engine's repository) and the cluster from the BIRDWATCH_KUBECONFIG,
 // BIRDWATCH_KUBE_CONTEXT or BIRDWATCH_EKS_* settings, built on first use;
 // without revs they are listed but fail when used.
-func syncEngines(revs ...sync.Revisions) sync.Engines {
+func syncEngines(cfg *Config, revs ...sync.Revisions) sync.Engines {
 	var r sync.Revisions
 	if len(revs) > 0 {
 		r = revs[0]
 	}
-	kube := &sync.Kubernetes{Config: kubeConfig()}
+	kube := &sync.Kubernetes{Config: kubeConfig(cfg)}
 	return sync.Engines{"none": sync.None{}, "flux": sync.Flux{Cluster: kube, Revisions: r},
 		"argocd": sync.ArgoCD{Cluster: kube, Revisions: r}}
 }
@@ -47,12 +47,14 @@ func syncEngines(revs ...sync.Revisions) sync.Engines {
 // BIRDWATCH_KUBE_CONTEXT, or for Lambda BIRDWATCH_EKS_CLUSTER,
 // BIRDWATCH_EKS_REGION, BIRDWATCH_EKS_ENDPOINT and BIRDWATCH_EKS_CA_FILE.
 // Nothing set means in-cluster, else ~/.kube/config.
-func kubeConfig() sync.KubeConfig {
-	kc := sync.KubeConfig{Kubeconfig: os.Getenv("BIRDWATCH_KUBECONFIG"), Context: os.Getenv("BIRDWATCH_KUBE_CONTEXT")}
-	if cluster := os.Getenv("BIRDWATCH_EKS_CLUSTER"); cluster != "" {
-		ca, _ := os.ReadFile(os.Getenv("BIRDWATCH_EKS_CA_FILE")) // a missing CA fails at the first TLS handshake
-		kc.EKS = &sync.EKSConfig{Cluster: cluster, Region: os.Getenv("BIRDWATCH_EKS_REGION"),
-			Endpoint: os.Getenv("BIRDWATCH_EKS_ENDPOINT"), CAData: ca}
+func kubeConfig(cfg *Config) sync.KubeConfig {
+	kc := sync.KubeConfig{Kubeconfig: cfg.Kubeconfig, Context: cfg.KubeContext}
+	if cfg.EKSCluster != "" {
+		var ca []byte
+		if cfg.EKSCAFile != "" {
+			ca, _ = os.ReadFile(cfg.EKSCAFile) // a missing CA fails at the first TLS handshake
+		}
+		kc.EKS = &sync.EKSConfig{Cluster: cfg.EKSCluster, Region: cfg.EKSRegion, Endpoint: cfg.EKSEndpoint, CAData: ca}
 	}
 	return kc
 }
@@ -65,16 +67,22 @@ func kubeConfig() sync.KubeConfig {
 // BIRDWATCH_GITHUB_MERGE_METHOD picks merge (default), squash or rebase.
 // It returns nil when no GitHub repository is known: canaries in
 // pull-request mode then fail with core.ErrNoPullRequests.
-func pullRequests(cfg *Config, gitToken string) (core.PullRequests, error) {
-	owner, name, ok := strings.Cut(os.Getenv("BIRDWATCH_GITHUB_REPO"), "/")
+func pullRequests(ctx context.Context, cfg *Config) (core.PullRequests, error) {
+	owner, name, ok := strings.Cut(cfg.GitHubRepo, "/")
 	if !ok {
 		if owner, name, ok = githubRepo(cfg.Repo); !ok {
 			return nil, nil
 		}
 	}
+	token, err := cfg.secret(ctx, "BIRDWATCH_GITHUB_TOKEN")
+	if err == nil && token == "" {
+		token, err = cfg.gitToken(ctx)
+	}
+	if err != nil {
+		return nil, err
+	}
 	gh, err := pullrequest.NewGitHub(pullrequest.GitHubConfig{Owner: owner, Repo: name,
-		Token: env("BIRDWATCH_GITHUB_TOKEN", gitToken), BaseURL: os.Getenv("BIRDWATCH_GITHUB_API_URL"),
-		AutoMerge: os.Getenv("BIRDWATCH_GITHUB_AUTOMERGE") == "true", MergeMethod: os.Getenv("BIRDWATCH_GITHUB_MERGE_METHOD")})
+		Token: token, BaseURL: cfg.GitHubAPIURL, AutoMerge: cfg.GitHubAutoMerge, MergeMethod: cfg.GitHubMergeMethod})
 	if err != nil {
 		return nil, fmt.Errorf("pull-request mode: %w", err)
 	}
@@ -98,7 +106,7 @@ func openRepo(ctx context.Context, cfg *Config) (*repo.Repo, error) {
 	if cfg.Repo == "" {
 		return nil, fmt.Errorf("no repository: give --repo or BIRDWATCH_REPO")
 	}
-	token, err := cfg.gitToken()
+	token, err := cfg.gitToken(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -112,11 +120,8 @@ func newEngine(ctx context.Context, cfg *Config, log *slog.Logger) (*core.Engine
 	if err != nil {
 		return nil, nil, err
 	}
-	e := &core.Engine{Repo: r, Judges: judges(), Sync: syncEngines(r), Log: log}
-	token, err := cfg.gitToken()
-	if err == nil {
-		e.PullRequests, err = pullRequests(cfg, token)
-	}
+	e := &core.Engine{Repo: r, Judges: judges(), Sync: syncEngines(cfg, r), Log: log}
+	e.PullRequests, err = pullRequests(ctx, cfg)
 	if err != nil {
 		r.Close()
 		return nil, nil, err
@@ -129,7 +134,7 @@ func newEngine(ctx context.Context, cfg *Config, log *slog.Logger) (*core.Engine
 		}
 		e.Metrics = p
 	}
-	slackToken, err := cfg.slackBotToken()
+	slackToken, err := cfg.secret(ctx, "BIRDWATCH_SLACK_BOT_TOKEN")
 	if err != nil {
 		r.Close()
 		return nil, nil, err
@@ -154,8 +159,12 @@ func newLogger(w io.Writer, format string) *slog.Logger {
 // TLS and SigV4 (Amazon Managed Prometheus, default AWS credential chain).
 func newPrometheus(ctx context.Context, cfg *Config) (*metrics.Prometheus, error) {
 	pc := metrics.PrometheusConfig{URL: cfg.Prometheus, Timeout: cfg.PrometheusTimeout}
-	if cfg.PrometheusUsername != "" || cfg.PrometheusPasswordFile != "" {
-		pc.BasicAuth = &metrics.BasicAuth{Username: cfg.PrometheusUsername, PasswordFile: cfg.PrometheusPasswordFile}
+	password, err := cfg.secret(ctx, "BIRDWATCH_PROMETHEUS_PASSWORD")
+	if err != nil {
+		return nil, err
+	}
+	if cfg.PrometheusUsername != "" || password != "" {
+		pc.BasicAuth = &metrics.BasicAuth{Username: cfg.PrometheusUsername, Password: password}
 	}
 	if cfg.PrometheusCAFile != "" || cfg.PrometheusCertFile != "" || cfg.PrometheusKeyFile != "" || cfg.PrometheusServerName != "" {
 		pc.TLS = &metrics.TLSConfig{CAFile: cfg.PrometheusCAFile, CertFile: cfg.PrometheusCertFile,
