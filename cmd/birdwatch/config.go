@@ -26,9 +26,9 @@ type Config struct {
 	Repos []string
 
 	// Prometheus.
-	Prometheus                                                                string
-	PrometheusTimeout                                                         time.Duration
-	PrometheusSigV4Region, PrometheusUsername, PrometheusPasswordFile         string
+	Prometheus                                                                    string
+	PrometheusTimeout                                                             time.Duration
+	PrometheusSigV4Region, PrometheusUsername, PrometheusPasswordFile             string
 	PrometheusCAFile, PrometheusCertFile, PrometheusKeyFile, PrometheusServerName string
 
 	// Slack decision messages.
