@@ -17,12 +17,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/birdwatch-gitops/birdwatch/internal/bodylimit"
 	"github.com/slack-go/slack"
 )
 
@@ -49,6 +49,10 @@ type Handler struct {
 	Dispatcher    Dispatcher
 	// MaxBody caps the request body in bytes; 0 means DefaultMaxBody.
 	MaxBody int64
+	// Bodies bounds the memory of bodies being read before their signature
+	// is checked (503 or 429 past it); nil shares one 8 MiB limiter among
+	// the handlers that leave it nil.
+	Bodies *bodylimit.Limiter
 	// DispatchTimeout bounds Dispatch; 0 means DefaultDispatchTimeout.
 	DispatchTimeout time.Duration
 	// Log receives one line per request; nil discards. Secrets, tokens and
@@ -136,12 +140,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "POST only", http.StatusMethodNotAllowed)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, h.maxBody()+1))
+	b, err := h.bodies().Read(w, r, h.maxBody())
 	if err != nil {
-		http.Error(w, "cannot read body", http.StatusBadRequest)
+		status := bodylimit.Status(err)
+		h.logf(slog.LevelWarn, "request rejected", "status", status, "reason", err)
+		http.Error(w, http.StatusText(status), status)
 		return
 	}
-	resp := h.Handle(r.Context(), r.Header, body)
+	defer b.Release()
+	resp := h.Handle(r.Context(), r.Header, b.Bytes())
 	if resp.ContentType != "" {
 		w.Header().Set("Content-Type", resp.ContentType)
 	}
@@ -201,6 +208,16 @@ func (h *Handler) maxBody() int64 {
 		return h.MaxBody
 	}
 	return DefaultMaxBody
+}
+
+// defaultBodies is the limiter of handlers without their own.
+var defaultBodies = bodylimit.New(8<<20, 0)
+
+func (h *Handler) bodies() *bodylimit.Limiter {
+	if h.Bodies != nil {
+		return h.Bodies
+	}
+	return defaultBodies
 }
 
 func (h *Handler) dispatchTimeout() time.Duration {

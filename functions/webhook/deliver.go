@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/birdwatch-gitops/birdwatch/internal/bodylimit"
 )
 
 // delivery is one request being handled, for logging.
@@ -20,37 +21,41 @@ func (d delivery) attrs(extra ...any) []any {
 	return append([]any{"source", d.source, "event", d.event, "delivery", d.id}, extra...)
 }
 
-// readVerified reads the capped body, verifies it with verify and records
-// the delivery ID against replays. On failure it has written the response.
-func (h *Handler) readVerified(w http.ResponseWriter, r *http.Request, d delivery, verify func([]byte) error) ([]byte, bool) {
+// readVerified reads the capped body through the handler's body limiter
+// (503 or 429 when too many bodies are in flight, before any byte is read),
+// verifies it with verify and records the delivery ID against replays. On
+// failure it has written the response. release returns the body's pooled
+// buffer; call it once the body is parsed.
+func (h *Handler) readVerified(w http.ResponseWriter, r *http.Request, d delivery, verify func([]byte) error) (body []byte, release func(), ok bool) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		h.reject(w, d, http.StatusMethodNotAllowed, fmt.Errorf("method %s not allowed", r.Method))
-		return nil, false
+		return nil, nil, false
 	}
-	if r.ContentLength > h.cfg.MaxBodyBytes {
-		h.reject(w, d, http.StatusRequestEntityTooLarge, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, r.ContentLength, h.cfg.MaxBodyBytes))
-		return nil, false
+	b, err := h.cfg.Bodies.Read(w, r, h.cfg.MaxBodyBytes)
+	if err != nil {
+		status := bodylimit.Status(err)
+		if errors.Is(err, bodylimit.ErrTooLarge) {
+			err = fmt.Errorf("%w: %w", ErrTooLarge, err)
+		}
+		if status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", "5")
+		}
+		h.reject(w, d, status, err)
+		return nil, nil, false
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
-	var tooLarge *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooLarge):
-		h.reject(w, d, http.StatusRequestEntityTooLarge, fmt.Errorf("%w: limit %d bytes", ErrTooLarge, h.cfg.MaxBodyBytes))
-		return nil, false
-	case err != nil:
-		h.reject(w, d, http.StatusBadRequest, fmt.Errorf("read body: %w", err))
-		return nil, false
-	}
+	body = b.Bytes()
 	if err := verify(body); err != nil {
+		b.Release()
 		h.reject(w, d, http.StatusUnauthorized, err)
-		return nil, false
+		return nil, nil, false
 	}
 	if d.id != "" && !h.seen.add(d.id) {
+		b.Release()
 		h.reject(w, d, http.StatusUnauthorized, fmt.Errorf("%w: %s", ErrReplay, d.id))
-		return nil, false
+		return nil, nil, false
 	}
-	return body, true
+	return body, b.Release, true
 }
 
 // reject answers a delivery that is not taken, with a JSON error.

@@ -33,10 +33,11 @@ func (h *Handler) serveGitHub(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sig := r.Header.Get(headerGitHubSignature)
-	body, ok := h.readVerified(w, r, d, func(b []byte) error { return verifyGitHub(h.cfg.GitHub.Secret, b, sig) })
+	body, release, ok := h.readVerified(w, r, d, func(b []byte) error { return verifyGitHub(h.cfg.GitHub.Secret, b, sig) })
 	if !ok {
 		return
 	}
+	defer release()
 	if !githubEvents[d.event] {
 		h.finish(w, r, d, plan{kind: planIgnore, reason: fmt.Sprintf("event %q is not handled", d.event)})
 		return

@@ -72,10 +72,15 @@ func (h *Handler) serveGitLab(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := r.Header.Get(headerGitLabToken)
-	body, ok := h.readVerified(w, r, d, func([]byte) error { return verifyGitLab(h.cfg.GitLab.Token, token) })
+	if err := verifyGitLab(h.cfg.GitLab.Token, token); err != nil {
+		h.reject(w, d, http.StatusUnauthorized, err) // the token is a header: no body is read without it
+		return
+	}
+	body, release, ok := h.readVerified(w, r, d, func([]byte) error { return verifyGitLab(h.cfg.GitLab.Token, token) })
 	if !ok {
 		return
 	}
+	defer release()
 	p, err := h.planGitLab(d.event, body)
 	if err != nil {
 		h.seen.forget(d.id)

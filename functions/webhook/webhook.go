@@ -35,6 +35,7 @@ import (
 	"github.com/birdwatch-gitops/birdwatch/functions/auth"
 	"github.com/birdwatch-gitops/birdwatch/functions/core"
 	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
+	"github.com/birdwatch-gitops/birdwatch/internal/bodylimit"
 )
 
 // Defaults for zero Config fields.
@@ -77,6 +78,10 @@ type Config struct {
 	GitLab     GitLabConfig
 	// MaxBodyBytes caps request bodies; 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// Bodies bounds the memory of bodies being read before their signature
+	// is checked (503 or 429 past it); nil means bodylimit.New(0, 0), 64 MiB
+	// in all and 16 MiB per source address. Handlers may share one.
+	Bodies *bodylimit.Limiter
 	// ReplayMemory is how many handled delivery IDs are kept to refuse
 	// replays; 0 means DefaultReplayMemory. The memory is per process: across
 	// Lambda instances, command IDs in Git keep a redelivered command from
@@ -153,6 +158,9 @@ func New(cfg Config) (*Handler, error) {
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.Bodies == nil {
+		cfg.Bodies = bodylimit.New(0, 0)
 	}
 	if cfg.ReplayMemory <= 0 {
 		cfg.ReplayMemory = DefaultReplayMemory
