@@ -32,11 +32,15 @@ func (h *Handler) command(ctx context.Context, p plan) (Response, error) {
 	repo := h.cfg.GitHub.Repository
 	marker := replyMarker(p.commentID)
 	if h.cfg.GitHub.Comments != nil {
+		login, err := h.reporter.login(ctx)
+		if err != nil {
+			return Response{}, err
+		}
 		cs, err := h.cfg.GitHub.Comments.ListComments(ctx, repo, p.pr.Number)
 		if err != nil {
 			return Response{}, err
 		}
-		if slices.ContainsFunc(cs, func(c Comment) bool { return ours(c, h.cfg.GitHub.Login, marker) }) {
+		if slices.ContainsFunc(cs, func(c Comment) bool { return ours(c, login, marker) }) {
 			return ignored("comment %d was already answered", p.commentID), nil
 		}
 	}

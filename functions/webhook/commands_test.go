@@ -185,3 +185,27 @@ func TestPastedMarkersAreNotTrusted(t *testing.T) {
 		}
 	}
 }
+
+// TestOwnRepliesKnownByAuthorWithoutConfiguration: with no login
+// configured (the default), birdwatch asks the token who it is (GET /user)
+// and takes only that account's comments for its replies: a reply marker
+// pasted by someone else does not mute a command, and the answer comes
+// from birdwatch's account.
+func TestOwnRepliesKnownByAuthorWithoutConfiguration(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.GitHub.Login = "" })
+	e.gh.addComment(7, "mallory", replyMarker(8101)+"\nalready answered, honest")
+	if r := e.comment(8101, "alice", "/birdwatch status"); r.Result != "done" {
+		t.Errorf("a pasted marker muted the command: %+v", r)
+	}
+	bot := e.gh.botComments(7)
+	if len(bot) != 1 || !strings.HasPrefix(bot[0].Body, replyMarker(8101)) {
+		t.Fatalf("birdwatch's replies: %+v", bot)
+	}
+	// birdwatch's own reply is recognized: a redelivery is not answered twice.
+	p := defaults()
+	p.Action, p.Login, p.Body, p.CommentID = "created", "alice", "/birdwatch status", 8101
+	r := decode(t, e.github("issue_comment", render(t, "github/issue_comment", p)))
+	if r.Result != "ignored" || len(e.gh.botComments(7)) != 1 {
+		t.Errorf("redelivery: %+v, %d replies", r, len(e.gh.botComments(7)))
+	}
+}

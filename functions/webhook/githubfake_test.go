@@ -67,6 +67,9 @@ func newFakeGitHub(t testing.TB, bare, token string) *fakeGitHub {
 		perms: map[string][2]string{"alice": {"write", "write"}, "dave": {"read", "read"}}}
 	mux := http.NewServeMux()
 	routes := map[string]http.HandlerFunc{
+		"GET /user": func(w http.ResponseWriter, _ *http.Request) {
+			fmt.Fprint(w, `{"login":"birdwatch-bot","id":90210,"type":"User","site_admin":false}`)
+		},
 		"GET /orgs/acme/teams/sre/memberships/{user}":           f.membership,
 		"GET /repos/acme/fleet/collaborators/{user}/permission": f.permission,
 		"GET /repos/acme/fleet/issues/{n}/comments":             f.listComments,

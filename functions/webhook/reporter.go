@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/birdwatch-gitops/birdwatch/functions/core"
 	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
@@ -42,12 +43,16 @@ type Reporter struct {
 	Pulls    PullRequests
 	Statuses Statuses
 	// Login is the account birdwatch comments as; see GitHubConfig.Login.
+	// Empty asks Comments when it is a LoginResolver.
 	Login string
 	// CheckRuns reports with check runs instead of commit statuses.
 	CheckRuns bool
 	// WebURL is GitHub's web address, for commit links.
 	WebURL string
 	Log    *slog.Logger
+
+	loginOnce sync.Once
+	logins    *loginCache
 }
 
 // Report reports every outcome that committed a decision to the pull
@@ -122,7 +127,11 @@ func (r *Reporter) post(ctx context.Context, pr PullRequest, e core.Entry, o cor
 		History: reportHistory}) + fmt.Sprintf("\n<sub>Commands: `%s %s`</sub>\n", commandPrefix, strings.Join(verbs(), "|")+" "+key)
 	var link string
 	if r.Comments != nil {
-		c, err := upsertComment(ctx, r.Comments, r.Repository, pr.Number, r.Login, reportMarker(key), body)
+		login, err := r.login(ctx)
+		if err != nil {
+			return err
+		}
+		c, err := upsertComment(ctx, r.Comments, r.Repository, pr.Number, login, reportMarker(key), body)
 		if err != nil {
 			return err
 		}
@@ -154,9 +163,20 @@ func (r *Reporter) commitURL(hash string) string {
 }
 
 // ours reports whether c is birdwatch's comment with marker: the body
-// starts with the marker and, when login is known, login wrote it.
+// starts with the marker and login wrote it.
+// An unknown login ("") trusts no comment: anyone can paste a marker.
 func ours(c Comment, login, marker string) bool {
-	return strings.HasPrefix(c.Body, marker) && (login == "" || strings.EqualFold(c.Author, login))
+	return login != "" && strings.HasPrefix(c.Body, marker) && strings.EqualFold(c.Author, login)
+}
+
+// login is Login, or the Comments account once resolved.
+func (r *Reporter) login(ctx context.Context) (string, error) {
+	r.loginOnce.Do(func() {
+		if r.logins == nil {
+			r.logins = newLoginCache(r.Login, r.Comments)
+		}
+	})
+	return r.logins.get(ctx)
 }
 
 // upsertComment edits birdwatch's comment holding marker, or creates one.

@@ -54,7 +54,11 @@ func (h *Handler) validate(ctx context.Context, pr PullRequest) (Response, error
 	body := validationMarker + "\n" + report.ValidationMarkdown(files)
 	var link string
 	if gh.Comments != nil {
-		c, err := upsertComment(ctx, gh.Comments, gh.Repository, pr.Number, gh.Login, validationMarker, body)
+		login, err := h.reporter.login(ctx)
+		c := Comment{}
+		if err == nil {
+			c, err = upsertComment(ctx, gh.Comments, gh.Repository, pr.Number, login, validationMarker, body)
+		}
 		if err != nil {
 			resp.Warnings = append(resp.Warnings, err.Error())
 		}

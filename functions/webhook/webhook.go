@@ -111,10 +111,11 @@ type GitHubConfig struct {
 	Pulls    PullRequests
 	Statuses Statuses
 	// Login is the account birdwatch comments as (a user, or "name[bot]"
-	// for a GitHub App). When set, only its comments are taken as
-	// birdwatch's reports and replies, so a person who pastes a marker into
-	// a comment can neither have it overwritten nor mute a command. Empty
-	// trusts the marker alone.
+	// for a GitHub App). Only its comments are taken as birdwatch's reports
+	// and replies, so a person who pastes a marker into a comment can
+	// neither have it overwritten nor mute a command. Empty asks the token
+	// (Comments as a LoginResolver: GET /user, or the app's bot); when that
+	// is not possible no comment is taken for birdwatch's.
 	Login string
 	// CheckRuns reports with check runs (needs a GitHub App token) instead
 	// of commit statuses.
