@@ -48,6 +48,7 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(newLambdaCommand())
 	root.AddCommand(newQueryCommand())
 	root.AddCommand(newSettingsCommand())
+	root.AddCommand(newImportCommand())
 	root.RunE = runAsBootstrap // with no arguments inside a Lambda runtime, serve the function (lambda.go)
 	return root
 }

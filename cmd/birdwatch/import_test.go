@@ -1,0 +1,64 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestImportThenValidate is the adoption path: a Flagger or Argo user runs
+// import, then validate, and nothing needs a hand edit in between.
+func TestImportThenValidate(t *testing.T) {
+	tests := []struct {
+		tool, testdata string
+		files          []string
+		want           string
+	}{
+		{"flagger", "flagger-istio", []string{"apps/podinfo/canary.yaml", "flagger/metrictemplate.yaml"}, "threshold: 5 (rollback at the 5th failed check) is failureLimit: 4"},
+		{"argo", "argo-canary-istio", []string{"apps/rollouts-demo/rollout.yaml", "apps/rollouts-demo/analysis.yaml"}, "pause {duration: 600} is pause {duration: 10m0s}"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.tool, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.CopyFS(dir, os.DirFS(filepath.Join("../../gitops/importer/testdata", tc.testdata))); err != nil {
+				t.Fatal(err)
+			}
+			args := []string{"import", tc.tool, "--dir", dir}
+			for _, f := range tc.files {
+				args = append(args, filepath.Join(dir, f))
+			}
+			stdout, stderr, err := run(t, args...)
+			if err != nil || !strings.Contains(stdout, tc.want) {
+				t.Fatalf("import: %v\n%s%s", err, stdout, stderr)
+			}
+			stdout, stderr, err = run(t, "validate", dir)
+			if err != nil || stdout != "ok: 1 canaries in 1 files\n" {
+				t.Errorf("validate: %v\n%s%s", err, stdout, stderr)
+			}
+		})
+	}
+}
+
+func TestImportRefusesWhatItCannotMap(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("../../gitops/importer/testdata/argo-canary-istio")); err != nil {
+		t.Fatal(err)
+	}
+	rollout := filepath.Join(dir, "apps/rollouts-demo/rollout.yaml")
+	data, err := os.ReadFile(rollout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alb := strings.Replace(string(data), "        istio:\n", "        alb:\n          ingress: ingress\n          servicePort: 80\n        x-istio:\n", 1)
+	if err := os.WriteFile(rollout, []byte(alb), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = run(t, "import", "argo", "--dir", dir, rollout)
+	if err == nil || !strings.Contains(err.Error(), "trafficRouting.alb: no birdwatch provider") {
+		t.Fatalf("err %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".birdwatch")); !os.IsNotExist(err) {
+		t.Errorf("a refused import wrote .birdwatch: %v", err)
+	}
+}

@@ -1,0 +1,208 @@
+package importer
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
+)
+
+// analysis maps one analysis reference (templates and args) into
+// spec.analysis.metrics and returns how long Argo would run it
+// (interval x count of its longest metric).
+func (ro *rollout) analysis(field string, ref map[string]any) (spec.Duration, error) {
+	a := &ro.c.Spec.Analysis
+	args := map[string]any{}
+	for _, arg := range maps(ref, "args") {
+		args[str(arg, "name")] = ro.argValue(field, arg)
+	}
+	var longest spec.Duration
+	for _, t := range maps(ref, "templates") {
+		tmpl, err := ro.findTemplate(t)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", field, err)
+		}
+		vals := map[string]any{}
+		for _, arg := range maps(tmpl.Body, "spec", "args") {
+			if v := dig(arg, "value"); v != nil {
+				vals[str(arg, "name")] = fmt.Sprint(v)
+			}
+		}
+		for k, v := range args {
+			vals[k] = v
+		}
+		for _, m := range maps(tmpl.Body, "spec", "metrics") {
+			d, err := ro.argoMetric(fmt.Sprintf("%s %s.metrics[%s]", tmpl.Kind(), tmpl.Name(), str(m, "name")), m, vals)
+			if err != nil {
+				return 0, err
+			}
+			longest = max(longest, d)
+		}
+	}
+	if a.Interval == 0 {
+		a.Interval = spec.Duration(spec.DefaultInterval)
+	}
+	return max(longest, a.Interval), nil
+}
+
+// argValue resolves a Rollout's analysis arg: a value, or a valueFrom birdwatch can express.
+func (ro *rollout) argValue(field string, arg map[string]any) any {
+	if v := dig(arg, "value"); v != nil {
+		return fmt.Sprint(v)
+	}
+	f := field + ".args[" + str(arg, "name") + "]"
+	switch {
+	case str(arg, "valueFrom", "podTemplateHashValue") != "":
+		ro.r.note(Approximated, f, "podTemplateHashValue %s is {{ .Version }}: queries select the version label, not rollouts_pod_template_hash", str(arg, "valueFrom", "podTemplateHashValue"))
+		return version{}
+	case str(arg, "valueFrom", "fieldRef", "fieldPath") == "metadata.name":
+		return ro.name
+	case str(arg, "valueFrom", "fieldRef", "fieldPath") == "metadata.namespace":
+		return ro.ns
+	}
+	ro.r.note(NoEquivalent, f, "valueFrom %v; the arg is empty", dig(arg, "valueFrom"))
+	return ""
+}
+
+// version marks an arg that is the version the query is rendered for.
+type version struct{}
+
+func (ro *rollout) findTemplate(t map[string]any) (*Object, error) {
+	kind := "AnalysisTemplate"
+	if b, _ := dig(t, "clusterScope").(bool); b {
+		kind = "ClusterAnalysisTemplate"
+	}
+	name := str(t, "templateName")
+	for _, src := range [][]*Object{ro.objs, ro.co.Objects} {
+		for _, o := range src {
+			if o.Kind() == kind && o.Name() == name && (kind == "ClusterAnalysisTemplate" || o.Namespace(ro.ns) == ro.ns) {
+				return o, nil
+			}
+		}
+	}
+	return nil, ro.co.notFound("templateName", kind, ro.ns, name)
+}
+
+// argoMetric maps one AnalysisTemplate metric; only Prometheus metrics carry over.
+func (ro *rollout) argoMetric(field string, m map[string]any, vals map[string]any) (spec.Duration, error) {
+	a := &ro.c.Spec.Analysis
+	q := str(m, "provider", "prometheus", "query")
+	if q == "" {
+		ro.r.note(NoEquivalent, field, "provider %v: birdwatch queries Prometheus only; left out", keysOf(mapAt(m, "provider")))
+		return 0, nil
+	}
+	out := spec.Metric{Name: metricName(str(m, "name"))}
+	out.Query, out.Args = translateArgoQuery(q, vals)
+	if slices.ContainsFunc(a.Metrics, func(x spec.Metric) bool { return x.Name == out.Name }) {
+		return ro.metricDuration(field, m)
+	}
+	cond, expr := "failureCondition", str(m, "failureCondition")
+	if expr == "" {
+		cond, expr = "successCondition", str(m, "successCondition")
+	}
+	if err := setLimit(&out, cond, expr); err != nil {
+		ro.r.note(NoEquivalent, field+"."+cond, "%s: %v; the metric has no limit (reported, never failing)", expr, err)
+	} else {
+		ro.r.note(Mapped, field+"."+cond, "%s is %s", expr, limitText(out))
+	}
+	if fl, ok := number(m, "failureLimit"); ok || a.FailureLimit == nil {
+		limit := max(int(fl), 0)
+		if a.FailureLimit != nil {
+			limit = max(limit, *a.FailureLimit)
+		}
+		a.FailureLimit = &limit
+		ro.r.note(Mapped, field+".failureLimit", "analysis.failureLimit %d (the largest of the metrics)", limit)
+	}
+	if il, ok := number(m, "inconclusiveLimit"); ok {
+		v := int(il)
+		a.InconclusiveLimit = &v
+	}
+	if dig(m, "consecutiveErrorLimit") != nil {
+		ro.r.note(NoEquivalent, field+".consecutiveErrorLimit", "a query error is an inconclusive look (inconclusiveLimit)")
+	}
+	if addr := str(m, "provider", "prometheus", "address"); addr != "" {
+		ro.r.note(Approximated, field+".provider.prometheus.address", "%s: birdwatch queries the one Prometheus of --prometheus / BIRDWATCH_PROMETHEUS_URL", addr)
+	}
+	a.Metrics = append(a.Metrics, out)
+	return ro.metricDuration(field, m)
+}
+
+// metricDuration is interval x count, and sets analysis.interval from the first metric.
+func (ro *rollout) metricDuration(field string, m map[string]any) (spec.Duration, error) {
+	a := &ro.c.Spec.Analysis
+	iv := a.Interval
+	if v := dig(m, "interval"); v != nil {
+		d, err := parseDuration(v)
+		if err != nil {
+			return 0, fmt.Errorf("%s.interval: %w", field, err)
+		}
+		if a.Interval == 0 {
+			a.Interval = d
+			ro.r.note(Mapped, field+".interval", "analysis.interval %s", d)
+		}
+		iv = d
+	}
+	if iv == 0 {
+		iv = spec.Duration(spec.DefaultInterval)
+	}
+	count := 1.0
+	if c, ok := number(m, "count"); ok && c > 0 {
+		count = c
+	}
+	return spec.Duration(float64(iv) * count), nil
+}
+
+var (
+	argoArgRE  = regexp.MustCompile(`\{\{\s*args\.([\w-]+)\s*\}\}`)
+	argoCondRE = regexp.MustCompile(`^\s*(?:len\(result\)\s*(?:>\s*0\s*&&|==\s*0\s*\|\|)\s*)?result(?:\[0\])?\s*(>=|>|<=|<)\s*([-+0-9.eE]+)\s*$`)
+)
+
+// translateArgoQuery turns {{args.x}} into birdwatch args (escaped when
+// rendered); an arg standing for the pod template hash becomes {{ .Version }}.
+func translateArgoQuery(q string, vals map[string]any) (string, map[string]string) {
+	args := map[string]string{}
+	q = argoArgRE.ReplaceAllStringFunc(q, func(s string) string {
+		name := argoArgRE.FindStringSubmatch(s)[1]
+		if _, ok := vals[name].(version); ok {
+			return "{{ .Version }}"
+		}
+		k := argName(name)
+		args[k] = fmt.Sprint(vals[name])
+		return "{{ .Args." + k + " }}"
+	})
+	if len(args) == 0 {
+		args = nil
+	}
+	return strings.TrimSpace(q), args
+}
+
+// setLimit reads a condition "result[0] >= 0.95": a failure condition
+// below a value is a min, above a value a max; a success condition the
+// reverse.
+func setLimit(m *spec.Metric, cond, expr string) error {
+	sub := argoCondRE.FindStringSubmatch(expr)
+	if sub == nil {
+		return fmt.Errorf("not of the form result[0] OP NUMBER")
+	}
+	v, err := strconv.ParseFloat(sub[2], 64)
+	if err != nil {
+		return err
+	}
+	below := strings.HasPrefix(sub[1], "<")
+	if (cond == "failureCondition") == below {
+		m.Min = &v
+	} else {
+		m.Max = &v
+	}
+	return nil
+}
+
+func limitText(m spec.Metric) string {
+	if m.Min != nil {
+		return "min " + fmtNum(*m.Min)
+	}
+	return "max " + fmtNum(deref(m.Max))
+}

@@ -1,0 +1,103 @@
+package importer_test
+
+import (
+	"testing"
+
+	"github.com/birdwatch-gitops/birdwatch/gitops/importer"
+	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
+)
+
+var importCases = []importCase{
+	{
+		name: "flagger istio podinfo", dir: "flagger-istio", run: importer.Flagger,
+		files: []string{"apps/podinfo/canary.yaml", "flagger/metrictemplate.yaml"},
+		notes: []string{
+			"threshold: 5 (rollback at the 5th failed check) is failureLimit: 4",
+			"request-success-rate min 99% is error-rate max 1%",
+			"request-duration max 500ms is latency (p99) max 500ms",
+			"MetricTemplate istio-system/not-found-percentage (flagger/metrictemplate.yaml) inlined",
+			"no equivalent spec.analysis.webhooks[acceptance-test]: pre-rollout webhook",
+			"notify.slack.channel on-call-alerts",
+			"wrote         apps/podinfo/podinfo-traffic.yaml: VirtualService podinfo (route primary), DestinationRule podinfo (subsets primary, canary)",
+			"changed       apps/podinfo/kustomization.yaml: resources += podinfo-primary.yaml, podinfo-traffic.yaml",
+		},
+		check: func(t *testing.T, c *spec.Canary) {
+			s := c.Spec
+			if s.Stable != "6.0.0" || s.Canary != "6.0.0" || s.StepWeight != 10 || s.MaxWeight != 50 || *s.Analysis.FailureLimit != 4 ||
+				len(s.Analysis.Metrics) != 3 || s.Analysis.Judge != "threshold" || s.Notify.Slack == nil {
+				t.Errorf("canary spec %+v", s)
+			}
+		},
+	},
+	{
+		name: "flagger linkerd podinfo", dir: "flagger-linkerd", run: importer.Flagger,
+		files: []string{"apps/podinfo/canary.yaml"},
+		notes: []string{"mapped        spec.provider: linkerd", "wrote         apps/podinfo/podinfo-traffic.yaml: TrafficSplit podinfo",
+			"stepWeight: 5, maxWeight: 50", "analysis.interval: 30s"},
+		check: func(t *testing.T, c *spec.Canary) {
+			tr := c.Spec.Traffic
+			if tr.Provider != "smi" || tr.StableService != "podinfo-primary" || tr.CanaryService != "podinfo-canary" || c.Spec.Analysis.Metrics[0].Args["workload"] != "podinfo" {
+				t.Errorf("spec %+v", c.Spec)
+			}
+		},
+	},
+	{
+		name: "flagger nginx podinfo", dir: "flagger-nginx", run: importer.Flagger,
+		files: []string{"apps/podinfo/canary.yaml"},
+		notes: []string{"threshold: 10 (rollback at the 10th failed check) is failureLimit: 9", "Ingress podinfo (apps/podinfo/ingress.yaml) stays the main Ingress",
+			"wrote         apps/podinfo/podinfo-traffic.yaml: Ingress podinfo-canary", "MetricTemplate test/latency"},
+		check: func(t *testing.T, c *spec.Canary) {
+			m := c.Spec.Analysis.Metrics
+			if c.Spec.Traffic.Route != "podinfo-canary" || m[0].Template != "nginx-error-rate" || m[0].Args["ingress"] != "podinfo" || *m[0].Max != 1 || m[1].Args["target"] != "podinfo" {
+				t.Errorf("spec %+v", c.Spec)
+			}
+		},
+	},
+	{
+		name: "flagger gateway api a/b testing", dir: "flagger-gatewayapi", run: importer.Flagger,
+		files: []string{"apps/podinfo/canary.yaml"},
+		notes: []string{"strategy abTesting, 10 iterations", "wrote         apps/podinfo/podinfo-traffic.yaml: HTTPRoute podinfo"},
+		check: func(t *testing.T, c *spec.Canary) {
+			ab := c.Spec.ABTesting
+			if c.Spec.Strategy != "abTesting" || ab == nil || len(ab.Match) != 1 || ab.Match[0] != (spec.Match{Header: "x-canary", Exact: "insider"}) ||
+				c.Spec.Traffic.Provider != "gatewayapi" {
+				t.Errorf("spec %+v", c.Spec)
+			}
+		},
+	},
+	{
+		name: "argo canary istio with analysis args", dir: "argo-canary-istio", run: importer.Argo,
+		files: []string{"apps/rollouts-demo/rollout.yaml", "apps/rollouts-demo/analysis.yaml"},
+		notes: []string{"pause {duration: 600} is pause {duration: 10m0s}", "result[0] >= 0.95 is min 0.95",
+			"analysis.failureLimit 3", "analyze: 15m0s",
+			"changed       apps/rollouts-demo/istio.yaml: DestinationRule rollouts-demo-destrule: subsets stable and canary select birdwatch.dev/role",
+			"changed       apps/rollouts-demo/kustomization.yaml: resources += rollouts-demo-deployments.yaml"},
+		check: func(t *testing.T, c *spec.Canary) {
+			m := c.Spec.Analysis.Metrics
+			if len(m) != 1 || m[0].Args["service_name"] != "rollouts-demo-canary.demo.svc.cluster.local" || c.Spec.Stable != "blue" {
+				t.Errorf("spec %+v", c.Spec)
+			}
+			if p := c.Spec.Steps[1].Pause; p == nil || p.Duration == nil || p.Duration.D().Minutes() != 10 {
+				t.Errorf("step 2 %+v", c.Spec.Steps[1])
+			}
+		},
+	},
+	{
+		name: "argo blue-green with pre-promotion analysis", dir: "argo-bluegreen", run: importer.Argo,
+		files: []string{"apps/bluegreen/rollout.yaml"},
+		notes: []string{"blueGreen.autoPromote: false", "result[0] > 0.01 is max 0.01", "podTemplateHashValue Latest is {{ .Version }}",
+			"analysed for 5 interval(s) before the switch"},
+		check: func(t *testing.T, c *spec.Canary) {
+			bg := c.Spec.BlueGreen
+			if c.Spec.Strategy != "blueGreen" || bg == nil || bg.AutoPromote == nil || *bg.AutoPromote || bg.Iterations != 5 || len(c.Spec.Promote) != 3 {
+				t.Errorf("spec %+v", c.Spec)
+			}
+		},
+	},
+	{
+		name: "argo canary nginx with background analysis", dir: "argo-canary-nginx", run: importer.Argo,
+		files: []string{"apps/demo/rollout.yaml"},
+		notes: []string{"pause 10m with background analysis is analyze: 10m0s", "len(result) == 0 || result[0] >= 0.95 is min 0.95",
+			"wrote         apps/demo/rollouts-demo-traffic.yaml: Ingress rollouts-demo-rollouts-demo-stable-canary"},
+	},
+}

@@ -1,0 +1,228 @@
+package importer
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
+)
+
+// builtin holds the PromQL of Flagger's two builtin checks for one mesh,
+// selecting the canary workload (Args.workload) like Flagger's own queries
+// do: the threshold judge looks at the canary's value only.
+type builtin struct{ errorRate, latency string }
+
+var builtins = map[string]builtin{
+	"istio": {
+		errorRate: `100 * (sum(rate(istio_requests_total{reporter="destination", destination_workload_namespace="{{ .Namespace }}", destination_workload="{{ .Args.workload }}", response_code=~"5.."}[{{ .Window }}])) or vector(0)) / sum(rate(istio_requests_total{reporter="destination", destination_workload_namespace="{{ .Namespace }}", destination_workload="{{ .Args.workload }}"}[{{ .Window }}]))`,
+		latency:   `histogram_quantile(0.99, sum by (le) (rate(istio_request_duration_milliseconds_bucket{reporter="destination", destination_workload_namespace="{{ .Namespace }}", destination_workload="{{ .Args.workload }}"}[{{ .Window }}])))`,
+	},
+	"linkerd": {
+		errorRate: `100 * (sum(rate(response_total{namespace="{{ .Namespace }}", deployment="{{ .Args.workload }}", direction="inbound", classification="failure"}[{{ .Window }}])) or vector(0)) / sum(rate(response_total{namespace="{{ .Namespace }}", deployment="{{ .Args.workload }}", direction="inbound"}[{{ .Window }}]))`,
+		latency:   `histogram_quantile(0.99, sum by (le) (rate(response_latency_ms_bucket{namespace="{{ .Namespace }}", deployment="{{ .Args.workload }}", direction="inbound"}[{{ .Window }}])))`,
+	},
+	"gatewayapi": { // Envoy-based implementations (Contour, Envoy Gateway): the canary Service's cluster
+		errorRate: `100 * (sum(rate(envoy_cluster_upstream_rq{envoy_cluster_name=~"{{ .Args.cluster }}", envoy_response_code=~"5.."}[{{ .Window }}])) or vector(0)) / sum(rate(envoy_cluster_upstream_rq{envoy_cluster_name=~"{{ .Args.cluster }}"}[{{ .Window }}]))`,
+		latency:   `histogram_quantile(0.99, sum by (le) (rate(envoy_cluster_upstream_rq_time_bucket{envoy_cluster_name=~"{{ .Args.cluster }}"}[{{ .Window }}])))`,
+	},
+}
+
+// flaggerMetric maps one Flagger metric; nil with a note when it has no equivalent.
+func flaggerMetric(co *Checkout, objs []*Object, m map[string]any, nm flaggerNames, mesh string, sp map[string]any, r *Result, field string) (*spec.Metric, error) {
+	name := str(m, "name")
+	out := &spec.Metric{Name: metricName(name)}
+	if v, ok := number(m, "thresholdRange", "max"); ok {
+		out.Max = &v
+	}
+	if v, ok := number(m, "thresholdRange", "min"); ok {
+		out.Min = &v
+	}
+	if dig(m, "interval") != nil {
+		r.note(Approximated, field+".interval", "birdwatch queries the window since the weight was applied, not a fixed %v", dig(m, "interval"))
+	}
+	ref := mapAt(m, "templateRef")
+	switch {
+	case ref != nil:
+		return out, flaggerTemplateMetric(co, objs, m, ref, out, nm, sp, r, field)
+	case name == "request-success-rate" || name == "request-duration":
+		return out, flaggerBuiltin(name, out, nm, mesh, sp, r, field)
+	case str(m, "query") != "":
+		q, args := translateFlaggerQuery(str(m, "query"), nm, sp, nil)
+		out.Query, out.Args = q, args
+		r.note(Approximated, field, "inline query translated to birdwatch's template variables")
+		return out, nil
+	}
+	r.note(NoEquivalent, field, "unknown builtin metric %q; left out", name)
+	return nil, nil
+}
+
+// flaggerBuiltin maps request-success-rate (min %) to an error rate (max
+// 100-min %) and request-duration (max ms) to a p99 latency.
+func flaggerBuiltin(name string, out *spec.Metric, nm flaggerNames, mesh string, sp map[string]any, r *Result, field string) error {
+	success := name == "request-success-rate"
+	if mesh == "nginx" {
+		ing := str(sp, "ingressRef", "name")
+		out.Args = map[string]string{"ingress": ing}
+		if success {
+			out.Name, out.Template = "error-rate", "nginx-error-rate"
+		} else {
+			out.Name, out.Template = "latency", "nginx-latency-p99"
+			r.note(Approximated, field, "Flagger's nginx request-duration is the mean; nginx-latency-p99 is the 99th percentile")
+		}
+	} else {
+		b := builtins[mesh]
+		if mesh == "smi" {
+			b = builtins["linkerd"]
+		}
+		out.Args = map[string]string{"workload": nm.target}
+		if mesh == "gatewayapi" {
+			out.Args = map[string]string{"cluster": fmt.Sprintf("%s_%s_.*", nm.ns, nm.canarySvc)}
+			r.note(Approximated, field, "Envoy cluster %s_%s_* (Contour's naming); other Gateway API implementations name clusters differently", nm.ns, nm.canarySvc)
+		}
+		if success {
+			out.Name, out.Query, out.Unit = "error-rate", b.errorRate, "percent"
+		} else {
+			out.Name, out.Query, out.Unit = "latency", b.latency, "ms"
+		}
+	}
+	if success {
+		if out.Min != nil {
+			v := 100 - *out.Min
+			out.Max, out.Min = &v, nil
+		}
+		r.note(Mapped, field, "request-success-rate min %s%% is error-rate max %s%%", fmtNum(100-deref(out.Max)), fmtNum(deref(out.Max)))
+		return nil
+	}
+	r.note(Mapped, field, "request-duration max %sms is latency (p99) max %sms", fmtNum(deref(out.Max)), fmtNum(deref(out.Max)))
+	return nil
+}
+
+// flaggerTemplateMetric inlines a MetricTemplate's query.
+func flaggerTemplateMetric(co *Checkout, objs []*Object, m, ref map[string]any, out *spec.Metric, nm flaggerNames, sp map[string]any, r *Result, field string) error {
+	ns := str(ref, "namespace")
+	if ns == "" {
+		ns = nm.ns
+	}
+	t := findIn(objs, "MetricTemplate", ns, str(ref, "name"))
+	if t == nil {
+		t = co.Find("MetricTemplate", ns, str(ref, "name"))
+	}
+	if t == nil {
+		return co.notFound("templateRef", "MetricTemplate", ns, str(ref, "name"))
+	}
+	if typ := str(t.Body, "spec", "provider", "type"); typ != "prometheus" && typ != "" {
+		return fmt.Errorf("MetricTemplate %s: provider %s: birdwatch queries Prometheus only", t.Name(), typ)
+	}
+	vars := map[string]string{}
+	for k, v := range mapAt(m, "templateVariables") {
+		vars[k] = fmt.Sprint(v)
+	}
+	out.Query, out.Args = translateFlaggerQuery(str(t.Body, "spec", "query"), nm, sp, vars)
+	r.note(Approximated, field, "MetricTemplate %s/%s (%s) inlined as spec.analysis.metrics[].query: birdwatch's MetricTemplate kind is not available yet", ns, t.Name(), t.File)
+	if addr := str(t.Body, "spec", "provider", "address"); addr != "" {
+		r.note(Approximated, field+".provider.address", "%s: birdwatch queries the one Prometheus of --prometheus / BIRDWATCH_PROMETHEUS_URL", addr)
+	}
+	return nil
+}
+
+var flaggerVarRE = regexp.MustCompile(`\{\{\s*(\w+)(?:\.([\w-]+))?\s*\}\}`)
+
+// translateFlaggerQuery rewrites Flagger's template variables ({{ namespace }},
+// {{ target }}, {{ interval }}, {{ variables.x }}, ...) to birdwatch's.
+// Values known at import time become args, which birdwatch escapes.
+func translateFlaggerQuery(q string, nm flaggerNames, sp map[string]any, vars map[string]string) (string, map[string]string) {
+	args := map[string]string{}
+	q = flaggerVarRE.ReplaceAllStringFunc(q, func(s string) string {
+		sub := flaggerVarRE.FindStringSubmatch(s)
+		switch sub[1] {
+		case "namespace":
+			return "{{ .Namespace }}"
+		case "interval":
+			return "{{ .Window }}"
+		case "service":
+			return "{{ .Service }}"
+		case "target":
+			args["target"] = nm.target
+			return "{{ .Args.target }}"
+		case "name":
+			args["name"] = str(sp, "targetRef", "name")
+			return "{{ .Args.name }}"
+		case "ingress":
+			args["ingress"] = str(sp, "ingressRef", "name")
+			return "{{ .Args.ingress }}"
+		case "variables":
+			k := argName(sub[2])
+			args[k] = vars[sub[2]]
+			return "{{ .Args." + k + " }}"
+		}
+		return s
+	})
+	if len(args) == 0 {
+		args = nil
+	}
+	return strings.TrimSpace(q), args
+}
+
+// argName makes a template argument name a Go identifier.
+func argName(s string) string { return strings.NewReplacer("-", "_", ".", "_").Replace(s) }
+
+// metricName makes a metric name birdwatch-friendly (no spaces).
+func metricName(s string) string {
+	return strings.Trim(strings.NewReplacer(" ", "-", "%", "pct").Replace(strings.ToLower(s)), "-")
+}
+
+func deref(p *float64) float64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+func fmtNum(v float64) string { return fmt.Sprintf("%g", v) }
+
+// writeCanary adds the Canary spec under .birdwatch/ with a header.
+func writeCanary(r *Result, c *spec.Canary, header, from, tool string) error {
+	file := fmt.Sprintf("%s/%s-%s.yaml", spec.SpecDir, c.Metadata.Namespace, c.Metadata.Name)
+	var b bytes.Buffer
+	for _, l := range strings.Split(header, "\n") {
+		b.WriteString("# " + l + "\n")
+	}
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(c); err != nil {
+		return fmt.Errorf("encode %s: %w", file, err)
+	}
+	if err := enc.Close(); err != nil {
+		return err
+	}
+	r.Files[file] = b.Bytes()
+	r.note(Wrote, file, "Canary %s", c.Key())
+	r.note(Remove, from, "once birdwatch runs %s, delete the %s objects here, or both will act", c.Key(), tool)
+	return nil
+}
+
+// SortNotes orders notes: mapped, approximated, no equivalent, then files.
+func (r *Result) SortNotes() {
+	sort.SliceStable(r.Notes, func(i, j int) bool { return kindOrder(r.Notes[i].Kind) < kindOrder(r.Notes[j].Kind) })
+}
+
+func kindOrder(k Kind) int {
+	switch k {
+	case Mapped:
+		return 0
+	case Approximated:
+		return 1
+	case NoEquivalent:
+		return 2
+	case Changed:
+		return 3
+	case Wrote:
+		return 4
+	}
+	return 5
+}
