@@ -11,11 +11,12 @@ TEST_TIMEOUT ?= 9m
 build:
 	$(GO) build -trimpath -o $(BIN) ./cmd/birdwatch
 
-## deps: Debian packages the demo and the integration tests use.
+## deps: Debian packages the demo and the integration tests use (chromium: the pages' browser test).
 deps:
 	@missing=""; \
 	command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
 	command -v git >/dev/null 2>&1 || missing="$$missing git"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 		echo "make: installing Debian packages:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
@@ -126,3 +127,11 @@ clean:
 .PHONY: vulncheck
 vulncheck:
 	.ci/vulncheck
+
+## readme-settings: rewrite the README's settings table from the code (`birdwatch settings`).
+.PHONY: readme-settings
+readme-settings:
+	@$(GO) run ./cmd/birdwatch settings > .settings.md && \
+	awk 'BEGIN{t=""; while ((getline l < ".settings.md") > 0) t = t l "\n"} \
+	/<!-- settings:begin -->/{print; printf "%s", t; skip=1; next} /<!-- settings:end -->/{skip=0} !skip' README.md > .README.md && \
+	mv .README.md README.md && rm -f .settings.md

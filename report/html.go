@@ -140,16 +140,21 @@ func resultClass(c string) string {
 	return "neutral"
 }
 
-// htmlPage is the page. It must stay self-contained: no src or href to
-// anything but data: URIs.
-var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{"clock": func(t time.Time) string { return clock(t) }}).Parse(`<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>birdwatch: {{.R.Canary}} {{.R.Generation}}: {{.Phase}}</title>
-<style>
-body { font-family: "Liberation Sans", Arial, Helvetica, sans-serif; margin: 2em auto; max-width: 62em; padding: 0 1em; color: #222; }
+// HTMLStyle is the report's style sheet, for pages that embed HTMLRollout.
+func HTMLStyle() template.CSS { return template.CSS(reportCSS) }
+
+// HTMLRollout writes the report's content (heading, metrics, charts,
+// decisions) without the page around it, for pages that show the report
+// among other things, such as the live rollout page of `serve --ui`.
+func HTMLRollout(w io.Writer, r Report, charts []Chart) error {
+	if err := htmlPage.ExecuteTemplate(w, "rollout", newHTMLView(r, charts)); err != nil {
+		return fmt.Errorf("render html report of %s: %w", r.Canary, err)
+	}
+	return nil
+}
+
+// reportCSS styles the report page and the pages that embed it.
+const reportCSS = `body { font-family: "Liberation Sans", Arial, Helvetica, sans-serif; margin: 2em auto; max-width: 62em; padding: 0 1em; color: #222; }
 h1 { font-size: 1.5em; margin-bottom: 0.2em; }
 h2 { font-size: 1.15em; margin-top: 1.6em; border-bottom: 1px solid #ddd; }
 .badge { display: inline-block; padding: 0.1em 0.6em; border-radius: 0.8em; font-size: 0.8em; vertical-align: middle; color: #fff; }
@@ -165,10 +170,25 @@ tr.bad td { background: #fdecec; } tr.good td { background: #edf7ed; } tr.warn t
 figure { margin: 0; max-width: 100%; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 .canary { color: #d62728; font-weight: bold; } .baseline { color: #1f77b4; font-weight: bold; }
 footer { margin-top: 2em; color: #888; font-size: 0.8em; }
-</style>
+`
+
+// htmlPage is the page. It must stay self-contained: no src or href to
+// anything but data: URIs.
+var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{"clock": func(t time.Time) string { return clock(t) },
+	"css": HTMLStyle}).Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>birdwatch: {{.R.Canary}} {{.R.Generation}}: {{.Phase}}</title>
+<style>
+{{css}}</style>
 </head>
 <body>
-<h1>{{.R.Canary}}: canary <span class="canary">{{.R.Generation}}</span> vs baseline <span class="baseline">{{.R.Stable}}</span> <span class="badge {{.Badge}}">{{.Phase}}</span></h1>
+{{template "rollout" .}}<footer>birdwatch report of {{.R.Canary}}{{with .Series}}; {{.}}{{end}}.</footer>
+</body>
+</html>
+{{define "rollout"}}<h1>{{.R.Canary}}: canary <span class="canary">{{.R.Generation}}</span> vs baseline <span class="baseline">{{.R.Stable}}</span> <span class="badge {{.Badge}}">{{.Phase}}</span></h1>
 <p class="facts">weight <b>{{.R.Weight}}%</b> · step {{.R.Step}}/{{.R.Steps}}{{with .Span}} · {{.}}{{end}}</p>
 {{with .R.Message}}<p class="message">{{.}}</p>
 {{end}}
@@ -191,7 +211,4 @@ footer { margin-top: 2em; color: #888; font-size: 0.8em; }
 {{range .Events}}<tr class="{{.Class}}"><td>{{.At}}</td><td class="num">{{.Elapsed}}</td><td>{{.Action}}</td><td class="num">{{.Step}}</td><td class="num">{{.Weight}}%</td><td>{{.Trigger}}</td><td>{{.Reason}}</td></tr>
 {{end}}</table>
 {{end}}
-<footer>birdwatch report of {{.R.Canary}}{{with .Series}}; {{.}}{{end}}.</footer>
-</body>
-</html>
-`))
+{{end}}`))

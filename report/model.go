@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"errors"
 	"math"
 	"regexp"
 	"time"
@@ -95,6 +96,9 @@ type MetricReport struct {
 	CanarySeries, BaselineSeries []metrics.Point
 	// SeriesErr says why the series are missing or partial; "" otherwise.
 	SeriesErr string
+	// SeriesUnavailable says the metrics backend did not answer (rather
+	// than answering with no data, or rejecting the query).
+	SeriesUnavailable bool
 }
 
 // FromStatus builds the report of canary c from its status st (nil: not
@@ -285,6 +289,7 @@ func FetchSeries(ctx context.Context, r *Report, c *spec.Canary, p metrics.Range
 		baseline, berr := metrics.MeasureRange(ctx, p, t, vars(r.Stable), rng)
 		mr.CanarySeries, mr.BaselineSeries = canary.Values, baseline.Values
 		mr.SeriesErr = joinErrs(cerr, berr)
+		mr.SeriesUnavailable = errors.Is(cerr, metrics.ErrUnavailable) || errors.Is(berr, metrics.ErrUnavailable)
 	}
 }
 

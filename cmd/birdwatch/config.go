@@ -57,6 +57,11 @@ type Config struct {
 	// Lambda.
 	QueueURL string
 
+	// Pages (functions/ui).
+	UI          bool
+	UITokenFile string
+	UIRefresh   time.Duration
+
 	// secrets resolves secret values (file, variable or Secrets Manager),
 	// each once per process; shared by copies of the Config.
 	secrets *secretStore
@@ -200,6 +205,14 @@ var settingsTable = []setting{
 		field: func(c *Config) any { return &c.Queue }},
 	{group: "serve", flag: "shutdown-timeout", env: "BIRDWATCH_SHUTDOWN_TIMEOUT", def: "30s", modes: modeServe, usage: "how long SIGTERM waits for work in progress",
 		field: func(c *Config) any { return &c.ShutdownTimeout }},
+	{group: "ui", flag: "ui", env: "BIRDWATCH_UI", def: "false", modes: modeServe | modeLambda,
+		usage: "serve the read-only pages: / (the fleet) and /canaries/NS/NAME (a rollout); the Lambda serves them on the webhook function's GET routes",
+		field: func(c *Config) any { return &c.UI }},
+	{group: "ui", flag: "ui-token-file", env: "BIRDWATCH_UI_TOKEN_FILE", secret: "BIRDWATCH_UI_TOKEN", modes: modeServe | modeLambda,
+		usage: "file holding the token the pages ask for (Authorization: Bearer, or the cookie a ?token= link sets); without one the pages are open to whoever reaches them",
+		field: func(c *Config) any { return &c.UITokenFile }},
+	{group: "ui", flag: "ui-refresh", env: "BIRDWATCH_UI_REFRESH", def: "10s", modes: modeServe | modeLambda, usage: "how often an open page asks for new content",
+		field: func(c *Config) any { return &c.UIRefresh }},
 	{group: "lambda", env: "BIRDWATCH_QUEUE_URL", modes: modeLambda, usage: "SQS queue (FIFO advised) chatops and schedule send to and worker consumes",
 		field: func(c *Config) any { return &c.QueueURL }},
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/birdwatch-gitops/birdwatch/functions/chatops"
 	"github.com/birdwatch-gitops/birdwatch/functions/core"
 	fanout "github.com/birdwatch-gitops/birdwatch/functions/schedule"
+	"github.com/birdwatch-gitops/birdwatch/functions/ui"
 	"github.com/birdwatch-gitops/birdwatch/functions/webhook"
 	"github.com/birdwatch-gitops/birdwatch/functions/worker"
 	"github.com/spf13/cobra"
@@ -251,7 +253,21 @@ func newWebhookLambda(ctx context.Context, lc *Config, d *lambdaDeps, log *slog.
 	if err != nil {
 		return nil, err
 	}
-	return lambda.NewHandler(h.HandleLambda), nil
+	if !lc.UI {
+		return lambda.NewHandler(h.HandleLambda), nil
+	}
+	// The pages answer the Function URL's GET routes; every other request
+	// is a webhook delivery.
+	pages, err := newUIHandler(ctx, lc, engines[lc.Repos[0]], log)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", h)
+	for _, route := range ui.Routes {
+		mux.Handle(route, pages)
+	}
+	return lambda.NewHandler(webhook.LambdaHandler(mux)), nil
 }
 
 // redactedRepo drops any user information from a repository URL for messages.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/birdwatch-gitops/birdwatch/functions/auth"
 	"github.com/birdwatch-gitops/birdwatch/functions/core"
+	"github.com/birdwatch-gitops/birdwatch/functions/ui"
 	"github.com/birdwatch-gitops/birdwatch/functions/webhook"
 	"github.com/google/go-github/v84/github"
 	"github.com/prometheus/client_golang/prometheus"
@@ -38,7 +39,7 @@ func newServeCommandWith(ready func(addr string)) *cobra.Command {
 			return runServe(cmd.Context(), sc, cmd.ErrOrStderr(), ready)
 		},
 	}
-	sc.bind(cmd, "git", "prometheus", "notify", "github", "webhook", "kube", "serve")
+	sc.bind(cmd, "git", "prometheus", "notify", "github", "webhook", "kube", "serve", "ui")
 	return cmd
 }
 
@@ -68,6 +69,15 @@ func runServe(ctx context.Context, sc *Config, stderr io.Writer, ready func(stri
 		return fmt.Errorf("listen on %s: %w", sc.Addr, err)
 	}
 	mux := serveMux(h, m)
+	if sc.UI {
+		pages, err := newUIHandler(ctx, sc, e, log)
+		if err != nil {
+			return err
+		}
+		for _, route := range ui.Routes {
+			mux.Handle(route, pages)
+		}
+	}
 	if slack != nil {
 		mux.Handle("POST /slack", promhttp.InstrumentHandlerCounter(m.requests.MustCurryWith(prometheus.Labels{"handler": "slack"}), slack))
 	}
