@@ -66,6 +66,11 @@ func (m *machine) start() {
 		Generation: c.Spec.Canary, Stable: c.Spec.Stable, Phase: spec.PhaseProgressing,
 		Weight: m.in.ManifestWeight, StepStartedAt: m.now(),
 	}
+	if m.in.Status != nil {
+		// Commands act once, ever: a command handled in an earlier rollout
+		// and delivered again must not act on this one.
+		m.st.HandledCommands = slices.Clone(m.in.Status.HandledCommands)
+	}
 	reason := fmt.Sprintf("new canary %s (stable %s)", c.Spec.Canary, c.Spec.Stable)
 	if m.in.ManifestHasRoutes {
 		m.clearRoutes()

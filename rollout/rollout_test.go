@@ -217,6 +217,16 @@ func TestDecide(t *testing.T) {
 					t.Errorf("redelivery acted: %+v", d)
 				}
 			}},
+		{"a command handled in an earlier rollout does not act on the next one",
+			Input{Canary: aleph(func(c *spec.Canary) { c.Spec.Canary = "v05" }),
+				Status: status(spec.PhaseRolledBack, 5, 0, func(s *spec.Status) { s.HandledCommands = []string{"slack-1.2.a", "github-comment-7001"} }),
+				Now:    t0, Command: &Command{Kind: CmdAbort, Actor: "slack:U024BE7LH", ID: "slack-1.2.a"}},
+			func(t *testing.T, d Decision) {
+				if d.Status.Generation != "v05" || d.Status.Phase == spec.PhaseRolledBack || !strings.Contains(d.Refused, "already handled") ||
+					!slices.Equal(d.Status.HandledCommands, []string{"slack-1.2.a", "github-comment-7001"}) {
+					t.Errorf("replayed onto v05: %+v", d)
+				}
+			}},
 		{"a handled command is remembered",
 			Input{Canary: aleph(), Status: status(spec.PhasePaused, 5, 50), Now: t0, Command: &Command{Kind: CmdPromote, ID: "comment-8"}},
 			func(t *testing.T, d Decision) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/birdwatch-gitops/birdwatch/functions/core"
 	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
@@ -67,6 +68,10 @@ func (h *Handler) decideCommand(ctx context.Context, p plan) (answer, error) {
 	who := "@" + p.actor.User
 	if p.cmdErr != "" {
 		return answer{result: "refused", text: fmt.Sprintf("⛔ %s: %s. Usage: `%s`", who, mdText(p.cmdErr), Usage)}, nil
+	}
+	if age := h.cfg.Now().Sub(p.commentAt); p.commentAt.IsZero() || age > h.cfg.MaxCommandAge {
+		return answer{result: "refused", text: fmt.Sprintf("⛔ %s: this comment was written %s, more than %s ago: commands act only when fresh, so a captured one cannot be replayed. Write a new comment.",
+			who, p.commentAt.UTC().Format(time.RFC3339), h.cfg.MaxCommandAge)}, nil
 	}
 	entries, err := h.cfg.Engine.Fleet(ctx)
 	if errors.Is(err, spec.ErrInvalid) {

@@ -32,6 +32,10 @@ func (h *Handler) readVerified(w http.ResponseWriter, r *http.Request, d deliver
 		h.reject(w, d, http.StatusMethodNotAllowed, fmt.Errorf("method %s not allowed", r.Method))
 		return nil, nil, false
 	}
+	if d.id == "" {
+		h.reject(w, d, http.StatusBadRequest, fmt.Errorf("%w: the delivery has no ID header, so a replay could not be told apart", ErrReplay))
+		return nil, nil, false
+	}
 	b, err := h.cfg.Bodies.Read(w, r, h.cfg.MaxBodyBytes)
 	if err != nil {
 		status := bodylimit.Status(err)
@@ -50,7 +54,7 @@ func (h *Handler) readVerified(w http.ResponseWriter, r *http.Request, d deliver
 		h.reject(w, d, http.StatusUnauthorized, err)
 		return nil, nil, false
 	}
-	if d.id != "" && !h.seen.add(d.id) {
+	if !h.seen.add(d.id) {
 		b.Release()
 		h.reject(w, d, http.StatusUnauthorized, fmt.Errorf("%w: %s", ErrReplay, d.id))
 		return nil, nil, false

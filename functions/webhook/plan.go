@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/birdwatch-gitops/birdwatch/functions/auth"
 	"github.com/birdwatch-gitops/birdwatch/functions/core"
@@ -32,6 +33,7 @@ type plan struct {
 	cmd       parsedCommand
 	cmdErr    string // the /birdwatch line could not be parsed
 	commentID int64
+	commentAt time.Time // when the comment was written (signed with the payload)
 	actor     auth.Identity
 }
 

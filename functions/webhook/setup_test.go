@@ -156,7 +156,7 @@ func newEnv(t testing.TB, mutate ...func(*Config)) *env {
 	e.engine = &core.Engine{Repo: r, Metrics: prom, Judges: judges, Sync: gsync.Engines{"none": gsync.None{}},
 		Now: func() time.Time { return now }, Log: log}
 	api := NewGitHubAPI(e.gh.client())
-	cfg := Config{Engine: e.engine, Checks: core.Checks(judges), Log: log,
+	cfg := Config{Engine: e.engine, Checks: core.Checks(judges), Log: log, Now: func() time.Time { return now },
 		Authorizer: &auth.Authorizer{GitHub: auth.NewGitHub(e.gh.client()), Repository: "acme/fleet"},
 		GitHub: GitHubConfig{Secret: []byte(testSecret), Repository: "acme/fleet", Comments: api, Pulls: api, Statuses: api,
 			Login: "birdwatch-bot"},

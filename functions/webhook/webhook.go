@@ -31,6 +31,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/birdwatch-gitops/birdwatch/functions/auth"
 	"github.com/birdwatch-gitops/birdwatch/functions/core"
@@ -45,6 +46,8 @@ const (
 	DefaultMaxBodyBytes = 5 << 20
 	// DefaultReplayMemory is how many handled delivery IDs are remembered.
 	DefaultReplayMemory = 4096
+	// DefaultMaxCommandAge is how old a PR comment may be and still command.
+	DefaultMaxCommandAge = 24 * time.Hour
 	// DefaultBranch is the branch the loop reads when Config.Branch is "".
 	DefaultBranch = "main"
 	// Trigger is the core.Request trigger of webhook runs.
@@ -92,6 +95,13 @@ type Config struct {
 	// bounded queue and the response is 202. Dispatch returns ErrBusy (503)
 	// when it cannot take the job.
 	Dispatch func(job func(ctx context.Context) error) error
+	// MaxCommandAge is how old a comment (by its signed created_at) may be
+	// and still command; older ones are answered as stale, so a captured
+	// delivery cannot be replayed onto a later rollout. 0 means
+	// DefaultMaxCommandAge.
+	MaxCommandAge time.Duration
+	// Now is the clock that ages comments; nil means time.Now.
+	Now func() time.Time
 	// Log receives one line per delivery; nil discards. Secrets, signatures
 	// and payloads are never logged.
 	Log *slog.Logger
@@ -159,6 +169,12 @@ func New(cfg Config) (*Handler, error) {
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxCommandAge <= 0 {
+		cfg.MaxCommandAge = DefaultMaxCommandAge
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	if cfg.Bodies == nil {
 		cfg.Bodies = bodylimit.New(0, 0)
