@@ -61,6 +61,8 @@ type Config struct {
 	UI          bool
 	UITokenFile string
 	UIRefresh   time.Duration
+	// GitHub sign-in for the pages.
+	UIURL, UIGitHubClientID, UIGitHubClientSecretFile, UIGitHubOrg, UIGitHubTeam string
 
 	// secrets resolves secret values (file, variable or Secrets Manager),
 	// each once per process; shared by copies of the Config.
@@ -213,6 +215,19 @@ var settingsTable = []setting{
 		field: func(c *Config) any { return &c.UITokenFile }},
 	{group: "ui", flag: "ui-refresh", env: "BIRDWATCH_UI_REFRESH", def: "10s", modes: modeServe | modeLambda, usage: "how often an open page asks for new content",
 		field: func(c *Config) any { return &c.UIRefresh }},
+	{group: "ui", flag: "ui-url", env: "BIRDWATCH_UI_URL", modes: modeServe | modeLambda,
+		usage: "the pages' address as browsers reach it, e.g. https://birdwatch.example.com (GitHub sign-in returns to it)",
+		field: func(c *Config) any { return &c.UIURL }},
+	{group: "ui", flag: "ui-github-client-id", env: "BIRDWATCH_UI_GITHUB_CLIENT_ID", modes: modeServe | modeLambda,
+		usage: "GitHub OAuth App client ID: the pages sign people in with GitHub (with --ui-github-org)",
+		field: func(c *Config) any { return &c.UIGitHubClientID }},
+	{group: "ui", flag: "ui-github-client-secret-file", env: "BIRDWATCH_UI_GITHUB_CLIENT_SECRET_FILE", secret: "BIRDWATCH_UI_GITHUB_CLIENT_SECRET",
+		modes: modeServe | modeLambda, usage: "file holding the GitHub OAuth App's client secret (it also signs the session cookies)",
+		field: func(c *Config) any { return &c.UIGitHubClientSecretFile }},
+	{group: "ui", flag: "ui-github-org", env: "BIRDWATCH_UI_GITHUB_ORG", modes: modeServe | modeLambda, usage: "only this organization's members may see the pages",
+		field: func(c *Config) any { return &c.UIGitHubOrg }},
+	{group: "ui", flag: "ui-github-team", env: "BIRDWATCH_UI_GITHUB_TEAM", modes: modeServe | modeLambda, usage: "only this team's members (its slug, in --ui-github-org)",
+		field: func(c *Config) any { return &c.UIGitHubTeam }},
 	{group: "lambda", env: "BIRDWATCH_QUEUE_URL", modes: modeLambda, usage: "SQS queue (FIFO advised) chatops and schedule send to and worker consumes",
 		field: func(c *Config) any { return &c.QueueURL }},
 }

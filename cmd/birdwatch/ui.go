@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 
 	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics"
 	"github.com/birdwatch-gitops/birdwatch/functions/core"
@@ -18,11 +19,37 @@ func newUIHandler(ctx context.Context, cfg *Config, e *core.Engine, log *slog.Lo
 	if err != nil {
 		return nil, err
 	}
-	if token == "" {
-		log.Warn("the pages have no token (--ui-token-file): anyone who reaches this address can read the fleet")
+	gh, err := uiGitHub(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if token == "" && gh == nil {
+		log.Warn("the pages have no token (--ui-token-file) and no GitHub sign-in (--ui-github-client-id): anyone who reaches this address can read the fleet")
 	}
 	prom, _ := e.Metrics.(metrics.RangeProvider) // nil: pages without charts
-	return ui.New(ui.Config{Fleet: engineFleet{e}, Metrics: prom, Token: token, Refresh: cfg.UIRefresh, Log: log})
+	return ui.New(ui.Config{Fleet: engineFleet{e}, Metrics: prom, Token: token, GitHub: gh, Refresh: cfg.UIRefresh, Log: log})
+}
+
+// uiGitHub is the pages' GitHub sign-in; nil when no client ID is set.
+// GitHub Enterprise's web address is its API URL's origin.
+func uiGitHub(ctx context.Context, cfg *Config) (*ui.GitHubAuth, error) {
+	if cfg.UIGitHubClientID == "" {
+		return nil, nil
+	}
+	secret, err := cfg.secret(ctx, "BIRDWATCH_UI_GITHUB_CLIENT_SECRET")
+	if err != nil {
+		return nil, err
+	}
+	gh := &ui.GitHubAuth{ClientID: cfg.UIGitHubClientID, ClientSecret: secret, Org: cfg.UIGitHubOrg, Team: cfg.UIGitHubTeam,
+		ExternalURL: cfg.UIURL, APIURL: cfg.GitHubAPIURL}
+	if cfg.GitHubAPIURL != "" {
+		u, err := url.Parse(cfg.GitHubAPIURL)
+		if err != nil {
+			return nil, fmt.Errorf("--github-api-url: %w", err)
+		}
+		gh.WebURL = u.Scheme + "://" + u.Host
+	}
+	return gh, nil
 }
 
 // engineFleet reads the pages' fleet through the engine: the branch head's

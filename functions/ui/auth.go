@@ -29,24 +29,46 @@ func newTokenAuth(token string) *tokenAuth {
 
 func (a *tokenAuth) match(s string) bool { return subtle.ConstantTimeCompare([]byte(s), a.token) == 1 }
 
-// allow answers whether r may see the page. A ?token= link that matches
-// sets the cookie and redirects (303) to the same URL without the token,
-// so the token stays out of the address bar, the history and logs of
-// whatever the page links to; anything else without the token gets 401.
-func (a *tokenAuth) allow(w http.ResponseWriter, r *http.Request) bool {
+// valid says whether r carries the token, as a bearer token or the cookie.
+func (a *tokenAuth) valid(r *http.Request) bool {
 	if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && a.match(bearer) {
 		return true
 	}
-	if c, err := r.Cookie(cookieName); err == nil && subtle.ConstantTimeCompare([]byte(c.Value), []byte(a.cookie)) == 1 {
+	c, err := r.Cookie(cookieName)
+	return err == nil && subtle.ConstantTimeCompare([]byte(c.Value), []byte(a.cookie)) == 1
+}
+
+// link answers a ?token= link that matches: it sets the cookie and
+// redirects (303) to the same URL without the token, so the token stays
+// out of the address bar, the history and the logs of whatever the page
+// links to. It returns false, writing nothing, for any other request.
+func (a *tokenAuth) link(w http.ResponseWriter, r *http.Request) bool {
+	q := r.URL.Query()
+	if t := q.Get("token"); t == "" || !a.match(t) {
+		return false
+	}
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: a.cookie, Path: "/", HttpOnly: true,
+		Secure: secure(r), SameSite: http.SameSiteStrictMode})
+	q.Del("token")
+	u := url.URL{Path: r.URL.Path, RawQuery: q.Encode()}
+	http.Redirect(w, r, u.String(), http.StatusSeeOther)
+	return true
+}
+
+// allowed answers whether r may see the page; when not, it has answered:
+// the token link's redirect, GitHub's sign-in for a browser's page, or 401.
+func (h *Handler) allowed(w http.ResponseWriter, r *http.Request) bool {
+	if h.auth == nil && h.github == nil {
 		return true
 	}
-	q := r.URL.Query()
-	if t := q.Get("token"); t != "" && a.match(t) {
-		http.SetCookie(w, &http.Cookie{Name: cookieName, Value: a.cookie, Path: "/", HttpOnly: true,
-			Secure: r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https", SameSite: http.SameSiteStrictMode})
-		q.Del("token")
-		u := url.URL{Path: r.URL.Path, RawQuery: q.Encode()}
-		http.Redirect(w, r, u.String(), http.StatusSeeOther)
+	if (h.auth != nil && h.auth.valid(r)) || (h.github != nil && h.github.session(r) != "") {
+		return true
+	}
+	if h.auth != nil && h.auth.link(w, r) {
+		return false
+	}
+	if h.github != nil && r.URL.Query().Get("fragment") == "" {
+		h.github.start(w, r)
 		return false
 	}
 	w.Header().Set("WWW-Authenticate", `Bearer realm="birdwatch"`)

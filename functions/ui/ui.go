@@ -57,8 +57,11 @@ type Config struct {
 	// Token, when not empty, is asked for on every page: as
 	// "Authorization: Bearer TOKEN", or the cookie a "?token=TOKEN" link
 	// sets (the link then redirects to the same page without the token).
-	// Empty means the pages are open to whoever reaches them.
+	// Empty (and no GitHub) means the pages are open to whoever reaches them.
 	Token string
+	// GitHub, when set, signs people in with GitHub and lets in the
+	// members of an organization or team (beside the Token, if any).
+	GitHub *GitHubAuth
 	// Refresh is how often an open page asks for new content; 0 means 10s.
 	Refresh time.Duration
 	// CacheTTL bounds how old the data behind a page may be; 0 means 5s.
@@ -71,12 +74,14 @@ type Config struct {
 	Log *slog.Logger
 }
 
-// Handler serves GET / and GET /canaries/{namespace}/{name}.
+// Handler serves GET / and GET /canaries/{namespace}/{name} (and GitHub's
+// sign-in callback when GitHub is configured).
 type Handler struct {
-	cfg  Config
-	data *cache
-	mux  *http.ServeMux
-	auth *tokenAuth
+	cfg    Config
+	data   *cache
+	mux    *http.ServeMux
+	auth   *tokenAuth
+	github *githubGate
 }
 
 // New checks cfg and builds the Handler.
@@ -100,6 +105,13 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Token != "" {
 		h.auth = newTokenAuth(cfg.Token)
 	}
+	if cfg.GitHub != nil {
+		g, err := newGitHubGate(*cfg.GitHub, cfg.Now)
+		if err != nil {
+			return nil, err
+		}
+		h.github = g
+	}
 	h.mux.HandleFunc("GET /{$}", h.fleetPage)
 	h.mux.HandleFunc("GET /canaries/{namespace}/{name}", h.rolloutPage)
 	return h, nil
@@ -108,7 +120,11 @@ func New(cfg Config) (*Handler, error) {
 // ServeHTTP implements http.Handler: authentication, then the page.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	setSecurityHeaders(w.Header())
-	if h.auth != nil && !h.auth.allow(w, r) {
+	if h.github != nil && r.URL.Path == CallbackPath {
+		h.github.serveCallback(w, r, h)
+		return
+	}
+	if !h.allowed(w, r) {
 		return
 	}
 	h.mux.ServeHTTP(w, r)
@@ -116,7 +132,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Routes are the patterns the Handler answers, for muxes that mount it
 // beside other handlers.
-var Routes = []string{"GET /{$}", "GET /canaries/{namespace}/{name}"}
+var Routes = []string{"GET /{$}", "GET /canaries/{namespace}/{name}", "GET " + CallbackPath}
 
 func (h *Handler) fleetPage(w http.ResponseWriter, r *http.Request) {
 	v := h.data.fleet(r.Context())
