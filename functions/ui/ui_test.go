@@ -23,7 +23,7 @@ import (
 )
 
 // exampleCanary is the embedded aleph example's Canary, parsed for real.
-func exampleCanary(t *testing.T) *spec.Canary {
+func exampleCanary(t testing.TB) *spec.Canary {
 	t.Helper()
 	files, err := fleet.ExampleFiles("aleph")
 	if err != nil {
