@@ -33,6 +33,9 @@ type Config struct {
 
 	// Slack decision messages.
 	SlackBotTokenFile, SlackAPIURL string
+	// Deployment secrets spec.notify names by secretRef: files in a
+	// directory, else AWS Secrets Manager secrets PREFIX+NAME.
+	NotifySecretsDir, NotifySecretsPrefix string
 
 	// GitHub: pull requests, webhooks, comments, statuses.
 	GitHubRepo, GitHubAPIURL, GitHubTokenFile, GitHubLogin, GitHubSecretFile, GitHubMergeMethod string
@@ -160,6 +163,12 @@ var settingsTable = []setting{
 		usage: "file holding the Slack bot token that posts decisions to spec.notify.slack", field: func(c *Config) any { return &c.SlackBotTokenFile }},
 	{group: "notify", flag: "slack-api-url", env: "BIRDWATCH_SLACK_API_URL", modes: modeAll, usage: "Slack Web API base URL",
 		field: func(c *Config) any { return &c.SlackAPIURL }},
+	{group: "notify", flag: "notify-secrets-dir", env: "BIRDWATCH_NOTIFY_SECRETS_DIR", modes: modeAll,
+		usage: "directory of the secrets spec.notify names by secretRef (Teams, Discord, Google Chat, webhook URLs and signing keys), one file per secret",
+		field: func(c *Config) any { return &c.NotifySecretsDir }},
+	{group: "notify", flag: "notify-secrets-prefix", env: "BIRDWATCH_NOTIFY_SECRETS_PREFIX", modes: modeAll,
+		usage: "read the secrets spec.notify names from AWS Secrets Manager as PREFIX+NAME when they are not in the directory",
+		field: func(c *Config) any { return &c.NotifySecretsPrefix }},
 
 	{group: "github", flag: "github-repo", env: "BIRDWATCH_GITHUB_REPO", modes: modeAll, usage: "GitOps repository on GitHub, owner/name (default: from a github.com repository URL)",
 		field: func(c *Config) any { return &c.GitHubRepo }},

@@ -56,20 +56,46 @@ func (s *secretStore) read(ctx context.Context, name, file string) (string, erro
 		return v, nil
 	}
 	if id := os.Getenv(name + "_SECRET_ID"); id != "" {
-		if s.client == nil {
-			cfg, err := awsconfig.LoadDefaultConfig(ctx)
-			if err != nil {
-				return "", fmt.Errorf("%s_SECRET_ID: load AWS configuration: %w", name, err)
-			}
-			s.client = secretsmanager.NewFromConfig(cfg)
-		}
-		out, err := s.client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id)})
+		v, err := s.secretsManager(ctx, id)
 		if err != nil {
-			return "", fmt.Errorf("%s_SECRET_ID: get secret value: %w", name, err)
+			return "", fmt.Errorf("%s_SECRET_ID: %w", name, err)
 		}
-		return strings.TrimSpace(aws.ToString(out.SecretString)), nil
+		return v, nil
 	}
 	return os.Getenv(name), nil
+}
+
+// secretsManager reads the Secrets Manager secret id (ARN or name); the
+// caller holds s.mu.
+func (s *secretStore) secretsManager(ctx context.Context, id string) (string, error) {
+	if s.client == nil {
+		cfg, err := awsconfig.LoadDefaultConfig(ctx)
+		if err != nil {
+			return "", fmt.Errorf("load AWS configuration: %w", err)
+		}
+		s.client = secretsmanager.NewFromConfig(cfg)
+	}
+	out, err := s.client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id)})
+	if err != nil {
+		return "", fmt.Errorf("get secret value: %w", err)
+	}
+	return strings.TrimSpace(aws.ToString(out.SecretString)), nil
+}
+
+// managed returns the Secrets Manager secret id, read once per process.
+func (s *secretStore) managed(ctx context.Context, id string) (string, error) {
+	key := "\x00sm\x00" + id
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if v, ok := s.cache[key]; ok {
+		return v, nil
+	}
+	v, err := s.secretsManager(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	s.cache[key] = v
+	return v, nil
 }
 
 // secret resolves the secret of the settings row whose value variable is

@@ -54,6 +54,11 @@ func runServe(ctx context.Context, sc *Config, stderr io.Writer, ready func(stri
 	}
 	defer r.Close()
 	m := newServeMetrics()
+	for _, n := range e.Notifiers {
+		if c, ok := n.(interface{ Collectors() []prometheus.Collector }); ok {
+			m.registry.MustRegister(c.Collectors()...) // birdwatch_notifications_total, birdwatch_notification_retries_total
+		}
+	}
 	metered := &meteredEngine{Engine: e, m: m}
 	q := newJobQueue(sc.Queue, log)
 	h, err := newWebhookHandler(ctx, sc, metered, q, log)

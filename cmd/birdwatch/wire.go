@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/birdwatch-gitops/birdwatch/functions/notify"
 	"io"
 	"log/slog"
 	"os"
@@ -134,16 +133,12 @@ func newEngine(ctx context.Context, cfg *Config, log *slog.Logger) (*core.Engine
 		}
 		e.Metrics = p
 	}
-	slackToken, err := cfg.secret(ctx, "BIRDWATCH_SLACK_BOT_TOKEN")
+	d, err := newDispatcher(ctx, cfg, e.Metrics, log)
 	if err != nil {
 		r.Close()
 		return nil, nil, err
 	}
-	if slackToken != "" {
-		n := notify.NewSlack(slackToken, cfg.SlackAPIURL)
-		n.Series, _ = e.Metrics.(metrics.RangeProvider) // charts in the message's thread when Prometheus is set
-		e.Notifiers = append(e.Notifiers, n)
-	}
+	e.Notifiers = append(e.Notifiers, d)
 	return e, r, nil
 }
 

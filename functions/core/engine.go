@@ -53,6 +53,14 @@ type Notifier interface {
 	Notify(ctx context.Context, c *spec.Canary, o Outcome) error
 }
 
+// Flusher is a Notifier that delivers in the background (notify.Dispatcher):
+// Run lets it finish, within its own bounds, before returning, so a
+// short-lived process does not end with messages unsent while no
+// notification delays the next canary's decision.
+type Flusher interface {
+	Flush(ctx context.Context)
+}
+
 // Request says what to do in one invocation.
 type Request struct {
 	// Canary limits the run to "namespace/name"; empty means every canary.
@@ -106,6 +114,11 @@ func (e *Engine) Run(ctx context.Context, req Request) ([]Outcome, error) {
 		e.logOutcome(o)
 		e.notify(ctx, c, o)
 		out = append(out, o)
+	}
+	for _, n := range e.Notifiers {
+		if f, ok := n.(Flusher); ok {
+			f.Flush(ctx)
+		}
 	}
 	return out, nil
 }

@@ -8,71 +8,24 @@ import (
 	"image/png"
 	"math"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/birdwatch-gitops/birdwatch/analyzer/judge"
-	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics"
 	"github.com/birdwatch-gitops/birdwatch/functions/core"
+	"github.com/birdwatch-gitops/birdwatch/functions/notify/notifytest"
 	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
-	"github.com/birdwatch-gitops/birdwatch/internal/promtest"
 	"github.com/birdwatch-gitops/birdwatch/report"
 	"github.com/birdwatch-gitops/birdwatch/rollout"
 )
 
-// rollbackStart is when the testdata rollout starts.
-var rollbackStart = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
-
-// rolledBack reads testdata's aleph spec (notifying #deploys) and its
-// rolled-back status.
+// rolledBack is notifytest's aleph rollout, notifying #deploys.
 func rolledBack(t *testing.T) (*spec.Canary, *spec.Status) {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "aleph.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := spec.ParseCanaries(".birdwatch/aleph.yaml", data, spec.Checks{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs[0].Spec.Notify.Slack = &spec.SlackNotify{Channel: "#deploys"}
-	file := filepath.Join("testdata", "status-rolledback.yaml")
-	if data, err = os.ReadFile(file); err != nil {
-		t.Fatal(err)
-	}
-	st, err := spec.ParseStatus(file, data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cs[0], st
-}
-
-// istioPrometheus starts a real Prometheus holding Istio metrics over the
-// rollout: v04 answers 503 to 20% of its requests, v03 to 0.1%.
-func istioPrometheus(t *testing.T) *metrics.Prometheus {
-	t.Helper()
-	gen := promtest.Istio{Service: "aleph", Namespace: "games", Start: rollbackStart.Add(-10 * time.Minute), End: rollbackStart.Add(15 * time.Minute),
-		Step: 10 * time.Second, Seed: 11, Versions: []promtest.IstioVersion{
-			{Version: "v03", RPS: 100, ErrorRatio: 0.001, LatencyMedianMs: 40, LatencySigma: 0.3},
-			{Version: "v04", RPS: 20, ErrorRatio: 0.2, LatencyMedianMs: 60, LatencySigma: 0.3},
-		}}
-	fams, err := gen.Generate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	om, err := promtest.OpenMetrics(fams)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := metrics.NewPrometheus(metrics.PrometheusConfig{URL: promtest.Start(t, promtest.Options{OpenMetrics: om}).URL()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	c, st := notifytest.RolledBack(t)
+	c.Spec.Notify.Slack = &spec.SlackNotify{Channel: "#deploys"}
+	return c, st
 }
 
 // TestSlackChartUpload posts a rollback and checks the decisive metric's
@@ -81,7 +34,7 @@ func TestSlackChartUpload(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs a real Prometheus")
 	}
-	prom := istioPrometheus(t)
+	prom := notifytest.IstioPrometheus(t)
 	c, st := rolledBack(t)
 	latencyFailed := &judge.Result{Judge: "sequential", Verdict: judge.VerdictFail, Metrics: []judge.MetricResult{
 		{Name: "error-rate", Classification: judge.Pass, Canary: 0.2, Baseline: 0.1, Unit: "percent"},

@@ -1,5 +1,9 @@
 // Package notify reports committed decisions where people work, beyond the
-// pull request: Slack channels named by spec.notify.
+// pull request: Slack channels named by spec.notify.slack here, and through
+// the subpackages Microsoft Teams, Discord, Google Chat and signed
+// CloudEvents (spec.notify.teams, .discord, .googleChat, .webhook). The
+// Dispatcher delivers to all of them in the background with bounded
+// retries, so no notifier can delay or fail a decision.
 package notify
 
 import (
@@ -7,7 +11,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/birdwatch-gitops/birdwatch/analyzer/judge"
 	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics"
@@ -39,6 +42,13 @@ type Slack struct {
 	Series metrics.RangeProvider
 	// Chart sizes the uploaded chart; the zero value is report's default.
 	Chart report.ChartOptions
+	// CommitURL links the decision's commit; nil leaves the hash unlinked.
+	CommitURL func(hash string) string
+}
+
+// Wants reports whether c's spec.notify.slack takes o's decision.
+func (s *Slack) Wants(c *spec.Canary, o core.Outcome) bool {
+	return c.Spec.Notify.Slack != nil && Committed(c.Spec.Notify.Slack.On, o)
 }
 
 // NewSlack returns a notifier posting with a bot token; apiURL overrides
@@ -52,14 +62,14 @@ func NewSlack(token, apiURL string) *Slack {
 	return &Slack{Poster: slack.New(token, opts...)}
 }
 
-// Notify posts o to c's Slack channel; a canary without spec.notify.slack is
-// skipped. A chart that cannot be built or uploaded is returned as an error
+// Notify posts o to c's Slack channel; a canary without spec.notify.slack,
+// or whose `on` levels leave o's decision out, is skipped. A chart that cannot be built or uploaded is returned as an error
 // after the message was posted (the engine logs it; the decision stands).
 func (s *Slack) Notify(ctx context.Context, c *spec.Canary, o core.Outcome) error {
-	if c.Spec.Notify.Slack == nil {
+	if c.Spec.Notify.Slack == nil || !spec.Wants(c.Spec.Notify.Slack.On, string(o.Decision.Action)) {
 		return nil
 	}
-	d := report.Decision{Canary: o.Canary, Steps: len(c.Spec.Steps), Decision: o.Decision, Analysis: o.Analysis, Commit: o.Commit}
+	d := s.composer().Decision(c, o)
 	channel := c.Spec.Notify.Slack.Channel
 	channelID, ts, err := s.Poster.PostMessageContext(ctx, channel, slack.MsgOptionBlocks(report.SlackDecisionBlocks(d)...),
 		slack.MsgOptionText(report.SlackDecisionText(d), false))
@@ -70,9 +80,14 @@ func (s *Slack) Notify(ctx context.Context, c *spec.Canary, o core.Outcome) erro
 		return nil
 	}
 	if err := s.uploadChart(ctx, c, o, channelID, ts); err != nil {
-		return fmt.Errorf("upload %s chart to Slack %s: %w", o.Canary, channel, err)
+		// Permanent: another attempt would post the message twice.
+		return Permanent(fmt.Errorf("upload %s chart to Slack %s: %w", o.Canary, channel, err))
 	}
 	return nil
+}
+
+func (s *Slack) composer() Composer {
+	return Composer{Series: s.Series, Chart: s.Chart, CommitURL: s.CommitURL}
 }
 
 // uploadChart builds the report of o the way `birdwatch report` does and
@@ -80,23 +95,12 @@ func (s *Slack) Notify(ctx context.Context, c *spec.Canary, o core.Outcome) erro
 // channel ID chat.postMessage answered with: files.completeUploadExternal
 // takes IDs, not names). A spec without metrics uploads nothing.
 func (s *Slack) uploadChart(ctx context.Context, c *spec.Canary, o core.Outcome, channelID, ts string) error {
-	st := o.Decision.Status
-	r := report.Build(ctx, c, &st, s.Series, report.SeriesOptions{})
-	at := time.Now()
-	if st.LastAnalysis != nil {
-		at = st.LastAnalysis.At
-	}
-	r.SetAnalysis(o.Analysis, at)
-	name, ok := DecisiveMetric(r)
-	if !ok {
-		return nil
-	}
-	chart, err := report.ChartPNG(r, name, s.Chart)
-	if err != nil {
+	chart, file, ok, err := s.composer().ChartPNG(ctx, c, o)
+	if err != nil || !ok {
 		return err
 	}
 	_, err = s.Poster.UploadFileContext(ctx, slack.UploadFileParameters{
-		Reader: bytes.NewReader(chart.PNG), FileSize: len(chart.PNG), Filename: chartFileName(o.Canary, name),
+		Reader: bytes.NewReader(chart.PNG), FileSize: len(chart.PNG), Filename: file,
 		Title: chart.Title, AltTxt: chart.Title, Channel: channelID, ThreadTimestamp: ts,
 	})
 	return err

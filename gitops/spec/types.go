@@ -3,7 +3,10 @@
 // fields are errors, and every problem is reported as "file:line: field: problem".
 package spec
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // APIVersion is the only apiVersion a Canary may have.
 const APIVersion = "birdwatch.dev/v1alpha1"
@@ -366,14 +369,54 @@ type GitSpec struct {
 	Mode string `yaml:"mode,omitempty" json:"mode,omitempty"`
 }
 
-// NotifySpec says where reports go.
+// NotifySpec says where reports go. Every notifier but Slack names, by
+// secretRef, the deployment secret holding its URL: webhook URLs are
+// credentials and never live in Git.
 type NotifySpec struct {
 	Slack *SlackNotify `yaml:"slack,omitempty" json:"slack,omitempty"`
+	// Teams posts an Adaptive Card to a Microsoft Teams Workflows webhook.
+	Teams *HookNotify `yaml:"teams,omitempty" json:"teams,omitempty"`
+	// Discord posts an embed (and the chart) to a Discord channel webhook.
+	Discord *HookNotify `yaml:"discord,omitempty" json:"discord,omitempty"`
+	// GoogleChat posts a card to a Google Chat space's incoming webhook.
+	GoogleChat *HookNotify `yaml:"googleChat,omitempty" json:"googleChat,omitempty"`
+	// Webhook posts a signed CloudEvent to any HTTP endpoint.
+	Webhook *WebhookNotify `yaml:"webhook,omitempty" json:"webhook,omitempty"`
 }
+
+// NotifyLevels are the decisions a notifier may be limited to with `on`.
+var NotifyLevels = []string{"start", "advance", "pause", "resume", "promote", "rollback", "freeze"}
 
 // SlackNotify is a Slack channel to report to.
 type SlackNotify struct {
 	Channel string `yaml:"channel" json:"channel"`
+	// On limits the decisions posted (NotifyLevels); empty means every decision.
+	On []string `yaml:"on,omitempty" json:"on,omitempty"`
+}
+
+// HookNotify is a chat service's incoming webhook.
+type HookNotify struct {
+	// SecretRef names the deployment secret that holds the webhook URL.
+	SecretRef string `yaml:"secretRef" json:"secretRef"`
+	// On limits the decisions posted (NotifyLevels); empty means every decision.
+	On []string `yaml:"on,omitempty" json:"on,omitempty"`
+}
+
+// WebhookNotify is a generic HTTP endpoint receiving CloudEvents.
+type WebhookNotify struct {
+	// SecretRef names the deployment secret that holds the endpoint URL.
+	SecretRef string `yaml:"secretRef" json:"secretRef"`
+	// SigningSecretRef names the deployment secret whose value keys the
+	// HMAC-SHA256 signature of each delivery (Standard Webhooks scheme).
+	SigningSecretRef string `yaml:"signingSecretRef" json:"signingSecretRef"`
+	// On limits the decisions sent (NotifyLevels); empty means every decision.
+	On []string `yaml:"on,omitempty" json:"on,omitempty"`
+}
+
+// Wants reports whether a notifier limited to on reports action: an empty
+// list takes every decision.
+func Wants(on []string, action string) bool {
+	return len(on) == 0 || slices.Contains(on, action)
 }
 
 // AccessSpec lists who may steer the rollout by command.

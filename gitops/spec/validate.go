@@ -69,9 +69,7 @@ func validate(c *Canary, checks Checks, ps *problems) {
 		ps.add("spec.sync", "applyDelay must not be negative and timeout must be positive")
 	}
 	oneOf(ps, "spec.git.mode", s.Git.Mode, "push", "pullRequest")
-	if s.Notify.Slack != nil && s.Notify.Slack.Channel == "" {
-		ps.add("spec.notify.slack.channel", "required")
-	}
+	validateNotify(ps, s.Notify)
 	checkOperators(s.Access, ps)
 }
 
@@ -292,4 +290,51 @@ func oneOf(ps *problems, field, v string, allowed ...string) {
 		}
 	}
 	ps.add(field, "want one of %s, got %q", strings.Join(allowed, ", "), v)
+}
+
+// secretNameRE is a deployment secret's name: a file name under the secrets
+// directory, a Kubernetes Secret key, or a Secrets Manager name suffix.
+var secretNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+
+// validateNotify checks spec.notify: a Slack channel, secret names and levels.
+func validateNotify(ps *problems, n NotifySpec) {
+	if n.Slack != nil {
+		if n.Slack.Channel == "" {
+			ps.add("spec.notify.slack.channel", "required")
+		}
+		checkLevels(ps, "spec.notify.slack.on", n.Slack.On)
+	}
+	for _, h := range []struct {
+		field string
+		hook  *HookNotify
+	}{{"teams", n.Teams}, {"discord", n.Discord}, {"googleChat", n.GoogleChat}} {
+		if h.hook != nil {
+			checkSecretRef(ps, "spec.notify."+h.field+".secretRef", h.hook.SecretRef)
+			checkLevels(ps, "spec.notify."+h.field+".on", h.hook.On)
+		}
+	}
+	if w := n.Webhook; w != nil {
+		checkSecretRef(ps, "spec.notify.webhook.secretRef", w.SecretRef)
+		checkSecretRef(ps, "spec.notify.webhook.signingSecretRef", w.SigningSecretRef)
+		checkLevels(ps, "spec.notify.webhook.on", w.On)
+	}
+}
+
+func checkSecretRef(ps *problems, field, name string) {
+	switch {
+	case name == "":
+		ps.add(field, "required: the name of the deployment secret holding the value (never the value itself)")
+	case strings.Contains(name, "://"):
+		ps.add(field, "names a deployment secret; the URL itself is a credential and must not be in Git")
+	case !secretNameRE.MatchString(name):
+		ps.add(field, "%q is not a secret name (letters, digits, '.', '_', '-')", name)
+	}
+}
+
+func checkLevels(ps *problems, field string, on []string) {
+	for i, l := range on {
+		if !slices.Contains(NotifyLevels, l) {
+			ps.add(fmt.Sprintf("%s[%d]", field, i), "want one of %s, got %q", strings.Join(NotifyLevels, ", "), l)
+		}
+	}
 }
