@@ -24,7 +24,7 @@ func checkMessage(d notifytest.Delivery) string {
 		CardsV2 []struct {
 			CardID string `json:"cardId"`
 			Card   struct {
-				Header   struct{ Title string }                 `json:"header"`
+				Header   struct{ Title string }               `json:"header"`
 				Sections []struct{ Widgets []map[string]any } `json:"sections"`
 			} `json:"card"`
 		} `json:"cardsV2"`
