@@ -130,8 +130,8 @@ func TestNew(t *testing.T) {
 		msg  string
 	}{
 		{name: "istio", cfg: Config{Provider: "istio", StableSubset: "production", CanarySubset: "canary"}},
-		{name: "unknown kind names it and the known kinds", cfg: Config{Provider: "traefik"}, err: ErrUnknownProvider, msg: `"traefik" (known: gatewayapi, istio, nginx, smi, yamlpath)`},
-		{name: "empty kind", cfg: Config{}, err: ErrUnknownProvider, msg: "known: gatewayapi, istio"},
+		{name: "unknown kind names it and the known kinds", cfg: Config{Provider: "linkerd"}, err: ErrUnknownProvider, msg: `"linkerd" (known: alb, apisix, contour, gatewayapi, istio, nginx, smi, traefik, yamlpath)`},
+		{name: "empty kind", cfg: Config{}, err: ErrUnknownProvider, msg: "known: alb, apisix, contour, gatewayapi, istio"},
 		{name: "istio without subsets", cfg: Config{Provider: "istio"}, err: ErrInvalidConfig, msg: "required"},
 		{name: "istio with equal subsets", cfg: Config{Provider: "istio", StableSubset: "a", CanarySubset: "a"}, err: ErrInvalidConfig, msg: `both "a"`},
 		{name: "gatewayapi", cfg: Config{Provider: "gatewayapi", StableService: "aleph-primary", CanaryService: "aleph-canary"}},

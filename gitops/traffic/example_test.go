@@ -32,11 +32,11 @@ spec:
 	}
 	w, err := p.Weights(out)
 	fmt.Println(w, err)
-	_, err = traffic.New(traffic.Config{Provider: "traefik"})
+	_, err = traffic.New(traffic.Config{Provider: "linkerd"})
 	fmt.Println(err)
 	// Output:
 	// 90/10 <nil>
-	// traffic provider "traefik" (known: gatewayapi, istio, nginx, smi, yamlpath): unknown traffic provider
+	// traffic provider "linkerd" (known: alb, apisix, contour, gatewayapi, istio, nginx, smi, traefik, yamlpath): unknown traffic provider
 }
 
 // The yamlpath provider edits an Argo CD Application's Helm parameters;

@@ -70,6 +70,21 @@ func goldenCases() []goldenCase {
 		{kind: "nginx", name: "single-quoted", cfg: Config{Route: "echo-canary"}, before: Weights{95, 5}, set: Weights{50, 50}, changes: ch(`'5'`, `'50'`), stringWeights: true},
 		{kind: "nginx", name: "weight-total", cfg: Config{Route: "legacy-canary"}, before: Weights{0, 100}, set: Weights{100, 0}, changes: ch(`"100"`, `"0"`), stringWeights: true},
 
+		{kind: "traefik", name: "weighted", cfg: Config{StableService: "podinfo-primary", CanaryService: "podinfo-canary"}, before: Weights{100, 0}, set: Weights{90, 10}, changes: ch("100", "90", "0", "10")},
+		{kind: "traefik", name: "containous-flow", cfg: Config{StableService: "checkout-stable", CanaryService: "checkout-canary"}, before: Weights{95, 5}, set: Weights{50, 50}, changes: ch("95", "50", "5", "50")},
+		{kind: "traefik", name: "behind-mirroring", cfg: Config{Route: "api-wrr", StableService: "api-stable", CanaryService: "api-canary"}, before: Weights{70, 30}, set: Weights{0, 100}, changes: ch("30", "100", "70", "0")},
+
+		{kind: "contour", name: "httpproxy", cfg: Config{StableService: "podinfo-primary", CanaryService: "podinfo-canary"}, before: Weights{100, 0}, set: Weights{95, 5}, changes: ch("100", "95", "0", "5")},
+		{kind: "contour", name: "mirror-and-include", cfg: Config{Route: "orders", StableService: "orders-stable", CanaryService: "orders-canary"}, before: Weights{80, 20}, set: Weights{60, 40}, changes: ch("80", "60", "20", "40")},
+
+		{kind: "apisix", name: "apisixroute", cfg: Config{StableService: "httpbin-stable", CanaryService: "httpbin-canary"}, before: Weights{100, 0}, set: Weights{80, 20}, changes: ch("100", "80", "0", "20")},
+		{kind: "apisix", name: "two-rules", cfg: Config{Route: "web", StableService: "site-stable", CanaryService: "site-canary"}, before: Weights{90, 10}, set: Weights{75, 25}, changes: ch("90", "75", "10", "25")},
+
+		{kind: "alb", name: "folded", cfg: Config{Route: "podinfo-split", StableService: "podinfo-stable", CanaryService: "podinfo-canary"}, before: Weights{100, 0}, set: Weights{90, 10}, changes: ch("100", "90", "0", "10"), stringWeights: true},
+		{kind: "alb", name: "literal-pretty", cfg: Config{Route: "shop", StableService: "shop-stable", CanaryService: "shop-canary"}, before: Weights{90, 10}, set: Weights{50, 50}, changes: ch("90", "50", "10", "50"), stringWeights: true},
+		{kind: "alb", name: "single-quoted", cfg: Config{Route: "echo", StableService: "echo-stable", CanaryService: "echo-canary"}, before: Weights{75, 25}, set: Weights{99, 1}, changes: ch("25", "1", "75", "99"), stringWeights: true},
+		{kind: "alb", name: "double-quoted", cfg: Config{Route: "legacy", StableService: "legacy-v1", CanaryService: "legacy-v2"}, before: Weights{50, 50}, set: Weights{100, 0}, changes: ch("50", "100", "50", "0"), stringWeights: true},
+
 		{kind: "yamlpath", name: "helm-values", cfg: Config{CanaryWeightPath: "canary.weight"}, before: Weights{100, 0}, set: Weights{90, 10}, changes: ch("0", "10"), notResources: true},
 		{kind: "yamlpath", name: "argocd-application", cfg: Config{CanaryWeightPath: "spec.source.helm.parameters[name=canary.weight].value",
 			StableWeightPath: "spec.source.helm.parameters[name=stable.weight].value"}, before: Weights{100, 0}, set: Weights{75, 25}, changes: ch(`"100"`, `"75"`, `"0"`, `"25"`), stringWeights: true},

@@ -8,46 +8,68 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/birdwatch-gitops/birdwatch/gitops/yamledit"
 )
 
 // TestKustomizeReadsSetWeights renders every golden output that holds
-// Kubernetes objects with kustomize (kubectl kustomize), the YAML reader
-// Flux's kustomize-controller and Argo CD run on these files, and checks
-// that the applier sees the weights that SetWeights wrote, with the types
-// the author gave them (integers stay integers, quoted strings strings).
+// Kubernetes objects with kustomize, the YAML reader Flux's
+// kustomize-controller and Argo CD run on these files, and checks that the
+// applier sees the weights that SetWeights wrote, with the types the author
+// gave them (integers stay integers, quoted strings strings). kustomize
+// runs as the library (krusty, what kubectl embeds) and, when kubectl is
+// installed, as `kubectl kustomize` too.
 func TestKustomizeReadsSetWeights(t *testing.T) {
-	kubectl, err := exec.LookPath("kubectl")
-	if err != nil {
-		t.Skip("kubectl not in PATH")
-	}
 	for _, tt := range goldenCases() {
 		if tt.notResources {
 			continue
 		}
-		t.Run(tt.kind+"/"+tt.name, func(t *testing.T) {
-			p := tt.provider(t)
-			input := readFile(t, filepath.Join(tt.dir(), "input.yaml"))
-			out, err := p.SetWeights(input, tt.set)
-			if err != nil {
-				t.Fatalf("SetWeights: %v", err)
-			}
-			rendered := kustomize(t, kubectl, out)
-			got, err := p.Weights(rendered)
-			if err != nil || got != tt.set {
-				t.Fatalf("kustomize output has weights %v, %v; want %v\n%s", got, err, tt.set, rendered)
-			}
-			wantTag := "!!int"
-			if tt.stringWeights {
-				wantTag = "!!str"
-			}
-			for _, tag := range weightTags(t, tt, rendered) {
-				if tag != wantTag {
-					t.Errorf("kustomize reads a weight as %s, want %s", tag, wantTag)
-				}
-			}
-		})
+		for _, r := range renderers(t) {
+			t.Run(tt.kind+"/"+tt.name+"/"+r.name, func(t *testing.T) {
+				checkRendered(t, tt, r.render)
+			})
+		}
+	}
+}
+
+// renderer renders a directory holding a kustomization.
+type renderer struct {
+	name   string
+	render func(t *testing.T, dir string) []byte
+}
+
+// renderers returns krusty, and kubectl when it is installed.
+func renderers(t *testing.T) []renderer {
+	rs := []renderer{{"krusty", krustyBuild}}
+	if kubectl, err := exec.LookPath("kubectl"); err == nil {
+		rs = append(rs, renderer{"kubectl", func(t *testing.T, dir string) []byte { return kubectlBuild(t, kubectl, dir) }})
+	}
+	return rs
+}
+
+// checkRendered sets tt's weights, renders the output and reads them back.
+func checkRendered(t *testing.T, tt goldenCase, render func(*testing.T, string) []byte) {
+	p := tt.provider(t)
+	input := readFile(t, filepath.Join(tt.dir(), "input.yaml"))
+	out, err := p.SetWeights(input, tt.set)
+	if err != nil {
+		t.Fatalf("SetWeights: %v", err)
+	}
+	rendered := render(t, resourceDir(t, out))
+	got, err := p.Weights(rendered)
+	if err != nil || got != tt.set {
+		t.Fatalf("kustomize output has weights %v, %v; want %v\n%s", got, err, tt.set, rendered)
+	}
+	wantTag := "!!int"
+	if tt.stringWeights {
+		wantTag = "!!str"
+	}
+	for _, tag := range weightTags(t, tt, rendered) {
+		if tag != wantTag {
+			t.Errorf("kustomize reads a weight as %s, want %s", tag, wantTag)
+		}
 	}
 }
 
@@ -92,7 +114,9 @@ func TestAlephDemo(t *testing.T) {
 	}
 }
 
-func kustomize(t *testing.T, kubectl string, manifest []byte) []byte {
+// resourceDir writes manifest and a kustomization listing it to a new
+// directory.
+func resourceDir(t *testing.T, manifest []byte) string {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "manifest.yaml"), manifest, 0o600); err != nil {
@@ -101,6 +125,26 @@ func kustomize(t *testing.T, kubectl string, manifest []byte) []byte {
 	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte("resources:\n- manifest.yaml\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return dir
+}
+
+// krustyBuild renders dir with the kustomize library.
+func krustyBuild(t *testing.T, dir string) []byte {
+	t.Helper()
+	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), dir)
+	if err != nil {
+		t.Fatalf("kustomize build %s: %v", dir, err)
+	}
+	out, err := m.AsYaml()
+	if err != nil {
+		t.Fatalf("kustomize render %s: %v", dir, err)
+	}
+	return out
+}
+
+// kubectlBuild renders dir with `kubectl kustomize`.
+func kubectlBuild(t *testing.T, kubectl, dir string) []byte {
+	t.Helper()
 	var stderr bytes.Buffer
 	cmd := exec.CommandContext(t.Context(), kubectl, "kustomize", dir)
 	cmd.Stderr = &stderr
@@ -126,6 +170,8 @@ func weightTags(t *testing.T, tt goldenCase, doc []byte) []string {
 		paths = []string{tt.cfg.CanaryWeightPath, tt.cfg.StableWeightPath}
 	case "nginx":
 		paths = []string{annotationPath(nginxWeight)}
+	case "alb":
+		paths = []string{annotationPath(albActionPrefix + tt.cfg.Route)} // the JSON string holding the weights
 	}
 	var tags []string
 	for _, d := range docs {

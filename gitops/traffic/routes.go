@@ -104,7 +104,7 @@ func Supports(kind string, r Routes) error {
 		return gatewaySupports(r)
 	case "nginx":
 		return nginxSupports(r)
-	case "smi", "yamlpath":
+	case "smi", "yamlpath", "alb", "traefik", "contour", "apisix":
 		return weightsOnly(kind, r)
 	default:
 		return fmt.Errorf("traffic provider %q: %w", kind, ErrUnknownProvider)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -290,30 +289,33 @@ func lastLine(n *yaml.Node) int {
 }
 
 // TestKustomizeReadsRoutes renders every route golden file with kustomize
-// (kubectl kustomize), the YAML reader Flux and Argo CD run on them, and
-// reads the routes and weights back from what the applier would send to
-// the cluster: key order and layout change, the routes must not.
+// (the library, and kubectl kustomize when installed), the YAML reader Flux
+// and Argo CD run on them, and reads the routes and weights back from what
+// the applier would send to the cluster: key order and layout change, the
+// routes must not.
 func TestKustomizeReadsRoutes(t *testing.T) {
-	kubectl, err := exec.LookPath("kubectl")
-	if err != nil {
-		t.Skip("kubectl not in PATH")
-	}
 	for _, tc := range routeCases() {
-		t.Run(tc.kind+"/"+tc.name, func(t *testing.T) {
-			router := tc.router(t)
-			weights, err := router.Weights(readFile(t, filepath.Join(tc.dir(), "input.yaml")))
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, st := range tc.steps {
-				rendered := kustomize(t, kubectl, readFile(t, filepath.Join(tc.dir(), st.want)))
-				if got, err := router.Routes(rendered); err != nil || !reflect.DeepEqual(got, st.canonical()) {
-					t.Errorf("%s: kustomize output has routes %+v, %v; want %+v\n%s", st.name, got, err, st.canonical(), rendered)
-				}
-				if got, err := router.Weights(rendered); err != nil || got != weights {
-					t.Errorf("%s: kustomize output has weights %v, %v; want %v", st.name, got, err, weights)
-				}
-			}
-		})
+		for _, r := range renderers(t) {
+			t.Run(tc.kind+"/"+tc.name+"/"+r.name, func(t *testing.T) { checkRenderedRoutes(t, tc, r.render) })
+		}
+	}
+}
+
+// checkRenderedRoutes renders each step's golden file of tc and reads its
+// routes and weights back.
+func checkRenderedRoutes(t *testing.T, tc routeCase, render func(*testing.T, string) []byte) {
+	router := tc.router(t)
+	weights, err := router.Weights(readFile(t, filepath.Join(tc.dir(), "input.yaml")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range tc.steps {
+		rendered := render(t, resourceDir(t, readFile(t, filepath.Join(tc.dir(), st.want))))
+		if got, err := router.Routes(rendered); err != nil || !reflect.DeepEqual(got, st.canonical()) {
+			t.Errorf("%s: kustomize output has routes %+v, %v; want %+v\n%s", st.name, got, err, st.canonical(), rendered)
+		}
+		if got, err := router.Weights(rendered); err != nil || got != weights {
+			t.Errorf("%s: kustomize output has weights %v, %v; want %v", st.name, got, err, weights)
+		}
 	}
 }

@@ -123,7 +123,9 @@ func TestSupports(t *testing.T) {
 func TestRoutersAreProviders(t *testing.T) {
 	cfgs := map[string]Config{
 		"istio": istioAleph, "gatewayapi": aleph, "nginx": nginxAleph, "smi": {StableService: "a", CanaryService: "b"},
-		"yamlpath": {CanaryWeightPath: "w"},
+		"yamlpath": {CanaryWeightPath: "w"}, "alb": {Route: "split", StableService: "a", CanaryService: "b"},
+		"traefik": {StableService: "a", CanaryService: "b"}, "contour": {StableService: "a", CanaryService: "b"},
+		"apisix": {StableService: "a", CanaryService: "b"},
 	}
 	want := map[string]bool{"istio": true, "gatewayapi": true, "nginx": true}
 	for kind := range Providers() {

@@ -108,6 +108,10 @@ func Providers() map[string]Constructor {
 		"smi":        func(cfg Config) (Provider, error) { return NewSMI(cfg) },
 		"nginx":      func(cfg Config) (Provider, error) { return NewNGINX(cfg) },
 		"yamlpath":   func(cfg Config) (Provider, error) { return NewYAMLPath(cfg) },
+		"alb":        func(cfg Config) (Provider, error) { return NewALB(cfg) },
+		"traefik":    func(cfg Config) (Provider, error) { return NewTraefik(cfg) },
+		"contour":    func(cfg Config) (Provider, error) { return NewContour(cfg) },
+		"apisix":     func(cfg Config) (Provider, error) { return NewAPISIX(cfg) },
 	}
 }
 
