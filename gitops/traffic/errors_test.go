@@ -77,7 +77,11 @@ func overlay(base, over Config) Config {
 		{&base.Route, &over.Route}, {&base.Host, &over.Host}, {&base.StableSubset, &over.StableSubset},
 		{&base.CanarySubset, &over.CanarySubset}, {&base.StableService, &over.StableService},
 		{&base.CanaryService, &over.CanaryService}, {&base.CanaryWeightPath, &over.CanaryWeightPath},
-		{&base.StableWeightPath, &over.StableWeightPath},
+		{&base.StableWeightPath, &over.StableWeightPath}, {&base.StableDeployment, &over.StableDeployment},
+		{&base.CanaryDeployment, &over.CanaryDeployment}, {&base.StableReplicasPath, &over.StableReplicasPath},
+		{&base.CanaryReplicasPath, &over.CanaryReplicasPath}, {&base.ActiveService, &over.ActiveService},
+		{&base.PreviewService, &over.PreviewService}, {&base.VersionLabel, &over.VersionLabel},
+		{&base.StableVersion, &over.StableVersion}, {&base.CanaryVersion, &over.CanaryVersion},
 	} {
 		if *f.src != "" {
 			*f.dst = *f.src
@@ -130,7 +134,7 @@ func TestNew(t *testing.T) {
 		msg  string
 	}{
 		{name: "istio", cfg: Config{Provider: "istio", StableSubset: "production", CanarySubset: "canary"}},
-		{name: "unknown kind names it and the known kinds", cfg: Config{Provider: "linkerd"}, err: ErrUnknownProvider, msg: `"linkerd" (known: alb, apisix, contour, gatewayapi, istio, nginx, smi, traefik, yamlpath)`},
+		{name: "unknown kind names it and the known kinds", cfg: Config{Provider: "linkerd"}, err: ErrUnknownProvider, msg: `"linkerd" (known: alb, apisix, contour, gatewayapi, istio, nginx, replicas, service, smi, traefik, yamlpath)`},
 		{name: "empty kind", cfg: Config{}, err: ErrUnknownProvider, msg: "known: alb, apisix, contour, gatewayapi, istio"},
 		{name: "istio without subsets", cfg: Config{Provider: "istio"}, err: ErrInvalidConfig, msg: "required"},
 		{name: "istio with equal subsets", cfg: Config{Provider: "istio", StableSubset: "a", CanarySubset: "a"}, err: ErrInvalidConfig, msg: `both "a"`},

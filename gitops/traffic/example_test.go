@@ -36,7 +36,7 @@ spec:
 	fmt.Println(err)
 	// Output:
 	// 90/10 <nil>
-	// traffic provider "linkerd" (known: alb, apisix, contour, gatewayapi, istio, nginx, smi, traefik, yamlpath): unknown traffic provider
+	// traffic provider "linkerd" (known: alb, apisix, contour, gatewayapi, istio, nginx, replicas, service, smi, traefik, yamlpath): unknown traffic provider
 }
 
 // The yamlpath provider edits an Argo CD Application's Helm parameters;

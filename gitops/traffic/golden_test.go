@@ -85,6 +85,12 @@ func goldenCases() []goldenCase {
 		{kind: "alb", name: "single-quoted", cfg: Config{Route: "echo", StableService: "echo-stable", CanaryService: "echo-canary"}, before: Weights{75, 25}, set: Weights{99, 1}, changes: ch("25", "1", "75", "99"), stringWeights: true},
 		{kind: "alb", name: "double-quoted", cfg: Config{Route: "legacy", StableService: "legacy-v1", CanaryService: "legacy-v2"}, before: Weights{50, 50}, set: Weights{100, 0}, changes: ch("50", "100", "50", "0"), stringWeights: true},
 
+		{kind: "replicas", name: "deployments", cfg: Config{StableDeployment: "podinfo-stable", CanaryDeployment: "podinfo-canary"}, before: Weights{100, 0}, set: Weights{80, 20}, changes: ch("10", "8", "0", "2")},
+		{kind: "replicas", name: "helm-values", cfg: Config{StableReplicasPath: "stable.replicaCount", CanaryReplicasPath: "canary.replicaCount"}, before: Weights{75, 25}, set: Weights{50, 50}, changes: ch("3", "2", "1", "2"), notResources: true},
+
+		{kind: "service", name: "active-preview", cfg: Config{ActiveService: "checkout", PreviewService: "checkout-preview", StableVersion: "v1", CanaryVersion: "v2"}, before: Weights{100, 0}, set: Weights{0, 100}, changes: ch("v1", "v2"), stringWeights: true},
+		{kind: "service", name: "custom-label", cfg: Config{ActiveService: "billing", VersionLabel: "app.kubernetes.io/version", StableVersion: "1.4.2", CanaryVersion: "1.5.0"}, before: Weights{100, 0}, set: Weights{0, 100}, changes: ch(`"1.4.2"`, `"1.5.0"`), stringWeights: true},
+
 		{kind: "yamlpath", name: "helm-values", cfg: Config{CanaryWeightPath: "canary.weight"}, before: Weights{100, 0}, set: Weights{90, 10}, changes: ch("0", "10"), notResources: true},
 		{kind: "yamlpath", name: "argocd-application", cfg: Config{CanaryWeightPath: "spec.source.helm.parameters[name=canary.weight].value",
 			StableWeightPath: "spec.source.helm.parameters[name=stable.weight].value"}, before: Weights{100, 0}, set: Weights{75, 25}, changes: ch(`"100"`, `"75"`, `"0"`, `"25"`), stringWeights: true},

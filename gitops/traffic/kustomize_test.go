@@ -2,6 +2,7 @@ package traffic
 
 import (
 	"bytes"
+	"cmp"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -170,6 +171,10 @@ func weightTags(t *testing.T, tt goldenCase, doc []byte) []string {
 		paths = []string{tt.cfg.CanaryWeightPath, tt.cfg.StableWeightPath}
 	case "nginx":
 		paths = []string{annotationPath(nginxWeight)}
+	case "service":
+		paths = []string{"spec.selector." + escapeKey(cmp.Or(tt.cfg.VersionLabel, "version"))}
+	case "replicas":
+		paths = []string{"spec.replicas"}
 	case "alb":
 		paths = []string{annotationPath(albActionPrefix + tt.cfg.Route)} // the JSON string holding the weights
 	}

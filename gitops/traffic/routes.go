@@ -104,7 +104,7 @@ func Supports(kind string, r Routes) error {
 		return gatewaySupports(r)
 	case "nginx":
 		return nginxSupports(r)
-	case "smi", "yamlpath", "alb", "traefik", "contour", "apisix":
+	case "smi", "yamlpath", "alb", "traefik", "contour", "apisix", "replicas", "service":
 		return weightsOnly(kind, r)
 	default:
 		return fmt.Errorf("traffic provider %q: %w", kind, ErrUnknownProvider)
@@ -122,4 +122,16 @@ func weightsOnly(kind string, r Routes) error {
 		cannot = append(cannot, fmt.Sprintf("mirror traffic to the canary (mirror %s%%)", formatPercent(r.Mirror.Percent)))
 	}
 	return fmt.Errorf("%s sets traffic weights only: it cannot %s: %w", kind, strings.Join(cannot, " nor "), ErrUnsupported)
+}
+
+// SupportsWeight reports, without a manifest, whether provider kind can
+// set the canary's weight to w (0..100): nil, or an error wrapping
+// ErrUnsupported. Only service is limited: it switches all traffic at
+// once, so it holds 0 and 100 only. Unknown kinds are accepted (their
+// constructor decides).
+func SupportsWeight(kind string, w int) error {
+	if kind == "service" && w != 0 && w != 100 {
+		return fmt.Errorf("service switches all traffic at once between the two versions: it cannot send %d%% to the canary (weights 0 and 100 only): %w", w, ErrUnsupported)
+	}
+	return nil
 }

@@ -125,7 +125,8 @@ func TestRoutersAreProviders(t *testing.T) {
 		"istio": istioAleph, "gatewayapi": aleph, "nginx": nginxAleph, "smi": {StableService: "a", CanaryService: "b"},
 		"yamlpath": {CanaryWeightPath: "w"}, "alb": {Route: "split", StableService: "a", CanaryService: "b"},
 		"traefik": {StableService: "a", CanaryService: "b"}, "contour": {StableService: "a", CanaryService: "b"},
-		"apisix": {StableService: "a", CanaryService: "b"},
+		"apisix": {StableService: "a", CanaryService: "b"}, "replicas": {StableDeployment: "a", CanaryDeployment: "b"},
+		"service": {ActiveService: "a", StableVersion: "v1", CanaryVersion: "v2"},
 	}
 	want := map[string]bool{"istio": true, "gatewayapi": true, "nginx": true}
 	for kind := range Providers() {

@@ -79,6 +79,32 @@ type Config struct {
 	// "" means the file holds the canary weight only and the stable weight
 	// is 100 minus it.
 	StableWeightPath string
+
+	// StableDeployment and CanaryDeployment are the metadata.names of the
+	// two Deployments whose spec.replicas replicas sets (replicas).
+	StableDeployment string
+	CanaryDeployment string
+	// StableReplicasPath and CanaryReplicasPath are the yamledit paths of
+	// the two replica counts, for Helm values or a Kustomize replicas list
+	// (replicas), e.g. "replicas[name=podinfo-canary].count".
+	StableReplicasPath string
+	CanaryReplicasPath string
+	// TotalReplicas is the pod count replicas splits; 0 means the sum of
+	// the two counts in the file.
+	TotalReplicas int
+
+	// ActiveService and PreviewService are the metadata.names of the
+	// Services whose selectors service switches; PreviewService is
+	// optional.
+	ActiveService  string
+	PreviewService string
+	// VersionLabel is the selector label holding the version (service);
+	// "" means "version".
+	VersionLabel string
+	// StableVersion and CanaryVersion are the two versions (the Canary's
+	// spec.stable and spec.canary), the values VersionLabel takes (service).
+	StableVersion string
+	CanaryVersion string
 }
 
 // Provider reads and sets the weights of one route in a manifest file.
@@ -112,6 +138,8 @@ func Providers() map[string]Constructor {
 		"traefik":    func(cfg Config) (Provider, error) { return NewTraefik(cfg) },
 		"contour":    func(cfg Config) (Provider, error) { return NewContour(cfg) },
 		"apisix":     func(cfg Config) (Provider, error) { return NewAPISIX(cfg) },
+		"replicas":   func(cfg Config) (Provider, error) { return NewReplicas(cfg) },
+		"service":    func(cfg Config) (Provider, error) { return NewService(cfg) },
 	}
 }
 
@@ -133,4 +161,24 @@ func NewFrom(constructors map[string]Constructor, cfg Config) (Provider, error) 
 		return nil, fmt.Errorf("traffic provider %q: %w", cfg.Provider, err)
 	}
 	return p, nil
+}
+
+// Promoter is a Provider for which promotion is more than weight 0: the
+// canary version must stay where the traffic is while it becomes the
+// stable one (service: both Services keep selecting it). Callers promote
+// with Promote instead of SetWeights(doc, Weights{Stable: 100}).
+type Promoter interface {
+	Provider
+	// Promote returns a copy of doc in which the canary version, now the
+	// stable one, receives all traffic.
+	Promote(doc []byte) ([]byte, error)
+}
+
+// Approximator is a Provider whose manifests hold some splits only
+// approximately (replicas: whole pods).
+type Approximator interface {
+	Provider
+	// Approximate returns the split SetWeights(doc, w) writes and, when it
+	// is not w, a note saying so for the status and the commit message.
+	Approximate(doc []byte, w Weights) (Weights, string, error)
 }
