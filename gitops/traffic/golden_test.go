@@ -52,6 +52,8 @@ func goldenCases() []goldenCase {
 		{kind: "istio", name: "named-route", cfg: Config{Route: "primary"}, before: Weights{100, 0}, set: Weights{95, 5}, changes: ch("100", "95", "0", "5")},
 		{kind: "istio", name: "flow-style", before: Weights{100, 0}, set: Weights{80, 20}, changes: ch("100", "80", "0", "20")},
 		{kind: "istio", name: "two-virtualservices", before: Weights{80, 20}, set: Weights{60, 40}, changes: ch("80", "60", "20", "40")},
+		{kind: "istio", name: "by-host", cfg: Config{StableService: "podinfo-stable", CanaryService: "podinfo-canary"}, before: Weights{100, 0}, set: Weights{90, 10}, changes: ch("100", "90", "0", "10")},
+		{kind: "istio", name: "by-host-fqdn", cfg: Config{Route: "primary", StableService: "reviews-stable.bookinfo.svc.cluster.local", CanaryService: "reviews-canary.bookinfo.svc.cluster.local"}, before: Weights{80, 20}, set: Weights{20, 80}, changes: ch("80", "20", "20", "80")},
 		{kind: "istio", name: "third-destination", before: Weights{70, 30}, set: Weights{40, 60}, changes: ch("30", "60", "70", "40")},
 
 		{kind: "gatewayapi", name: "httproute", cfg: aleph, before: Weights{100, 0}, set: Weights{90, 10}, changes: ch("100", "90", "0", "10")},
@@ -107,7 +109,7 @@ func (c goldenCase) provider(t testing.TB) Provider {
 	t.Helper()
 	cfg := c.cfg
 	cfg.Provider = c.kind
-	if c.kind == "istio" {
+	if c.kind == "istio" && cfg.StableService == "" {
 		cfg.StableSubset, cfg.CanarySubset = "production", "canary"
 	}
 	p, err := New(cfg)

@@ -15,29 +15,53 @@ import (
 const istioGroup = "networking.istio.io/"
 
 // Istio is the "istio" Provider. It manages the weights of two destinations
-// of one HTTP route of a VirtualService:
+// of one HTTP route of a VirtualService, named in one of two ways. By
+// subset (Flagger's and DestinationRule users' layout):
 //
 //	spec.http[i].route[j].destination.subset == StableSubset
 //	spec.http[i].route[k].destination.subset == CanarySubset
 //
-// Both destinations must exist and carry a weight key; Istio adds none and
-// removes none. Other documents in the file (Deployments, DestinationRules,
-// other VirtualServices) are skipped; http routes named RoutePrefix* are
+// or by host, one Service per version (Argo Rollouts' stableService and
+// canaryService):
+//
+//	spec.http[i].route[j].destination.host == StableService
+//	spec.http[i].route[k].destination.host == CanaryService
+//
+// Hosts are compared as written ("podinfo-canary" is not
+// "podinfo-canary.test.svc.cluster.local"). Both destinations must exist
+// and carry a weight key; Istio adds none and removes none. Other
+// documents in the file (Deployments, DestinationRules, other
+// VirtualServices) are skipped; http routes named RoutePrefix* are
 // birdwatch's header routes and never the managed route. Istio is a
-// Router (istio_routes.go). An Istio value is immutable and safe for
+// Router (istio_routes.go) in both forms: header routes and the mirror go
+// to the canary's destination. An Istio value is immutable and safe for
 // concurrent use.
 type Istio struct {
 	cfg Config
 	m   matcher
 }
 
-// NewIstio returns the istio provider for cfg. StableSubset and CanarySubset
-// are required and must differ; Route and Host are optional filters.
+// NewIstio returns the istio provider for cfg: StableSubset and
+// CanarySubset (Host optional, filtering destinations by host), or
+// StableService and CanaryService, not both; each pair must differ. Route
+// is an optional filter.
 func NewIstio(cfg Config) (*Istio, error) {
-	if cfg.StableSubset == "" || cfg.CanarySubset == "" {
-		return nil, fmt.Errorf("istio: stableSubset and canarySubset are required: %w", ErrInvalidConfig)
-	}
-	if cfg.StableSubset == cfg.CanarySubset {
+	subsets := cfg.StableSubset != "" || cfg.CanarySubset != ""
+	hosts := cfg.StableService != "" || cfg.CanaryService != ""
+	switch {
+	case subsets && hosts:
+		return nil, fmt.Errorf("istio: set stableSubset and canarySubset, or stableService and canaryService, not both: %w", ErrInvalidConfig)
+	case hosts && cfg.Host != "":
+		return nil, fmt.Errorf("istio: host filters subsets; with stableService and canaryService the hosts are the services: %w", ErrInvalidConfig)
+	case hosts:
+		if err := checkServices("istio", cfg); err != nil {
+			return nil, err
+		}
+		return &Istio{cfg: cfg, m: matcher{place: "route", item: "destination", key: "destination.host", what: "host",
+			stable: cfg.StableService, canary: cfg.CanaryService}}, nil
+	case cfg.StableSubset == "" || cfg.CanarySubset == "":
+		return nil, fmt.Errorf("istio: stableSubset and canarySubset (or stableService and canaryService) are required: %w", ErrInvalidConfig)
+	case cfg.StableSubset == cfg.CanarySubset:
 		return nil, fmt.Errorf("istio: stableSubset and canarySubset are both %q: %w", cfg.StableSubset, ErrInvalidConfig)
 	}
 	p := &Istio{cfg: cfg, m: matcher{place: "route", item: "destination", key: "destination.subset", what: "subset",
@@ -51,6 +75,9 @@ func NewIstio(cfg Config) (*Istio, error) {
 	}
 	return p, nil
 }
+
+// byHost reports whether the versions are told apart by destination host.
+func (p *Istio) byHost() bool { return p.cfg.CanaryService != "" }
 
 // Weights implements Provider.
 func (p *Istio) Weights(doc []byte) (Weights, error) {

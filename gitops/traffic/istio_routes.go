@@ -244,8 +244,20 @@ func (p *Istio) readMirror(s *split, managed *yaml.Node) (*Mirror, error) {
 	return &Mirror{Percent: v}, nil
 }
 
+// canaryName describes the canary destination for messages: `subset
+// "canary"` or `host "podinfo-canary"`.
+func (p *Istio) canaryName() string {
+	if p.byHost() {
+		return fmt.Sprintf("host %q", p.cfg.CanaryService)
+	}
+	return fmt.Sprintf("subset %q", p.cfg.CanarySubset)
+}
+
 // ourMirror reports whether a mirror destination is the canary.
 func (p *Istio) ourMirror(mirror *yaml.Node) bool {
+	if p.byHost() {
+		return mirror != nil && scalarOf(mapGet(mirror, "host")) == p.cfg.CanaryService
+	}
 	if mirror == nil || scalarOf(mapGet(mirror, "subset")) != p.cfg.CanarySubset {
 		return false
 	}
@@ -268,8 +280,8 @@ func (p *Istio) setMirror(doc []byte, s *split, managed *yaml.Node, m *Mirror) (
 	case m == nil:
 	case cur != nil && !ours:
 		return nil, &PathError{Object: s.object, Path: fmt.Sprintf("spec.http[%d].mirror", s.at), Msg: fmt.Sprintf(
-			"the managed route already mirrors to %s %s; birdwatch mirrors to subset %q only where no other mirror is set",
-			scalarOf(mapGet(cur, "host")), scalarOf(mapGet(cur, "subset")), p.cfg.CanarySubset), Err: ErrConflict}
+			"the managed route already mirrors to %s %s; birdwatch mirrors to %s only where no other mirror is set",
+			scalarOf(mapGet(cur, "host")), scalarOf(mapGet(cur, "subset")), p.canaryName()), Err: ErrConflict}
 	case mapGet(managed, "mirrors") != nil:
 		return nil, &PathError{Object: s.object, Path: fmt.Sprintf("spec.http[%d].mirrors", s.at), Msg: "the managed route has a mirrors list; Istio accepts mirror or mirrors, not both, so birdwatch will not add mirror", Err: ErrConflict}
 	default:

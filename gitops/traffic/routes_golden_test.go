@@ -44,6 +44,9 @@ var (
 	reviewsCfg = Config{StableSubset: "stable", CanarySubset: "canary"}
 	istioAleph = Config{StableSubset: "production", CanarySubset: "canary"}
 	nginxAleph = Config{Route: "aleph-canary"}
+	// podinfoHosts names the two versions by destination host (Argo
+	// Rollouts' stableService and canaryService).
+	podinfoHosts = Config{StableService: "podinfo-stable", CanaryService: "podinfo-canary"}
 )
 
 func mirror(p float64) *Mirror { return &Mirror{Name: "shadow", Percent: p} }
@@ -69,6 +72,11 @@ func routeCases() []routeCase {
 		{kind: "istio", name: "human-mirror", cfg: istioAleph, steps: []routeStep{
 			{name: "cookie route", routes: Routes{Headers: []HeaderRoute{devRoute}}, want: "cookie.yaml"},
 			{name: "removed", routes: Routes{}, want: "input.yaml"},
+		}},
+		{kind: "istio", name: "by-host", cfg: podinfoHosts, steps: []routeStep{
+			{name: "cookie route", routes: Routes{Headers: []HeaderRoute{devRoute}}, want: "cookie.yaml"},
+			{name: "cookie route and mirror 20%", routes: Routes{Headers: []HeaderRoute{devRoute}, Mirror: mirror(20)}, want: "mirror.yaml"},
+			{name: "promotion removes all", routes: Routes{}, want: "input.yaml"},
 		}},
 		{kind: "gatewayapi", name: "two-rules", cfg: aleph, steps: []routeStep{
 			{name: "cookie rule", routes: Routes{Headers: []HeaderRoute{devRoute}}, want: "cookie.yaml"},
@@ -230,7 +238,9 @@ func markAdded(kind string, cfg Config, root *yaml.Node, drop map[int]bool) {
 		}
 		named(http)
 		for _, it := range http.Content {
-			if scalarOf(mapGet(mapGet(it, "mirror"), "subset")) == cfg.CanarySubset {
+			m := mapGet(it, "mirror")
+			if cfg.CanaryService != "" && scalarOf(mapGet(m, "host")) == cfg.CanaryService ||
+				cfg.CanaryService == "" && scalarOf(mapGet(m, "subset")) == cfg.CanarySubset {
 				markKeys(it, drop, "mirror", "mirrorPercentage")
 			}
 		}

@@ -1,9 +1,12 @@
 // Package traffic reads and sets canary traffic weights in the manifests
 // that Argo CD or Flux apply. Each provider understands one kind of routing
 // object (istio: VirtualService; gatewayapi: HTTPRoute and GRPCRoute; smi:
-// TrafficSplit; nginx: a canary Ingress; yamlpath: any YAML value) and edits
-// the file's bytes through gitops/yamledit, so everything except the weight
-// values is preserved. The istio, gatewayapi and nginx providers are also
+// TrafficSplit; nginx: a canary Ingress; alb: an AWS Load Balancer
+// Controller action annotation; traefik: TraefikService; contour:
+// HTTPProxy; apisix: ApisixRoute; yamlpath: any YAML value), or none at
+// all (replicas: the pod counts of two Deployments; service: a Service's
+// version selector), and edits the file's bytes through gitops/yamledit,
+// so everything except the weight values is preserved. The istio, gatewayapi and nginx providers are also
 // Routers: they add and remove the routes that send requests matching a
 // header, cookie or query parameter to the canary, and the mirror that
 // copies a share of traffic to it, touching nothing they did not write.
@@ -65,11 +68,13 @@ type Config struct {
 	// "canary". Required for istio, and different from StableSubset.
 	CanarySubset string
 	// StableService is the Service serving the stable version: the
-	// backendRef name (gatewayapi) or backend service (smi). Required for
-	// both.
+	// backendRef name (gatewayapi), backend service (smi), service name
+	// (traefik, contour), serviceName (apisix, alb target group) or
+	// destination host (istio, instead of subsets). Required for all of
+	// them.
 	StableService string
-	// CanaryService is the Service serving the canary version. Required for
-	// gatewayapi and smi, and different from StableService.
+	// CanaryService is the Service serving the canary version. Required
+	// with StableService, and different from it.
 	CanaryService string
 	// CanaryWeightPath is the yamledit path of the canary weight (yamlpath),
 	// e.g. "spec.source.helm.parameters[name=canary.weight].value".
