@@ -22,12 +22,24 @@ import (
 func buildFiles(snap *repo.Snapshot, c *spec.Canary, d rollout.Decision, prov traffic.Provider, manifest []byte) (map[string][]byte, error) {
 	files := map[string][]byte{}
 	if d.SetWeight != nil {
-		w := *d.SetWeight
-		out, err := prov.SetWeights(manifest, traffic.Weights{Stable: 100 - w, Canary: w})
+		out, note, err := setTrafficWeight(prov, manifest, *d.SetWeight, d.Promote)
 		if err != nil {
 			return nil, fmt.Errorf("set weights in %s: %w", c.Spec.Traffic.File, err)
 		}
 		files[c.Spec.Traffic.File] = out
+		d.Status.Split = note
+	}
+	if cur, ok := files[c.Spec.Traffic.File]; ok || d.Commit {
+		if !ok {
+			cur = manifest
+		}
+		out, err := previewCanary(prov, cur, d)
+		if err != nil {
+			return nil, fmt.Errorf("point the preview at the canary in %s: %w", c.Spec.Traffic.File, err)
+		}
+		if !bytes.Equal(out, cur) {
+			files[c.Spec.Traffic.File] = out
+		}
 	}
 	if d.Routes != nil {
 		cur, ok := files[c.Spec.Traffic.File]

@@ -45,5 +45,6 @@ func Checks(judges map[string]judge.Judge) spec.Checks {
 			return err
 		},
 		Routing: checkRouting,
+		Weight:  traffic.SupportsWeight,
 	}
 }

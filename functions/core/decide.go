@@ -227,11 +227,3 @@ func readStatus(snap *repo.Snapshot, c *spec.Canary) (*spec.Status, error) {
 	}
 	return spec.ParseStatus(c.StatusPath(), data)
 }
-
-func trafficConfig(c *spec.Canary) traffic.Config {
-	t := c.Spec.Traffic
-	return traffic.Config{Provider: t.Provider, File: t.File, Route: t.Route, Host: t.Host,
-		StableSubset: t.StableSubset, CanarySubset: t.CanarySubset,
-		StableService: t.StableService, CanaryService: t.CanaryService,
-		CanaryWeightPath: t.CanaryWeightPath, StableWeightPath: t.StableWeightPath}
-}

@@ -3,6 +3,7 @@ package core
 import (
 	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
 	"github.com/birdwatch-gitops/birdwatch/gitops/traffic"
+	"github.com/birdwatch-gitops/birdwatch/rollout"
 )
 
 // TrafficRoutes converts the spec's routing state into the routes a
@@ -58,4 +59,49 @@ func checkRouting(provider string, r spec.Routing) error {
 		return err
 	}
 	return traffic.Supports(provider, tr)
+}
+
+// trafficConfig is the traffic.Config of c's spec.traffic; the service
+// provider also needs the two versions it switches between.
+func trafficConfig(c *spec.Canary) traffic.Config {
+	t := c.Spec.Traffic
+	return traffic.Config{Provider: t.Provider, File: t.File, Route: t.Route, Host: t.Host,
+		StableSubset: t.StableSubset, CanarySubset: t.CanarySubset,
+		StableService: t.StableService, CanaryService: t.CanaryService,
+		CanaryWeightPath: t.CanaryWeightPath, StableWeightPath: t.StableWeightPath,
+		StableDeployment: t.StableDeployment, CanaryDeployment: t.CanaryDeployment,
+		StableReplicasPath: t.StableReplicasPath, CanaryReplicasPath: t.CanaryReplicasPath, TotalReplicas: t.TotalReplicas,
+		ActiveService: t.ActiveService, PreviewService: t.PreviewService, VersionLabel: t.VersionLabel,
+		StableVersion: c.Spec.Stable, CanaryVersion: c.Spec.Canary}
+}
+
+// setTrafficWeight writes the decision's weight w into doc. A promotion
+// goes through traffic.Promoter where the provider has one (service: the
+// canary version keeps the traffic as it becomes the stable one). note is
+// what a traffic.Approximator says the weight becomes ("weight 10 is 1 of
+// 3 pods (33%)"), "" when exact.
+func setTrafficWeight(prov traffic.Provider, doc []byte, w int, promote bool) (out []byte, note string, err error) {
+	if p, ok := prov.(traffic.Promoter); ok && promote {
+		out, err = p.Promote(doc)
+		return out, "", err
+	}
+	tw := traffic.Weights{Stable: 100 - w, Canary: w}
+	if a, ok := prov.(traffic.Approximator); ok {
+		if _, note, err = a.Approximate(doc, tw); err != nil {
+			return nil, "", err
+		}
+	}
+	out, err = prov.SetWeights(doc, tw)
+	return out, note, err
+}
+
+// previewCanary points a traffic.Previewer's preview at the canary on a
+// commit of a rollout in progress; other providers and finished rollouts
+// leave doc as it is.
+func previewCanary(prov traffic.Provider, doc []byte, d rollout.Decision) ([]byte, error) {
+	p, ok := prov.(traffic.Previewer)
+	if !ok || d.Promote || d.Status.Phase.Terminal() {
+		return doc, nil
+	}
+	return p.Preview(doc)
 }

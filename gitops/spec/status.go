@@ -48,6 +48,10 @@ type Status struct {
 	Step int `yaml:"step" json:"step"`
 	// Weight is the canary's committed traffic share in percent.
 	Weight int `yaml:"weight" json:"weight"`
+	// Split says how the traffic manifest holds Weight when it cannot hold
+	// it exactly (the replicas provider's whole pods), e.g. "weight 10 is
+	// 1 of 3 pods (33%): ..."; empty when exact.
+	Split string `yaml:"split,omitempty" json:"split,omitempty"`
 	// Routes are the routes birdwatch has put in the traffic manifest, as
 	// committed: header routes that send matched requests to the canary and
 	// the mirror. Empty after promotion and rollback.

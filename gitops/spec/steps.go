@@ -115,6 +115,7 @@ func validateSteps(s *CanarySpec, checks Checks, providerOK bool, ps *problems) 
 				ps.add(f+".setWeight", "weights must increase: %d follows %d", w, last)
 			}
 			last = *st.SetWeight
+			checkWeight(s, checks, providerOK, st, f, seen, ps)
 		}
 		if checks.Routing == nil || !providerOK || (st.SetHeaderRoute == nil && st.SetMirrorRoute == nil) {
 			continue
@@ -132,6 +133,26 @@ func validateSteps(s *CanarySpec, checks Checks, providerOK bool, ps *problems) 
 				ps.add(rf, "%s", msg)
 			}
 		}
+	}
+}
+
+// checkWeight asks checks.Weight whether the provider can set st's
+// weight, naming the provider and the strategy when it cannot; one
+// problem per field and message.
+func checkWeight(s *CanarySpec, checks Checks, providerOK bool, st Step, f string, seen map[string]bool, ps *problems) {
+	if checks.Weight == nil || !providerOK {
+		return
+	}
+	err := checks.Weight(s.Traffic.Provider, *st.SetWeight)
+	if err == nil {
+		return
+	}
+	if st.origin == "" {
+		f += ".setWeight"
+	}
+	if !seen[f+"\x00weight"] {
+		seen[f+"\x00weight"] = true
+		ps.add(f, "provider %s cannot express strategy %s: %v", s.Traffic.Provider, s.Strategy, err)
 	}
 }
 

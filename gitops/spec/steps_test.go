@@ -14,7 +14,7 @@ import (
 // route: istio anything, smi nothing, nginx one header route and no mirror.
 var routingChecks = Checks{
 	Provider: func(n string) error {
-		if n != "istio" && n != "smi" && n != "nginx" {
+		if n != "istio" && n != "smi" && n != "nginx" && n != "service" {
 			return fmt.Errorf("unknown provider %q", n)
 		}
 		return nil
@@ -27,14 +27,23 @@ var routingChecks = Checks{
 			return errors.New("nginx cannot mirror")
 		case p == "nginx" && len(r.Headers) > 1:
 			return fmt.Errorf("nginx holds one header route, not %d", len(r.Headers))
+		case p == "service" && !r.Empty():
+			return errors.New("service sets traffic weights only")
+		}
+		return nil
+	},
+	Weight: func(p string, w int) error {
+		if p == "service" && w != 0 && w != 100 {
+			return fmt.Errorf("service cannot send %d%% to the canary", w)
 		}
 		return nil
 	},
 }
 
 const (
-	smiTraffic   = "  traffic: {provider: smi, file: apps/split.yaml, stableService: a, canaryService: b}\n"
-	nginxTraffic = "  traffic: {provider: nginx, file: apps/ingress.yaml, route: aleph-canary}\n"
+	smiTraffic     = "  traffic: {provider: smi, file: apps/split.yaml, stableService: a, canaryService: b}\n"
+	nginxTraffic   = "  traffic: {provider: nginx, file: apps/ingress.yaml, route: aleph-canary}\n"
+	serviceTraffic = "  traffic: {provider: service, file: apps/svc.yaml, activeService: web}\n"
 )
 
 // TestStrategyProblems parses whole documents and wants exactly the listed
@@ -130,9 +139,13 @@ func TestStrategyProblems(t *testing.T) {
     - setHeaderRoute: {name: b}
     - setHeaderRoute: {name: a, match: [{header: x, exact: y}]}
 `, want: []string{"c.yaml:16: spec.steps[1].setHeaderRoute: provider nginx cannot express strategy canary: nginx holds one header route, not 2"}},
+		{name: "service cannot take canary steps", traffic: serviceTraffic, body: "  steps:\n    - setWeight: 10\n    - setWeight: 100\n",
+			want: []string{"c.yaml:15: spec.steps[0].setWeight: provider service cannot express strategy canary: service cannot send 10% to the canary"}},
+		{name: "service cannot take stepWeight, told once", traffic: serviceTraffic, body: "  stepWeight: 20\n  maxWeight: 60\n",
+			want: []string{"c.yaml:14: spec.stepWeight: provider service cannot express strategy canary: service cannot send 20% to the canary"}},
 		{name: "an unknown provider is told once, not per route",
-			traffic: "  traffic: {provider: traefik, file: apps/t.yaml}\n", body: "  strategy: mirror\n",
-			want: []string{`c.yaml:15: spec.traffic.provider: unknown provider "traefik"`}},
+			traffic: "  traffic: {provider: linkerd, file: apps/t.yaml}\n", body: "  strategy: mirror\n",
+			want: []string{`c.yaml:15: spec.traffic.provider: unknown provider "linkerd"`}},
 		{name: "unknown field in a match", body: "  strategy: abTesting\n  abTesting:\n    match:\n      - header: x\n        equals: y\n",
 			want: []string{"c.yaml:18: spec.abTesting.match[0].equals: unknown field"}},
 		{name: "wrong type of percentage", body: "  strategy: mirror\n  mirror: {percentage: lots}\n",

@@ -74,22 +74,28 @@ type CanarySpec struct {
 
 // Traffic says which manifest holds the weights and how to find them.
 type Traffic struct {
-	// Provider is one of istio, gatewayapi, smi, nginx, yamlpath.
+	// Provider is one of istio, gatewayapi, smi, nginx, alb, traefik,
+	// contour, apisix, yamlpath, replicas, service.
 	Provider string `yaml:"provider" json:"provider"`
 	// File is the repository-relative path of the manifest to edit.
 	File string `yaml:"file" json:"file"`
 	// Route selects a named route inside the manifest (istio: http route;
 	// gatewayapi: rule, or HTTPRoute/GRPCRoute name; smi: TrafficSplit
-	// name); empty means the one route holding both destinations. For
-	// nginx it is the canary Ingress's name, required.
+	// name; traefik: TraefikService name; contour: HTTPProxy name; apisix:
+	// http rule name); empty means the one route holding both
+	// destinations. For nginx it is the canary Ingress's name, for alb the
+	// action name (alb.ingress.kubernetes.io/actions.<route>); both required.
 	Route string `yaml:"route,omitempty" json:"route,omitempty"`
-	// Host restricts istio destinations to one host; empty means any host.
+	// Host restricts istio destinations to one host when splitting by
+	// subset; empty means any host.
 	Host string `yaml:"host,omitempty" json:"host,omitempty"`
 	// StableSubset and CanarySubset are the istio subsets.
 	StableSubset string `yaml:"stableSubset,omitempty" json:"stableSubset,omitempty"`
 	CanarySubset string `yaml:"canarySubset,omitempty" json:"canarySubset,omitempty"`
 	// StableService and CanaryService are the Services of the two versions:
-	// gatewayapi backendRef names, smi backend services.
+	// gatewayapi backendRef names, smi backend services, traefik and
+	// contour service names, apisix and alb serviceNames, or istio
+	// destination hosts (instead of subsets, Argo Rollouts' layout).
 	StableService string `yaml:"stableService,omitempty" json:"stableService,omitempty"`
 	CanaryService string `yaml:"canaryService,omitempty" json:"canaryService,omitempty"`
 	// CanaryWeightPath and StableWeightPath are yamlpath's YAML paths of the
@@ -97,6 +103,26 @@ type Traffic struct {
 	// canary weight.
 	CanaryWeightPath string `yaml:"canaryWeightPath,omitempty" json:"canaryWeightPath,omitempty"`
 	StableWeightPath string `yaml:"stableWeightPath,omitempty" json:"stableWeightPath,omitempty"`
+	// StableDeployment and CanaryDeployment name the two Deployments in
+	// File whose spec.replicas the replicas provider scales.
+	StableDeployment string `yaml:"stableDeployment,omitempty" json:"stableDeployment,omitempty"`
+	CanaryDeployment string `yaml:"canaryDeployment,omitempty" json:"canaryDeployment,omitempty"`
+	// StableReplicasPath and CanaryReplicasPath are the YAML paths of the
+	// two replica counts (replicas, instead of the Deployments): Helm
+	// values or a Kustomize replicas list.
+	StableReplicasPath string `yaml:"stableReplicasPath,omitempty" json:"stableReplicasPath,omitempty"`
+	CanaryReplicasPath string `yaml:"canaryReplicasPath,omitempty" json:"canaryReplicasPath,omitempty"`
+	// TotalReplicas is the pod count the replicas provider splits; 0 means
+	// the stable's replicas when the rollout starts.
+	TotalReplicas int `yaml:"totalReplicas,omitempty" json:"totalReplicas,omitempty"`
+	// ActiveService is the Service whose selector the service provider
+	// switches from the stable to the canary version; PreviewService, if
+	// set, selects the canary version from the start.
+	ActiveService  string `yaml:"activeService,omitempty" json:"activeService,omitempty"`
+	PreviewService string `yaml:"previewService,omitempty" json:"previewService,omitempty"`
+	// VersionLabel is the selector label holding spec.stable or spec.canary
+	// (service). Default "version".
+	VersionLabel string `yaml:"versionLabel,omitempty" json:"versionLabel,omitempty"`
 }
 
 // Step is exactly one of SetWeight, SetHeaderRoute, SetMirrorRoute, Analyze or Pause.

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"path"
 	"regexp"
-	"slices"
 	"strings"
 )
 
@@ -19,6 +18,10 @@ type Checks struct {
 	// Routing says whether the traffic provider can hold the routes r (header
 	// routes, mirror); it is called for every routing state the steps reach.
 	Routing func(provider string, r Routing) error
+	// Weight says whether the traffic provider can set the canary's
+	// weight to w (service switches all at once: 0 and 100 only); it is
+	// called for every setWeight the steps reach.
+	Weight func(provider string, w int) error
 }
 
 var (
@@ -71,95 +74,6 @@ func validate(c *Canary, checks Checks, ps *problems) {
 	oneOf(ps, "spec.git.mode", s.Git.Mode, "push", "pullRequest")
 	validateNotify(ps, s.Notify)
 	checkOperators(s.Access, ps)
-}
-
-// validateTraffic checks spec.traffic and reports whether the provider is known.
-func validateTraffic(t *Traffic, checks Checks, ps *problems) (providerOK bool) {
-	providerOK = t.Provider != ""
-	if t.Provider == "" {
-		ps.add("spec.traffic.provider", "required")
-	} else if checks.Provider != nil {
-		if err := checks.Provider(t.Provider); err != nil {
-			ps.add("spec.traffic.provider", "%v", err)
-			providerOK = false
-		}
-	}
-	checkRepoPath(ps, "spec.traffic.file", t.File)
-	switch t.Provider {
-	case "istio":
-		requirePair(ps, t.Provider, "stableSubset", t.StableSubset, "canarySubset", t.CanarySubset)
-	case "gatewayapi", "smi":
-		requirePair(ps, t.Provider, "stableService", t.StableService, "canaryService", t.CanaryService)
-	case "nginx":
-		if t.Route == "" {
-			ps.add("spec.traffic.route", "required for nginx: the canary Ingress's metadata.name")
-		}
-	case "yamlpath":
-		if t.CanaryWeightPath == "" {
-			ps.add("spec.traffic.canaryWeightPath", "required for yamlpath")
-		}
-		for _, f := range []struct{ field, path string }{{"canaryWeightPath", t.CanaryWeightPath}, {"stableWeightPath", t.StableWeightPath}} {
-			if f.path == "" || checks.Path == nil {
-				continue
-			}
-			if err := checks.Path(f.path); err != nil {
-				ps.add("spec.traffic."+f.field, "%v", err)
-			}
-		}
-		if t.StableWeightPath != "" && t.StableWeightPath == t.CanaryWeightPath {
-			ps.add("spec.traffic.stableWeightPath", "must differ from canaryWeightPath")
-		}
-	}
-	checkUnusedTraffic(t, ps)
-	return providerOK
-}
-
-// requirePair checks a provider's stable and canary fields: both set, and
-// different.
-func requirePair(ps *problems, provider, stableField, stable, canaryField, canary string) {
-	if stable == "" {
-		ps.add("spec.traffic."+stableField, "required for %s", provider)
-	}
-	if canary == "" {
-		ps.add("spec.traffic."+canaryField, "required for %s", provider)
-	}
-	if stable != "" && stable == canary {
-		ps.add("spec.traffic."+canaryField, "must differ from %s", stableField)
-	}
-}
-
-// trafficFields returns the spec.traffic fields a built-in provider reads
-// besides provider and file; ok is false for other kinds.
-func trafficFields(provider string) (fields []string, ok bool) {
-	switch provider {
-	case "istio":
-		return []string{"route", "host", "stableSubset", "canarySubset"}, true
-	case "gatewayapi", "smi":
-		return []string{"route", "stableService", "canaryService"}, true
-	case "nginx":
-		return []string{"route"}, true
-	case "yamlpath":
-		return []string{"canaryWeightPath", "stableWeightPath"}, true
-	}
-	return nil, false
-}
-
-// checkUnusedTraffic reports fields the provider ignores: a stableSubset
-// given to gatewayapi is a mistake, not a setting.
-func checkUnusedTraffic(t *Traffic, ps *problems) {
-	used, ok := trafficFields(t.Provider)
-	if !ok {
-		return
-	}
-	for _, f := range []struct{ name, value string }{
-		{"route", t.Route}, {"host", t.Host}, {"stableSubset", t.StableSubset}, {"canarySubset", t.CanarySubset},
-		{"stableService", t.StableService}, {"canaryService", t.CanaryService},
-		{"canaryWeightPath", t.CanaryWeightPath}, {"stableWeightPath", t.StableWeightPath},
-	} {
-		if f.value != "" && !slices.Contains(used, f.name) {
-			ps.add("spec.traffic."+f.name, "not used by provider %s", t.Provider)
-		}
-	}
 }
 
 func validateAnalysis(a *Analysis, checks Checks, ps *problems) {

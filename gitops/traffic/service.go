@@ -93,6 +93,23 @@ func (p *Service) Promote(doc []byte) ([]byte, error) {
 	return p.point(doc, p.cfg.CanaryVersion)
 }
 
+// Preview implements Previewer: the preview Service, if any, selects the
+// canary version; the active one stays as it is.
+func (p *Service) Preview(doc []byte) ([]byte, error) {
+	if p.cfg.PreviewService == "" {
+		return doc, nil
+	}
+	f, err := yamledit.Parse(doc)
+	if err != nil {
+		return nil, fmt.Errorf("service: %w", err)
+	}
+	sel, err := p.selector(f, p.cfg.ActiveService)
+	if err != nil {
+		return nil, err
+	}
+	return p.point(doc, sel.value)
+}
+
 // point sets the active Service's version to active and the preview's to
 // the canary version.
 func (p *Service) point(doc []byte, active string) ([]byte, error) {

@@ -43,7 +43,9 @@ func TestServiceSwitchAndPromote(t *testing.T) {
 		do   func([]byte) ([]byte, error)
 		want string
 	}{
-		{"preview first", func(d []byte) ([]byte, error) { return p.SetWeights(d, Weights{100, 0}) }, services("v1", "v2")},
+		{"preview first", p.Preview, services("v1", "v2")},
+		{"preview again changes nothing", p.Preview, services("v1", "v2")},
+		{"weight 0 keeps the preview", func(d []byte) ([]byte, error) { return p.SetWeights(d, Weights{100, 0}) }, services("v1", "v2")},
 		{"switch", func(d []byte) ([]byte, error) { return p.SetWeights(d, Weights{0, 100}) }, services("v2", "v2")},
 		{"promote", p.Promote, services("v2", "v2")},
 		{"rollback", func(d []byte) ([]byte, error) { return p.SetWeights(d, Weights{100, 0}) }, services("v1", "v2")},

@@ -187,3 +187,14 @@ type Approximator interface {
 	// is not w, a note saying so for the status and the commit message.
 	Approximate(doc []byte, w Weights) (Weights, string, error)
 }
+
+// Previewer is a Provider that shows the canary to testers before it gets
+// live traffic (service: the preview Service selects it). Callers call
+// Preview on every commit of a rollout in progress; it changes nothing
+// once done.
+type Previewer interface {
+	Provider
+	// Preview returns a copy of doc in which the preview points at the
+	// canary version, the live traffic untouched.
+	Preview(doc []byte) ([]byte, error)
+}
