@@ -1,6 +1,7 @@
 package repo
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -37,11 +38,11 @@ func (r *Repo) openCache(ctx context.Context) (err error) {
 		}
 		reset := false
 		if alone {
-			n, err := countPacks(r.dir)
+			st, err := statCache(r.dir)
 			if err != nil {
 				return err
 			}
-			reset = n > r.opts.MaxCachePacks
+			reset = st.tooBig(r.opts)
 		}
 		if err := ensureBare(r.dir, reset); err != nil {
 			return err
@@ -53,14 +54,56 @@ func (r *Repo) openCache(ctx context.Context) (err error) {
 	})
 }
 
-// countPacks returns the number of pack files in the store (0 if it does
-// not exist yet).
-func countPacks(dir string) (int, error) {
+// cacheStats is what a store holds on disk.
+type cacheStats struct {
+	packs, loose          int
+	packBytes, looseBytes int64
+	shallows              int
+}
+
+// statCache measures the store at dir (zeros if it does not exist yet).
+func statCache(dir string) (cacheStats, error) {
+	var st cacheStats
 	packs, err := filepath.Glob(filepath.Join(dir, "objects", "pack", "pack-*.pack"))
 	if err != nil {
-		return 0, fmt.Errorf("count packs in %s: %w", dir, err)
+		return st, fmt.Errorf("count packs in %s: %w", dir, err)
 	}
-	return len(packs), nil
+	for _, p := range packs {
+		if fi, err := os.Stat(p); err == nil {
+			st.packs++
+			st.packBytes += fi.Size()
+		}
+	}
+	loose, err := filepath.Glob(filepath.Join(dir, "objects", "[0-9a-f][0-9a-f]", "*"))
+	if err != nil {
+		return st, fmt.Errorf("count loose objects in %s: %w", dir, err)
+	}
+	for _, p := range loose {
+		if fi, err := os.Stat(p); err == nil {
+			st.loose++
+			st.looseBytes += fi.Size()
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "shallow")); err == nil {
+		st.shallows = bytes.Count(b, []byte("\n"))
+	}
+	return st, nil
+}
+
+// minLooseBytes is the loose-object volume below which a cache is never
+// rebuilt for its loose objects, however small its pack.
+const minLooseBytes = 8 << 20
+
+// maxShallows bounds the shallow file, one line per fetch of a new commit.
+const maxShallows = 1000
+
+// tooBig reports whether the store should be rebuilt: more packs than
+// MaxCachePacks, more loose objects than MaxLooseObjects, loose objects
+// taking more than a quarter of the packs (past minLooseBytes) or a long
+// shallow list. A rebuild is one depth-1 fetch.
+func (st cacheStats) tooBig(o Options) bool {
+	return st.packs > o.MaxCachePacks || st.loose > o.MaxLooseObjects ||
+		st.looseBytes > max(st.packBytes/4, minLooseBytes) || st.shallows > maxShallows
 }
 
 // ensureBare makes dir a bare repository unless it already is one (or, with
@@ -90,15 +133,15 @@ func ensureBare(dir string, reset bool) error {
 	return nil
 }
 
-// compactIfAlone rebuilds the store when it holds more than MaxCachePacks
-// packs and this Repo is its only user. go-git fetches a whole tree for every
-// new commit, so a Repo kept open for a process's life (serve, a warm
-// Lambda) would otherwise grow its cache by one tree per upstream change.
-// Snapshots from this Repo's earlier fetches are unreadable afterwards.
-// The caller holds the operation lock.
+// compactIfAlone rebuilds the store when it is tooBig and this Repo is its
+// only user. Each fetch of a new commit adds its changed objects (loose), and
+// a full fetch (the first, or a fallback) adds a pack, so a Repo kept open
+// for a process's life (serve, a warm Lambda) would otherwise grow its cache
+// with every upstream change. Snapshots from this Repo's earlier fetches are
+// unreadable afterwards. The caller holds the operation lock.
 func (r *Repo) compactIfAlone() error {
-	n, err := countPacks(r.dir)
-	if err != nil || n <= r.opts.MaxCachePacks {
+	st, err := statCache(r.dir)
+	if err != nil || !st.tooBig(r.opts) {
 		return err
 	}
 	// On Linux a failed upgrade of a flock drops the shared lock held

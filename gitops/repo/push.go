@@ -45,9 +45,22 @@ func (r *Repo) Push(ctx context.Context, commit, parent *Snapshot) error {
 		})
 	})
 	if err == nil || errors.Is(err, git.NoErrAlreadyUpToDate) {
+		r.pushed(commit)
 		return nil
 	}
-	return r.classifyPush(ctx, err, commit, parent)
+	if err := r.classifyPush(ctx, err, commit, parent); err != nil {
+		return err
+	}
+	r.pushed(commit)
+	return nil
+}
+
+// pushed records commit, now the remote's head, as the cached head, so that
+// the next Fetch finds it up to date and offers it as its have. Its tree is
+// whole in the cache: its parent's was, and Commit wrote the rest. A failure
+// to record it only costs the next Fetch a small transfer, so it is ignored.
+func (r *Repo) pushed(commit *Snapshot) {
+	_ = setRef(commit.obj.dir, r.trackingRef(), commit.hash)
 }
 
 // classifyPush decides what a failed push means by asking the remote where

@@ -14,11 +14,13 @@
 // objects are content-addressed, immutable and written by atomic rename, and
 // none is deleted while any Repo has the cache open.
 //
-// Open also takes a shared flock on "<key>.users" until Close. The cache
-// grows by one whole-tree pack per Fetch that brings a new commit; Open
-// rebuilds it from scratch once it holds more than Options.MaxCachePacks
-// packs, but only when it can take that lock exclusively (no other Repo, in
-// any process, has the cache open), so no live Snapshot loses its objects.
+// Fetch is incremental: a new commit costs what it changed (a thin pack
+// against the cached head, stored as loose objects), not a new tree; see
+// fetchLocked. Open also takes a shared flock on "<key>.users" until Close.
+// Open, and a Fetch, rebuild the cache from scratch once it holds too much
+// (Options.MaxCachePacks, MaxLooseObjects), but only when they can take
+// that lock exclusively (no other Repo, in any process, has the cache
+// open), so no live Snapshot loses its objects.
 package repo
 
 import (
@@ -53,10 +55,14 @@ const (
 	DefaultRetryMax = 5 * time.Second
 	// DefaultMaxCachePacks is the pack count above which Open, or a Fetch of
 	// the cache's only user, rebuilds the cache, when Options.MaxCachePacks
-	// is 0. Every go-git fetch of a new commit brings the whole tree, so a
-	// rebuild (one depth-1 fetch) costs no more than a fetch: keep it small,
-	// it bounds the disk (a warm Lambda's /tmp) at about that many trees.
+	// is 0. A pack holds a whole tree (incremental fetches add loose
+	// objects), so this bounds the disk (a warm Lambda's /tmp) at about that
+	// many trees.
 	DefaultMaxCachePacks = 4
+	// DefaultMaxLooseObjects is the loose-object count above which the
+	// cache is rebuilt, when Options.MaxLooseObjects is 0 (git's gc.auto is
+	// 6,700).
+	DefaultMaxLooseObjects = 6700
 )
 
 // remoteName is the name of the in-memory remote; it is never written to the
@@ -98,12 +104,14 @@ type Options struct {
 	RetryInitial, RetryMax time.Duration
 	// Clock gives the committer time; nil means time.Now.
 	Clock func() time.Time
-	// MaxCachePacks bounds the cache: each Fetch that brings a new commit
-	// adds one pack holding the whole tree (depth-1 fetches cannot be
-	// incremental with go-git, which never asks for thin packs), and Open
-	// rebuilds the store when it holds more packs than this and no other
-	// Repo has it open. 0 means DefaultMaxCachePacks (16).
-	MaxCachePacks int
+	// MaxCachePacks and MaxLooseObjects bound the cache: a full fetch adds
+	// a pack holding the whole tree, an incremental one loose objects for
+	// what changed, and Open, or a Fetch of the cache's only user, rebuilds
+	// the store (one depth-1 fetch) when it holds more packs or loose
+	// objects than these, or loose objects larger than a quarter of its
+	// packs, and no other Repo has it open. 0 means DefaultMaxCachePacks (4)
+	// and DefaultMaxLooseObjects (6,700).
+	MaxCachePacks, MaxLooseObjects int
 }
 
 // Repo is a cached, bare, depth-1 copy of one branch of one remote. Its
@@ -120,6 +128,9 @@ type Repo struct {
 	mu    sync.Mutex // guards lock and users, serialises flock use on them
 	lock  *fileLock  // exclusive per operation; nil after Close
 	users *fileLock  // shared from Open to Close: "this cache is in use"
+
+	infoMu sync.Mutex
+	info   FetchInfo // of the last successful Fetch
 }
 
 // Open creates, or reuses, the bare object store for opts.URL and
@@ -186,6 +197,9 @@ func withDefaults(o Options) Options {
 	if o.MaxCachePacks <= 0 {
 		o.MaxCachePacks = DefaultMaxCachePacks
 	}
+	if o.MaxLooseObjects <= 0 {
+		o.MaxLooseObjects = DefaultMaxLooseObjects
+	}
 	return o
 }
 
@@ -247,7 +261,8 @@ func (r *Repo) remote(obj *objects) *git.Remote {
 }
 
 // Fetch brings the branch head into the cache (depth 1, this branch only, no
-// tags; only objects the cache lacks are transferred) and returns a Snapshot
+// tags; only what changed since the cached head is transferred, see
+// fetchLocked and LastFetch) and returns a Snapshot
 // of it. It returns ErrBranchNotFound if the remote has no such branch and
 // ErrAuth if the credentials are refused.
 func (r *Repo) Fetch(ctx context.Context) (*Snapshot, error) {
@@ -276,30 +291,4 @@ func (r *Repo) Fetch(ctx context.Context) (*Snapshot, error) {
 		return nil, fmt.Errorf("fetch %s %s: %w", r.redacted, r.opts.Branch, err)
 	}
 	return snap, nil
-}
-
-// fetchLocked fetches with the lock held, into a freshly opened store so the
-// pack index includes packs other processes wrote since our last operation.
-func (r *Repo) fetchLocked(ctx context.Context) (*Snapshot, error) {
-	obj := openObjects(r.dir)
-	obj.mu.Lock()
-	err := r.remote(obj).FetchContext(ctx, &git.FetchOptions{
-		RemoteName: remoteName,
-		Depth:      1,
-		Auth:       r.auth,
-		Tags:       git.NoTags,
-		CABundle:   r.opts.CABundle,
-	})
-	var ref *plumbing.Reference
-	if err == nil || errors.Is(err, git.NoErrAlreadyUpToDate) {
-		ref, err = obj.st.Reference(r.trackingRef())
-	}
-	obj.mu.Unlock()
-	switch {
-	case errors.Is(err, git.NoMatchingRefSpecError{}), errors.Is(err, transport.ErrEmptyRemoteRepository):
-		return nil, fmt.Errorf("%w: %w", ErrBranchNotFound, err)
-	case err != nil:
-		return nil, classifyTransport(err)
-	}
-	return newSnapshot(obj, ref.Hash())
 }

@@ -178,8 +178,12 @@ func TestCacheReuse(t *testing.T) {
 			t.Fatalf("pack %s of the first fetch is gone: re-cloned?", p)
 		}
 	}
-	if len(packsAfter) != len(packsBefore)+1 {
-		t.Fatalf("packs: %d before, %d after, want exactly one new", len(packsBefore), len(packsAfter))
+	// The second fetch brought only the change: no new pack, the commit,
+	// the four trees along the path and the blob as loose objects.
+	st, err := statCache(filepath.Dir(filepath.Dir(filepath.Dir(packsAfter[0]))))
+	if err != nil || len(packsAfter) != len(packsBefore) || st.loose != 6 {
+		t.Fatalf("packs: %d before, %d after; %d loose objects (%v); want no new pack and 6 loose objects",
+			len(packsBefore), len(packsAfter), st.loose, err)
 	}
 	// The old snapshot stays readable.
 	if _, err := first.ReadFile("README.md"); err != nil {
@@ -210,7 +214,7 @@ func statCacheDir(tb testing.TB, cache string) os.FileInfo {
 }
 
 // TestCacheCompaction: Open rebuilds a cache that holds more than
-// MaxCachePacks packs, but only when no other Repo has it open.
+// MaxLooseObjects loose objects, but only when no other Repo has it open.
 func TestCacheCompaction(t *testing.T) {
 	tests := []struct {
 		name        string
@@ -225,11 +229,12 @@ func TestCacheCompaction(t *testing.T) {
 			ctx := context.Background()
 			u := newUpstream(t, seedFiles())
 			cache := t.TempDir()
-			opts := Options{URL: "file://" + u.bare, CacheDir: cache, MaxCachePacks: 2}
-			// r1 tolerates many packs, so its own fetches do not compact
-			// (see TestLongLivedRepoStaysBounded); r2's Open then finds 4.
+			opts := Options{URL: "file://" + u.bare, CacheDir: cache, MaxLooseObjects: 5}
+			// r1 tolerates many loose objects, so its own fetches do not
+			// compact (see TestLongLivedRepoStaysBounded); r2's Open then
+			// finds 9: 3 fetches of a commit, a root tree and a blob.
 			loose := opts
-			loose.MaxCachePacks = 100
+			loose.MaxLooseObjects = 100
 			r1, _ := openFetch(t, loose)
 			for i := range 3 {
 				if err := u.humanCommit("README.md", fmt.Sprint(i), "human"); err != nil {
@@ -239,8 +244,8 @@ func TestCacheCompaction(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if n := len(packFiles(t, cache)); n != 4 {
-				t.Fatalf("%d packs after 4 fetches, want 4", n)
+			if st, _ := statCache(r1.dir); st.packs != 1 || st.loose != 9 {
+				t.Fatalf("after 4 fetches: %d packs, %d loose objects; want 1 and 9", st.packs, st.loose)
 			}
 			var other *Snapshot
 			if tc.otherOpen {
@@ -255,7 +260,7 @@ func TestCacheCompaction(t *testing.T) {
 			}
 			defer func() { _ = r2.Close() }()
 			// A rebuilt store is empty until the next fetch; a kept one still has
-			// its 4 packs. (Comparing the folder's inode is not enough: a new
+			// its pack. (Comparing the folder's inode is not enough: a new
 			// folder may get the old inode number back.)
 			if rebuilt := len(packFiles(t, cache)) == 0; rebuilt != tc.wantRebuilt {
 				t.Fatalf("rebuilt = %v, want %v (%d packs)", rebuilt, tc.wantRebuilt, len(packFiles(t, cache)))
