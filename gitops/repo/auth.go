@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -114,8 +115,10 @@ func (a Auth) sshAuth(ep *transport.Endpoint) (transport.AuthMethod, io.Closer, 
 
 // classifyTransport marks credential failures with ErrAuth: an https 401 or
 // 403, an ssh key the server refused, or an ssh host key that known_hosts
-// does not accept. Other errors pass through unchanged.
+// does not accept. What an http server wrote in an error response's body is
+// dropped (see withoutServerText). Other errors pass through unchanged.
 func classifyTransport(err error) error {
+	err = withoutServerText(err)
 	var keyErr *knownhosts.KeyError
 	var revoked *knownhosts.RevokedError
 	switch {
@@ -128,6 +131,34 @@ func classifyTransport(err error) error {
 	case strings.Contains(err.Error(), "ssh: unable to authenticate"):
 		// x/crypto/ssh has no error type for a refused client key.
 		return fmt.Errorf("%w: %w", ErrAuth, err)
+	}
+	return err
+}
+
+// serverStatuses are the go-git errors that carry the body of an http error
+// response after the sentinel's text, with the status each stands for.
+var serverStatuses = []struct {
+	err    error
+	status int
+}{
+	{transport.ErrAuthenticationRequired, http.StatusUnauthorized},
+	{transport.ErrAuthorizationFailed, http.StatusForbidden},
+	{transport.ErrRepositoryNotFound, http.StatusNotFound},
+}
+
+// withoutServerText replaces an error that go-git built from an http error
+// response and its whole body ("authentication required: <body>") by the
+// status and a short reason: a server or proxy that echoes the request's
+// credentials would otherwise put the token into birdwatch's logs. Other
+// http statuses go-git reports without the body.
+func withoutServerText(err error) error {
+	if err == nil {
+		return nil
+	}
+	for _, s := range serverStatuses {
+		if errors.Is(err, s.err) && err.Error() != s.err.Error() {
+			return fmt.Errorf("%w (%d %s; the server's message is not shown)", s.err, s.status, http.StatusText(s.status))
+		}
 	}
 	return err
 }

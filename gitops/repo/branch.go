@@ -69,7 +69,7 @@ func (r *Repo) PushBranch(ctx context.Context, commit *Snapshot, branch string) 
 		return nil
 	}
 	if refusedUpdate(err) {
-		return fmt.Errorf("%s: %w: %v", prefix, ErrRejected, err)
+		return fmt.Errorf("%s: %w: %v", prefix, ErrRejected, withoutServerText(err))
 	}
 	return fmt.Errorf("%s: %w", prefix, classifyTransport(err))
 }

@@ -69,6 +69,7 @@ func (r *Repo) pushed(commit *Snapshot) {
 // update ref"), so the branch position, not the message, is the criterion.
 func (r *Repo) classifyPush(ctx context.Context, pushErr error, commit, parent *Snapshot) error {
 	prefix := fmt.Sprintf("push %s to %s %s", commit.hash, r.redacted, r.opts.Branch)
+	pushErr = withoutServerText(pushErr)
 	if ctx.Err() != nil {
 		return fmt.Errorf("%s: %w", prefix, pushErr)
 	}

@@ -84,7 +84,7 @@ func cachedSnapshot(obj *objects, h plumbing.Hash) (*Snapshot, error) {
 // answers a ref listing, it was the commit that was refused.
 func (r *Repo) classifyRevisionFetch(ctx context.Context, err error) error {
 	if errors.Is(err, git.ErrExactSHA1NotSupported) {
-		return fmt.Errorf("%w: the server does not allow fetching a commit by hash (%v)", ErrRevisionNotFound, err)
+		return fmt.Errorf("%w: the server does not allow fetching a commit by hash (%v)", ErrRevisionNotFound, withoutServerText(err))
 	}
 	if c := classifyTransport(err); errors.Is(c, ErrAuth) || ctx.Err() != nil {
 		return c
@@ -92,7 +92,7 @@ func (r *Repo) classifyRevisionFetch(ctx context.Context, err error) error {
 	if _, lerr := r.remoteRef(ctx, r.branchRef()); lerr != nil {
 		return classifyTransport(err)
 	}
-	return fmt.Errorf("%w: %v", ErrRevisionNotFound, err)
+	return fmt.Errorf("%w: %v", ErrRevisionNotFound, withoutServerText(err))
 }
 
 // parseHash accepts exactly 40 hex digits (any case).
