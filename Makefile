@@ -17,6 +17,8 @@ deps:
 	command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
 	command -v git >/dev/null 2>&1 || missing="$$missing git"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v ssh-keygen >/dev/null 2>&1 || missing="$$missing openssh-client"; \
+	command -v gpg >/dev/null 2>&1 || missing="$$missing gnupg"; \
 	if [ -n "$$missing" ]; then \
 		echo "make: installing Debian packages:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
@@ -91,7 +93,9 @@ deploy: package
 ## bench-git: Git at scale and the decision cycle (internal/bench, build tag benchgit): a generated
 ## repository of 10,000 commits x 5,000 files and one of ~100 MB, kept in BENCH_DIR between runs;
 ## gitops/repo vs the git CLI, a warm decision cycle vs git fetch+commit+push, the binary's peak RSS,
-## cold and warm invocations under aws-lambda-rie (installed when missing), a 1,000-canary fan-out tick.
+## cold and warm invocations under aws-lambda-rie (installed when missing), a 1,000-canary fan-out tick;
+## BenchmarkFetchVsGit (cold, warm, after 1 and 100 outside commits, cache size, over git daemon), then
+## the peak RSS of `run --once` on a generated 1 GB repository (50,000 files; BenchmarkPeakRSSHuge, once).
 BENCH_DIR ?= $(or $(TMPDIR),/tmp)/birdwatch-bench
 BENCH_COUNT ?= 10x
 bench-git: deps
@@ -100,6 +104,8 @@ bench-git: deps
 	mkdir -p $(BENCH_DIR)
 	PATH="$$PATH:$$($(GO) env GOPATH)/bin" BIRDWATCH_BENCH_DIR=$(BENCH_DIR) \
 		$(GO) test -tags benchgit -run '^$$' -bench . -benchtime $(BENCH_COUNT) -timeout 60m ./internal/bench/
+	BIRDWATCH_BENCH_DIR=$(BENCH_DIR) BIRDWATCH_BENCH_HUGE=1 \
+		$(GO) test -tags benchgit -run '^$$' -bench 'PeakRSSHuge' -benchtime 1x -timeout 90m ./internal/bench/
 
 ## e2e-lambda: the Lambda functions end to end under the AWS Lambda runtime interface emulator
 ## (aws-lambda-rie; `go install`ed when missing): builds bin/e2e/bootstrap for this machine

@@ -22,6 +22,8 @@ import (
 type Config struct {
 	// Git.
 	Repo, Branch, CacheDir, GitTokenFile, SSHKeyFile, LogFormat string
+	// GitSigningKeyFile and GitSigningPassphraseFile name the commit signing key.
+	GitSigningKeyFile, GitSigningPassphraseFile string
 	// Repos are the repositories of the Lambda functions (BIRDWATCH_REPOS, or BIRDWATCH_REPO).
 	Repos []string
 
@@ -137,6 +139,12 @@ var settingsTable = []setting{
 		field: func(c *Config) any { return &c.GitTokenFile }},
 	{group: "git", flag: "ssh-key-file", env: "BIRDWATCH_SSH_KEY_FILE", modes: modeAll, usage: "SSH private key for ssh:// remotes",
 		field: func(c *Config) any { return &c.SSHKeyFile }},
+	{group: "git", flag: "git-signing-key-file", env: "BIRDWATCH_GIT_SIGNING_KEY_FILE", secret: "BIRDWATCH_GIT_SIGNING_KEY", modes: modeAll,
+		usage: "file holding the SSH or OpenPGP private key that signs birdwatch's commits (for branches that require signed commits)",
+		field: func(c *Config) any { return &c.GitSigningKeyFile }},
+	{group: "git", flag: "git-signing-passphrase-file", env: "BIRDWATCH_GIT_SIGNING_PASSPHRASE_FILE", secret: "BIRDWATCH_GIT_SIGNING_PASSPHRASE", modes: modeAll,
+		usage: "file holding the passphrase of an encrypted signing key",
+		field: func(c *Config) any { return &c.GitSigningPassphraseFile }},
 	{group: "git", flag: "log-format", env: "BIRDWATCH_LOG_FORMAT", def: "text", lambdaDef: "json", modes: modeAll, usage: "log format: text or json",
 		field: func(c *Config) any { return &c.LogFormat }},
 

@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/birdwatch-gitops/birdwatch/gitops/repo"
 )
 
 // secretsAPI is the Secrets Manager call; *secretsmanager.Client implements it.
@@ -115,6 +117,25 @@ func (c *Config) secret(ctx context.Context, name string) (string, error) {
 // gitToken is the HTTPS token for the repository; "" when none is set.
 func (c *Config) gitToken(ctx context.Context) (string, error) {
 	return c.secret(ctx, "BIRDWATCH_GIT_TOKEN")
+}
+
+// commitSigner is the signer of the key BIRDWATCH_GIT_SIGNING_KEY (file,
+// Secrets Manager or value), nil when none is set. An unusable key stops the
+// command before anything is committed.
+func (c *Config) commitSigner(ctx context.Context) (repo.Signer, error) {
+	key, err := c.secret(ctx, "BIRDWATCH_GIT_SIGNING_KEY")
+	if err != nil || key == "" {
+		return nil, err
+	}
+	pass, err := c.secret(ctx, "BIRDWATCH_GIT_SIGNING_PASSPHRASE")
+	if err != nil {
+		return nil, err
+	}
+	s, err := repo.NewSigner([]byte(key+"\n"), []byte(pass))
+	if err != nil {
+		return nil, fmt.Errorf("BIRDWATCH_GIT_SIGNING_KEY: %w", err)
+	}
+	return s, nil
 }
 
 // readSecretFile reads a secret from a file, trimmed; "" for no file.

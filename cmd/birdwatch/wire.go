@@ -109,8 +109,12 @@ func openRepo(ctx context.Context, cfg *Config) (*repo.Repo, error) {
 	if err != nil {
 		return nil, err
 	}
+	signer, err := cfg.commitSigner(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return repo.Open(ctx, repo.Options{URL: cfg.Repo, Branch: cfg.Branch, CacheDir: cfg.CacheDir,
-		Auth: repo.Auth{Token: token, SSHKeyFile: cfg.SSHKeyFile}})
+		Auth: repo.Auth{Token: token, SSHKeyFile: cfg.SSHKeyFile}, Signer: signer})
 }
 
 // newEngine wires the loop for cfg. The caller closes the returned repo.

@@ -29,7 +29,8 @@ type Change struct {
 // publishes it. It returns ErrNoChange (writing nothing) when every file
 // already has the requested content, ErrInvalidPath for a bad path or one
 // that is a directory, symlink or submodule in the parent, and
-// ErrInvalidMessage for a bad message.
+// ErrInvalidMessage for a bad message. With Options.Signer it signs the
+// commit; a signing failure (wrapping ErrSigningKey) writes no commit.
 //
 // Commit takes no file lock: objects are content-addressed and written by
 // atomic rename, so concurrent writers cannot corrupt each other.
@@ -73,7 +74,31 @@ func (r *Repo) writeCommit(parent *Snapshot, changes *dirNode, msg Message) (plu
 		TreeHash:     tree,
 		ParentHashes: []plumbing.Hash{parent.hash},
 	}
+	if r.opts.Signer != nil {
+		sig, err := signCommit(r.opts.Signer, commit)
+		if err != nil {
+			return plumbing.ZeroHash, err
+		}
+		commit.PGPSignature = sig
+	}
 	return storeObject(obj.st, commit.Encode)
+}
+
+// signCommit signs the commit as Git encodes it without a signature.
+func signCommit(s Signer, c *object.Commit) (string, error) {
+	unsigned := &plumbing.MemoryObject{}
+	if err := c.EncodeWithoutSignature(unsigned); err != nil {
+		return "", fmt.Errorf("sign commit: %w", err)
+	}
+	rd, err := unsigned.Reader()
+	if err != nil {
+		return "", fmt.Errorf("sign commit: %w", err)
+	}
+	sig, err := s.Sign(rd)
+	if err != nil {
+		return "", fmt.Errorf("sign commit: %w", err)
+	}
+	return string(sig), nil
 }
 
 // dirNode is the set of changed files below one directory.

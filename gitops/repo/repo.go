@@ -92,6 +92,9 @@ type Options struct {
 	// Author is the author and committer of commits; zero fields default to
 	// DefaultAuthorName and DefaultAuthorEmail.
 	Author Signature
+	// Signer, when set, signs every commit (see NewSigner), so that
+	// branches that require signed commits accept them.
+	Signer Signer
 	// CABundle holds extra PEM CA certificates trusted for https remotes;
 	// nil means the system roots only.
 	CABundle []byte

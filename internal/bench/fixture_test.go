@@ -94,6 +94,17 @@ func fleetFiles(tb testing.TB, spec string) map[string][]byte {
 // fixture returns a copy of the generated repository name (generated once
 // into $BIRDWATCH_BENCH_DIR), so that pushes never change the kept one.
 func fixture(tb testing.TB, name string, spec Spec) string {
+	return copyFixture(tb, name, spec, "--no-local")
+}
+
+// linkedFixture is fixture with the copy's packs hard-linked to the kept
+// ones (packs are never rewritten; pushes only add objects and move refs),
+// for repositories too big to copy for every benchmark.
+func linkedFixture(tb testing.TB, name string, spec Spec) string {
+	return copyFixture(tb, name, spec, "--local")
+}
+
+func copyFixture(tb testing.TB, name string, spec Spec, how string) string {
 	tb.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
 		tb.Skip("needs git")
@@ -114,7 +125,7 @@ func fixture(tb testing.TB, name string, spec Spec) string {
 		tb.Logf("generated %s (%d commits, %d files) in %s", src, spec.Commits, spec.Files, time.Since(start).Round(time.Second))
 	}
 	dst := filepath.Join(tb.TempDir(), name+".git")
-	runGit(tb, "", "clone", "--quiet", "--bare", "--no-local", src, dst)
+	runGit(tb, "", "clone", "--quiet", "--bare", how, src, dst)
 	return dst
 }
 

@@ -128,9 +128,10 @@ func benchWarm(b *testing.B, url string) {
 // a fetch, a fast-forward, a one-file commit and a push in a warm full clone
 // of the same repository. "after-human-commit" variants have someone else
 // push a commit before each cycle (outside the timer), so the fetch brings it.
+// Both reach the repository through `git daemon`.
 func BenchmarkDecisionCycle(b *testing.B) {
 	upstream := scaleRepo(b)
-	url := "file://" + upstream
+	url := startDaemon(b, filepath.Dir(upstream)) + "/" + filepath.Base(upstream)
 	prom := startPrometheus(b)
 	humanWork := filepath.Join(b.TempDir(), "human")
 	runGit(b, "", "clone", "--quiet", url, humanWork)

@@ -39,6 +39,10 @@ type Spec struct {
 	Extra map[string][]byte
 	// Seed makes the content and the edit sequence deterministic.
 	Seed uint64
+	// NoRepack keeps fast-import's pack as it is (a 1 GB repository of
+	// incompressible data gains nothing from `git repack -a -d`, which
+	// would take minutes).
+	NoRepack bool
 }
 
 // DefaultSpec is the repository of the "Git at scale" figures: 10,000
@@ -78,6 +82,9 @@ func Generate(ctx context.Context, dir string, spec Spec) error {
 	}
 	if err != nil {
 		return fmt.Errorf("generate %s: %w", dir, err)
+	}
+	if spec.NoRepack {
+		return nil
 	}
 	return git(ctx, dir, nil, "repack", "-a", "-d", "-q")
 }
