@@ -106,7 +106,7 @@ func StatusMarkdown(e FleetEntry, history int) string {
 		return b.String()
 	}
 	fmt.Fprintf(&b, "#### %s `%s` (stable `%s`)\n\n", mdEsc(c.Key()), mdCode(st.Generation), mdCode(st.Stable))
-	fmt.Fprintf(&b, "phase `%s` · step %d/%d · weight **%d%%**", mdCode(string(st.Phase)), min(st.Step, len(c.Spec.Steps)), len(c.Spec.Steps), st.Weight)
+	fmt.Fprintf(&b, "phase `%s` · step %d/%d · weight **%d%%**", mdCode(string(st.Phase)), StepNumber(st.Step, len(c.Spec.Steps), st.Phase), len(c.Spec.Steps), st.Weight)
 	if st.WeightSetAt != nil {
 		fmt.Fprintf(&b, " since %s", mdTime(*st.WeightSetAt))
 	}

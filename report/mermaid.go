@@ -291,7 +291,7 @@ func ReportMarkdown(r Report) string {
 		b.WriteString(MarkdownTable(r))
 		return b.String()
 	}
-	fmt.Fprintf(&b, "weight **%d%%** · step %d/%d · %s → %s (%s)\n", r.Weight, min(r.Step, r.Steps), r.Steps,
+	fmt.Fprintf(&b, "weight **%d%%** · step %d/%d · %s → %s (%s)\n", r.Weight, StepNumber(r.Step, r.Steps, r.Phase), r.Steps,
 		clock(r.Start), clock(r.End), fmtDuration(r.End.Sub(r.Start)))
 	if r.Message != "" {
 		fmt.Fprintf(&b, "\n%s\n", mdCell(r.Message))

@@ -152,7 +152,7 @@ func slackFleetText(en FleetEntry) string {
 		b.WriteString("not started")
 		return b.String()
 	}
-	fmt.Fprintf(&b, "%s · step %d/%d · canary weight %d%%", st.Phase, st.Step, len(c.Spec.Steps), st.Weight)
+	fmt.Fprintf(&b, "%s · step %d/%d · canary weight %d%%", st.Phase, StepNumber(st.Step, len(c.Spec.Steps), st.Phase), len(c.Spec.Steps), st.Weight)
 	if rt := RoutesText(st.Routes); rt != "" {
 		fmt.Fprintf(&b, " · routes: %s", slackEscape(rt))
 	}

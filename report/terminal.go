@@ -76,7 +76,7 @@ func Fleet(w io.Writer, fleet []FleetEntry) {
 			msg = strings.TrimPrefix(msg+"; routes: "+rt, "; ")
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d\t%d\t%s\n", c.Key(), st.Stable, st.Generation, st.Phase,
-			st.Step, len(c.Spec.Steps), st.Weight, msg)
+			StepNumber(st.Step, len(c.Spec.Steps), st.Phase), len(c.Spec.Steps), st.Weight, msg)
 	}
 	tw.Flush()
 	for _, en := range fleet {
@@ -126,7 +126,7 @@ func Terminal(w io.Writer, r Report, o TerminalOptions) {
 		return
 	}
 	fmt.Fprintf(w, "%s  %s vs %s  %s  step %d/%d  weight %d%%  %s -> %s (%s)\n", r.Canary, paint(ansiRed, r.Generation),
-		paint(ansiBlue, r.Stable), paint(phaseANSI(r.Phase), string(r.Phase)), min(r.Step, r.Steps), r.Steps, r.Weight,
+		paint(ansiBlue, r.Stable), paint(phaseANSI(r.Phase), string(r.Phase)), StepNumber(r.Step, r.Steps, r.Phase), r.Steps, r.Weight,
 		r.Start.UTC().Format("15:04:05Z"), r.End.UTC().Format("15:04:05Z"), fmtDuration(r.End.Sub(r.Start)))
 	nameW := len("weight")
 	for _, m := range r.Metrics {
@@ -188,4 +188,15 @@ func resultANSI(c string) string {
 		return ansiYellow
 	}
 	return ""
+}
+
+// StepNumber is the 1-based number of the step a rollout is at, as status
+// views show it ("step 2/7"): the step running or waited on, the number the
+// rollout's messages use ("pause at step 2"); a finished rollout shows its
+// last step. (A decision's commit instead counts the steps it completed.)
+func StepNumber(step, steps int, phase spec.Phase) int {
+	if phase.Terminal() || step >= steps {
+		return min(step, steps)
+	}
+	return step + 1
 }

@@ -30,6 +30,12 @@ func (m *machine) handleCommand() bool {
 	by := fmt.Sprintf("%s by %s", c.Kind, c.Actor)
 	phase := m.st.Phase
 	switch {
+	case c.Kind == CmdRetry:
+		if phase != spec.PhaseRolledBack && phase != spec.PhaseFailed {
+			return m.refuse(c, fmt.Sprintf("only a rolled back or failed rollout can be retried; %s is %s", m.st.Generation, phase))
+		}
+		m.retry(by)
+		return true
 	case phase.Terminal():
 		return m.refuse(c, fmt.Sprintf("the rollout of %s is already %s", m.st.Generation, phase))
 	case c.Kind == CmdAbort || c.Kind == CmdRollback:
@@ -63,6 +69,21 @@ func (m *machine) handleCommand() bool {
 		return true
 	}
 	return m.refuse(c, fmt.Sprintf("it does not apply while %s at step %d", phase, m.st.Step+1))
+}
+
+// retry starts the rollout of the same version again from its first step,
+// keeping the history (the start is recorded with who asked for it).
+func (m *machine) retry(by string) {
+	prev := m.st
+	m.start()
+	last := m.st.History[len(m.st.History)-1]
+	last.Reason = fmt.Sprintf("%s of %s: %s", by, prev.Generation, last.Reason)
+	m.reason = last.Reason
+	m.st.History = append(slices.Clone(prev.History), last)
+	if n := len(m.st.History); n > spec.HistoryLimit {
+		m.st.History = slices.Clone(m.st.History[n-spec.HistoryLimit:])
+	}
+	m.st.HandledCommands = prev.HandledCommands
 }
 
 // refuse records why a command did nothing.

@@ -39,6 +39,7 @@ const (
 	CmdAbort        CommandKind = "abort"         // roll back
 	CmdRollback     CommandKind = "rollback"      // roll back
 	CmdSkipAnalysis CommandKind = "skip-analysis" // end the current analyze step now
+	CmdRetry        CommandKind = "retry"         // start a rolled back or failed version again
 )
 
 // Command is an authorized manual command.

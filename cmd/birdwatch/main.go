@@ -24,9 +24,13 @@ func main() {
 	root := newRootCommand()
 	err := root.ExecuteContext(ctx)
 	var ee exitError
+	var re refusedError
 	switch {
 	case errors.As(err, &ee):
 		os.Exit(ee.code)
+	case errors.As(err, &re):
+		fmt.Fprintln(os.Stderr, "birdwatch:", re)
+		os.Exit(exitRefused)
 	case err != nil:
 		fmt.Fprintln(os.Stderr, "birdwatch:", err)
 		os.Exit(1)
@@ -49,6 +53,8 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(newQueryCommand())
 	root.AddCommand(newSettingsCommand())
 	root.AddCommand(newImportCommand())
+	root.AddCommand(newVerbCommands()...)
+	root.AddCommand(newVersionCommand(), newGetCommand())
 	root.RunE = runAsBootstrap // with no arguments inside a Lambda runtime, serve the function (lambda.go)
 	return root
 }

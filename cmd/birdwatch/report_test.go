@@ -70,7 +70,7 @@ func TestReportWithoutMetrics(t *testing.T) {
 	}
 	// Without an output flag, the terminal view.
 	out, _, err = run(t, append([]string{"report", "--canary", "games/aleph"}, common...)...)
-	if err != nil || !strings.Contains(out, "games/aleph  v04 vs v03  WaitingForSync  step 1/7  weight 1%") {
+	if err != nil || !strings.Contains(out, "games/aleph  v04 vs v03  WaitingForSync  step 2/7  weight 1%") {
 		t.Errorf("terminal view: %v\n%s", err, out)
 	}
 	if _, _, err := run(t, append([]string{"report", "--canary", "games/nope"}, common...)...); !errors.Is(err, errNoCanary) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -30,6 +31,13 @@ func newRunCommand() *cobra.Command {
 			if !dryRun && once == (every > 0) {
 				return fmt.Errorf("give exactly one of --once or --every")
 			}
+			var kind rollout.CommandKind
+			if command != "" {
+				var err error
+				if kind, err = commandKind(command); err != nil {
+					return err
+				}
+			}
 			log := newLogger(cmd.ErrOrStderr(), cfg.LogFormat)
 			e, r, err := newEngine(cmd.Context(), cfg, log)
 			if err != nil {
@@ -38,7 +46,7 @@ func newRunCommand() *cobra.Command {
 			defer r.Close()
 			req := core.Request{Canary: canary, Trigger: "cli"}
 			if command != "" {
-				req.Command = &rollout.Command{Kind: rollout.CommandKind(command), Actor: actor}
+				req.Command = &rollout.Command{Kind: kind, Actor: actor}
 			}
 			if dryRun {
 				return runDiff(cmd.Context(), e, req, cmd.OutOrStdout())
@@ -55,26 +63,34 @@ func newRunCommand() *cobra.Command {
 	f.BoolVar(&once, "once", false, "run one cycle and exit")
 	f.BoolVar(&dryRun, "dry-run", false, "print what one cycle would commit, as birdwatch diff does, and commit nothing")
 	f.DurationVar(&every, "every", 0, "run a cycle at this interval until interrupted")
-	f.StringVar(&command, "command", "", "apply a manual command to --canary: promote, resume, pause, abort, rollback, skip-analysis")
+	f.StringVar(&command, "command", "", "apply a manual command to --canary: promote, resume, pause, abort, rollback, skip-analysis, retry (refused: exit code 2)")
 	f.StringVar(&actor, "actor", "cli", "who gives --command, recorded in the history")
 	return cmd
 }
 
-// runOnce runs one cycle; any canary error makes the exit code non-zero.
+// runOnce runs one cycle; any canary error makes the exit code non-zero,
+// and a command that did not apply is a refusedError.
 func runOnce(ctx context.Context, e *core.Engine, req core.Request, w io.Writer) error {
 	outcomes, err := e.Run(ctx, req)
 	if err != nil {
 		return err
 	}
 	failed := 0
+	var refused []string
 	for _, o := range outcomes {
 		printOutcome(w, o)
 		if o.Err != nil {
 			failed++
 		}
+		if req.Command != nil && o.Decision.Refused != "" {
+			refused = append(refused, o.Canary+": "+o.Decision.Refused)
+		}
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d canaries failed", failed, len(outcomes))
+	}
+	if len(refused) > 0 {
+		return refusedError{reasons: refused}
 	}
 	return nil
 }
@@ -84,7 +100,7 @@ func runEvery(ctx context.Context, e *core.Engine, req core.Request, every time.
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if err := runOnce(ctx, e, req, w); err != nil {
+		if err := runOnce(ctx, e, req, w); err != nil && !errors.As(err, new(refusedError)) {
 			fmt.Fprintln(w, "error:", err)
 		}
 		req.Command = nil // a command applies once

@@ -60,7 +60,7 @@ func TestRunAndStatus(t *testing.T) {
 		t.Errorf("Slack posts %q", posted)
 	}
 	out, _, err = run(t, append([]string{"status"}, common...)...)
-	if err != nil || !strings.Contains(out, "games/aleph  v03     v04     WaitingForSync  1/7   1") {
+	if err != nil || !strings.Contains(out, "games/aleph  v03     v04     WaitingForSync  2/7   1") {
 		t.Fatalf("status after: %v\n%s", err, out)
 	}
 	// A command through the CLI is recorded with its actor.

@@ -26,10 +26,11 @@ const Status = "status"
 var kinds = map[string]rollout.CommandKind{
 	"promote": rollout.CmdPromote, "pause": rollout.CmdPause, "resume": rollout.CmdResume,
 	"abort": rollout.CmdAbort, "rollback": rollout.CmdRollback, "skip-analysis": rollout.CmdSkipAnalysis,
+	"retry": rollout.CmdRetry,
 }
 
 // Usage is the syntax, as shown to people who get it wrong.
-const Usage = Prefix + " status | promote | pause | resume | abort | rollback | skip-analysis [namespace/name]"
+const Usage = Prefix + " status | promote | pause | resume | abort | rollback | skip-analysis | retry [namespace/name]"
 
 // ErrUsage is wrapped by every error Parse returns.
 var ErrUsage = errors.New("not a birdwatch command")
