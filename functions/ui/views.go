@@ -65,7 +65,7 @@ func newFleetRow(e Entry, r report.Report) fleetRow {
 	if r.Start.IsZero() {
 		row.Phase, row.Badge = "not started", "neutral"
 	}
-	row.Step = fmt.Sprintf("%d/%d", min(r.Step, r.Steps), r.Steps)
+	row.Step = fmt.Sprintf("%d/%d", report.StepNumber(r.Step, r.Steps, r.Phase), r.Steps)
 	if e.Status != nil {
 		row.Routes = report.RoutesText(e.Status.Routes)
 	}
