@@ -62,3 +62,11 @@ func TestImportRefusesWhatItCannotMap(t *testing.T) {
 		t.Errorf("a refused import wrote .birdwatch: %v", err)
 	}
 }
+
+func TestSchemaCommand(t *testing.T) {
+	out, _, err := run(t, "schema")
+	if err != nil || !strings.Contains(out, `"$id": "https://raw.githubusercontent.com/birdwatch-gitops/birdwatch/main/gitops/schema/canary.json"`) ||
+		!strings.Contains(out, `"stepWeight"`) {
+		t.Errorf("schema: %v\n%.300s", err, out)
+	}
+}

@@ -1,6 +1,8 @@
 package importer_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"io/fs"
 	"os"
@@ -8,12 +10,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"k8s.io/client-go/kubernetes/scheme"
 
 	"github.com/birdwatch-gitops/birdwatch/analyzer/judge"
 	"github.com/birdwatch-gitops/birdwatch/functions/core"
 	"github.com/birdwatch-gitops/birdwatch/gitops/importer"
+	"github.com/birdwatch-gitops/birdwatch/gitops/schema"
 	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
 	"github.com/birdwatch-gitops/birdwatch/gitops/traffic"
 	"github.com/birdwatch-gitops/birdwatch/gitops/yamledit"
@@ -141,6 +146,43 @@ func checkLoop(t *testing.T, dir string, c *spec.Canary) {
 	}
 }
 
+// checkSchema validates an imported Canary file against `birdwatch schema`
+// and checks it starts with the editor modeline.
+func checkSchema(t *testing.T, file string, data []byte) {
+	t.Helper()
+	if !strings.HasPrefix(string(data), schema.Modeline+"\n") {
+		t.Errorf("%s: no modeline", file)
+	}
+	raw, err := schema.Canary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource(schema.CanaryID, doc); err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Compile(schema.CanaryID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v any
+	if err := yaml.Unmarshal(data, &v); err != nil {
+		t.Fatal(err)
+	}
+	j, _ := json.Marshal(v)
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(j))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Validate(inst); err != nil {
+		t.Errorf("%s does not match the schema: %v", file, err)
+	}
+}
+
 var strictCodecs = serializer.NewCodecFactory(scheme.Scheme, serializer.EnableStrict)
 
 // decodeKubernetes decodes the core Kubernetes objects of a file strictly
@@ -179,6 +221,9 @@ func TestImport(t *testing.T) {
 			}
 			for p, data := range res.Files {
 				decodeKubernetes(t, p, data)
+				if spec.IsSpecPath(p) {
+					checkSchema(t, p, data)
+				}
 			}
 			cs := loadCanaries(t, dir)
 			if len(cs) != 1 {

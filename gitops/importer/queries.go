@@ -9,6 +9,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/birdwatch-gitops/birdwatch/gitops/schema"
 	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
 )
 
@@ -189,6 +190,7 @@ func fmtNum(v float64) string { return fmt.Sprintf("%g", v) }
 func writeCanary(r *Result, c *spec.Canary, header, from, tool string) error {
 	file := fmt.Sprintf("%s/%s-%s.yaml", spec.SpecDir, c.Metadata.Namespace, c.Metadata.Name)
 	var b bytes.Buffer
+	b.WriteString(schema.Modeline + "\n")
 	for _, l := range strings.Split(header, "\n") {
 		b.WriteString("# " + l + "\n")
 	}
