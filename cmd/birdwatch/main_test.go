@@ -57,7 +57,7 @@ func TestValidate(t *testing.T) {
 				if !errors.As(err, &ee) || ee.code != 1 {
 					t.Errorf("err %v", err)
 				}
-				want := `.birdwatch/games/aleph.yaml:26: spec.analysis.judge: judge "coinflip" is not available (have `
+				want := `.birdwatch/games/aleph.yaml:27: spec.analysis.judge: judge "coinflip" is not available (have `
 				if !strings.Contains(stderr, want) {
 					t.Errorf("stderr %q lacks %q", stderr, want)
 				}
@@ -65,7 +65,7 @@ func TestValidate(t *testing.T) {
 		{"an unknown template is reported", func(t *testing.T) string {
 			return writeSpec(t, strings.Replace(string(example), "template: istio-latency-p99", "template: istio-latency-p42", 1))
 		}, func(t *testing.T, _, stderr string, err error) {
-			if err == nil || !strings.Contains(stderr, ".birdwatch/games/aleph.yaml:39: spec.analysis.metrics[1].template: unknown metric template") {
+			if err == nil || !strings.Contains(stderr, ".birdwatch/games/aleph.yaml:40: spec.analysis.metrics[1].template: unknown metric template") {
 				t.Errorf("stderr %q", stderr)
 			}
 		}},
