@@ -26,17 +26,32 @@ import (
 //
 // Metrics without counts (a p99 from a histogram) are judged only by their
 // absolute max/min guards; the guards also apply to count metrics.
-type Sequential struct{}
+//
+// The count test discounts each interval's evidence by the extra-binomial
+// dispersion estimated from the earlier intervals (stats.CountTest
+// Dispersion), so overdispersed or clustered errors do not pass for a
+// regression; Binomial turns that off and trusts every event (the test
+// before dispersion, kept for comparison in the simulator).
+type Sequential struct {
+	// Binomial selects the plain binomial count test; its Name is then
+	// "sequential-binomial".
+	Binomial bool
+}
 
-// Name returns "sequential".
-func (Sequential) Name() string { return "sequential" }
+// Name returns "sequential" ("sequential-binomial" with Binomial).
+func (s Sequential) Name() string {
+	if s.Binomial {
+		return "sequential-binomial"
+	}
+	return "sequential"
+}
 
 // Incremental is true: each look's window starts where the previous look ended.
 func (Sequential) Incremental() bool { return true }
 
 // Judge updates each count metric's e-process with the window's counts.
-func (Sequential) Judge(r Request) Result {
-	out := Result{Judge: "sequential"}
+func (s Sequential) Judge(r Request) Result {
+	out := Result{Judge: s.Name()}
 	counted := 0
 	for _, in := range r.Metrics {
 		if in.Canary.HasCounts && in.Baseline.HasCounts {
@@ -44,7 +59,7 @@ func (Sequential) Judge(r Request) Result {
 		}
 	}
 	for _, in := range r.Metrics {
-		out.Metrics = append(out.Metrics, judgeSequential(in, r, max(counted, 1)))
+		out.Metrics = append(out.Metrics, judgeSequential(in, r, max(counted, 1), !s.Binomial))
 	}
 	Summarize(&out)
 	return out
@@ -52,7 +67,7 @@ func (Sequential) Judge(r Request) Result {
 
 // judgeSequential classifies one metric and returns its new state; on any
 // error the old state is carried unchanged, so evidence is never lost.
-func judgeSequential(in Input, r Request, counted int) MetricResult {
+func judgeSequential(in Input, r Request, counted int, dispersion bool) MetricResult {
 	res := MetricResult{Name: in.Config.Name, Unit: in.Config.Unit, Critical: in.Config.Critical,
 		Canary: in.Canary.Value, Baseline: in.Baseline.Value, State: in.State}
 	switch {
@@ -64,7 +79,7 @@ func judgeSequential(in Input, r Request, counted int) MetricResult {
 		return res
 	}
 	test := stats.CountTest{Tolerance: in.Config.Tolerance, Alpha: r.Alpha / float64(counted),
-		Direction: statsDirection(in.Config.Direction)}
+		Direction: statsDirection(in.Config.Direction), Dispersion: dispersion, TunedPrior: dispersion}
 	prev, err := unpackCountState(in.State)
 	if err != nil {
 		res.Classification, res.Reason = Error, "carried evidence unreadable: "+err.Error()

@@ -6,17 +6,24 @@ import (
 	"github.com/birdwatch-gitops/birdwatch/analyzer/stats"
 )
 
-// countStateKind names the layout of a CountState packed into a State.
-const countStateKind = "counts/v1"
+// countStateKind names the layout of a CountState packed into a State;
+// countStateKindV1 is the layout before the dispersion statistics, still
+// read (its dispersion statistics start at zero).
+const (
+	countStateKind   = "counts/v2"
+	countStateKindV1 = "counts/v1"
+)
 
 // packCountState flattens s into one list of numbers, so the status file
 // stores it on one line:
 //
 //	tolerance, intervals, skipped, canaryBad, canaryTotal, baselineBad, baselineTotal,
+//	mhNum, mhDen, informative, residualExcess, residualInfo, residualInfoSq,
 //	len(up), up..., len(down), down..., len(upFutility), ..., len(downFutility), ...
 func packCountState(s stats.CountState) *State {
 	v := []float64{s.Tolerance, float64(s.Intervals), float64(s.Skipped),
-		s.CanaryBad, s.CanaryTotal, s.BaselineBad, s.BaselineTotal}
+		s.CanaryBad, s.CanaryTotal, s.BaselineBad, s.BaselineTotal,
+		s.MHNum, s.MHDen, float64(s.Informative), s.ResidualExcess, s.ResidualInfo, s.ResidualInfoSq}
 	for _, p := range [][]float64{s.Up, s.Down, s.UpFutility, s.DownFutility} {
 		v = append(v, float64(len(p)))
 		v = append(v, p...)
@@ -24,22 +31,32 @@ func packCountState(s stats.CountState) *State {
 	return &State{Kind: countStateKind, Values: v}
 }
 
-// unpackCountState reverses packCountState; nil gives the zero state.
+// unpackCountState reverses packCountState (or reads a counts/v1 state);
+// nil gives the zero state.
 func unpackCountState(st *State) (stats.CountState, error) {
 	var s stats.CountState
 	if st == nil {
 		return s, nil
 	}
-	if st.Kind != countStateKind {
+	head := 13
+	switch st.Kind {
+	case countStateKind:
+	case countStateKindV1:
+		head = 7
+	default:
 		return s, fmt.Errorf("evidence of kind %q, want %q", st.Kind, countStateKind)
 	}
 	v := st.Values
-	if len(v) < 11 {
-		return s, fmt.Errorf("evidence has %d numbers, want at least 11", len(v))
+	if len(v) < head+4 {
+		return s, fmt.Errorf("evidence has %d numbers, want at least %d", len(v), head+4)
 	}
 	s.Tolerance, s.Intervals, s.Skipped = v[0], int(v[1]), int(v[2])
 	s.CanaryBad, s.CanaryTotal, s.BaselineBad, s.BaselineTotal = v[3], v[4], v[5], v[6]
-	rest := v[7:]
+	if head == 13 {
+		s.MHNum, s.MHDen, s.Informative = v[7], v[8], int(v[9])
+		s.ResidualExcess, s.ResidualInfo, s.ResidualInfoSq = v[10], v[11], v[12]
+	}
+	rest := v[head:]
 	for _, dst := range []*[]float64{&s.Up, &s.Down, &s.UpFutility, &s.DownFutility} {
 		if len(rest) == 0 {
 			return s, fmt.Errorf("evidence is truncated")

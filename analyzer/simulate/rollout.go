@@ -140,7 +140,11 @@ func (r *rolloutSim) analyze(st *spec.Status, w rollout.Window) judge.Result {
 		}
 	}
 	from, to := r.indexOf(w.Start, true), r.indexOf(w.End, false)
-	win := &windowData{scenario: r.s, duration: w.End.Sub(w.Start), bounds: r.gen.bounds}
+	win := &windowData{scenario: r.s, duration: w.End.Sub(w.Start), bounds: r.gen.bounds,
+		history: r.history, from: from, to: max(from, to)}
+	if r.gen.noise != nil {
+		win.scrapePhase = r.gen.noise.scrapePhase
+	}
 	if from < to {
 		win.intervals = r.history[from:to]
 	}

@@ -68,6 +68,9 @@ type Scenario struct {
 	// Interval/SubSteps should divide the sample steps (Interval/10 for
 	// windows under 10 intervals, with the default 10 minimum samples).
 	SubSteps int `json:"subSteps"`
+	// Production is how the traffic departs from independent requests;
+	// the zero value is the plain model.
+	Production Production `json:"production,omitzero"`
 }
 
 // Intervals is the number of analysis intervals of a rollout that passes
@@ -98,6 +101,9 @@ func (s *Scenario) Validate() error {
 		return bad("SLO %v ms is not an Istio bucket bound %v", s.SLO, istioBuckets())
 	case !(s.ErrorTolerance >= 0) || !(s.LatencyTolerance >= 0) || s.MinRequests < 0:
 		return bad("tolerances and minRequests must not be negative")
+	}
+	if err := s.Production.validate(s.Interval, s.SubSteps); err != nil {
+		return bad("production: %v", err)
 	}
 	last := 0
 	for i, st := range s.Steps {
@@ -156,12 +162,15 @@ func Scenarios() []Scenario {
 	zero := faulty("zero-inflated", "errors are rare (0.01% on the baseline) and the canary adds some (0.2%)",
 		func(b *Behaviour) { b.ErrorRate = 0.002 })
 	zero.Baseline.ErrorRate = 0.0001
-	return []Scenario{
+	out := []Scenario{
 		healthy("healthy", "canary identical to the baseline"),
 		edge,
 		latEdge,
 		low,
 		alephHealthy,
+	}
+	out = append(out, productionScenarios(healthy)...)
+	out = append(out,
 		faulty("errors-x2", "canary error rate twice the baseline's (0.2% vs 0.1%)",
 			func(b *Behaviour) { b.ErrorRate = 0.002 }),
 		aleph,
@@ -170,7 +179,8 @@ func Scenarios() []Scenario {
 		faulty("latency-tail", "2% of canary requests 10x slower, the rest as the baseline",
 			func(b *Behaviour) { b.TailShare, b.TailFactor = 0.02, 10 }),
 		zero,
-	}
+	)
+	return append(out, productionFaults(faulty)...)
 }
 
 // medianForSlowShare is the log-normal median that puts a share of

@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"math/rand/v2"
+	"time"
 
 	"gonum.org/v1/gonum/stat/distuv"
 )
@@ -50,21 +51,42 @@ type generator struct {
 	rng                    *rand.Rand
 	bounds                 []float64
 	canaryLat, baselineLat latencyModel
+	// noise is the production model's state; nil for the plain model, which
+	// then draws nothing more (its streams stay as they were).
+	noise *noise
 }
 
 func newGenerator(s *Scenario, rng *rand.Rand) *generator {
 	bounds := istioBuckets()
-	return &generator{s: s, rng: rng, bounds: bounds,
+	g := &generator{s: s, rng: rng, bounds: bounds,
 		canaryLat: newLatencyModel(s.Canary, bounds, s.SLO), baselineLat: newLatencyModel(s.Baseline, bounds, s.SLO)}
+	if s.Production != (Production{}) {
+		g.noise = g.newNoise()
+	}
+	return g
 }
+
+// subStep is the length of one sub-step.
+func (g *generator) subStep() time.Duration { return g.s.Interval / time.Duration(g.s.SubSteps) }
 
 // interval draws one interval with the canary at weight percent.
 func (g *generator) interval(weight int) intervalData {
 	perStep := g.s.Rate * g.s.Interval.Seconds() / float64(g.s.SubSteps)
 	w := float64(weight) / 100
+	if g.noise == nil {
+		return intervalData{weight: weight,
+			canary:   g.version(g.s.Canary, g.canaryLat, perStep*w, nil),
+			baseline: g.version(g.s.Baseline, g.baselineLat, perStep*(1-w), nil),
+		}
+	}
+	perStep *= g.noise.rateFactor(g.s.Interval)
+	g.drawNoise(w)
+	canary, baseline := g.s.Canary, g.s.Baseline
+	canary.ErrorRate = min(1, canary.ErrorRate*g.noise.canaryMult)
+	baseline.ErrorRate = min(1, baseline.ErrorRate*g.noise.baseMult)
 	return intervalData{weight: weight,
-		canary:   g.version(g.s.Canary, g.canaryLat, perStep*w),
-		baseline: g.version(g.s.Baseline, g.baselineLat, perStep*(1-w)),
+		canary:   g.version(canary, g.canaryLat, perStep*w, g.noise.canaryBurst),
+		baseline: g.version(baseline, g.baselineLat, perStep*(1-w), g.noise.baseBurst),
 	}
 }
 
@@ -73,12 +95,21 @@ func (g *generator) interval(weight int) intervalData {
 // histogram, a multinomial of the fast requests over the buckets up to the
 // SLO and of the slow ones over the buckets above it, so that the
 // histogram's count above the SLO is exactly the slow count.
-func (g *generator) version(b Behaviour, lat latencyModel, perStep float64) versionData {
+//
+// burst, when not nil, adds failing requests per sub-step (pinned failing
+// clients): they count as requests and errors, with the version's latency.
+func (g *generator) version(b Behaviour, lat latencyModel, perStep float64, burst []float64) versionData {
 	k := g.s.SubSteps
 	v := versionData{stepRequests: make([]float64, k), stepErrors: make([]float64, k), stepSlow: make([]float64, k)}
 	for i := range k {
 		n := g.poisson(perStep)
-		v.stepRequests[i], v.stepErrors[i], v.stepSlow[i] = n, g.binomial(n, b.ErrorRate), g.binomial(n, lat.pSlow)
+		v.stepRequests[i], v.stepErrors[i] = n, g.binomial(n, b.ErrorRate)
+		if burst != nil && burst[i] > 0 {
+			n += burst[i]
+			v.stepRequests[i] = n
+			v.stepErrors[i] += burst[i]
+		}
+		v.stepSlow[i] = g.binomial(n, lat.pSlow)
 		v.requests += n
 		v.errors += v.stepErrors[i]
 		v.slow += v.stepSlow[i]

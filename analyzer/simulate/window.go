@@ -89,6 +89,7 @@ func samplesPer(s *Scenario, window time.Duration, minSamples int) int {
 func inputs(w *windowData, configs []judge.MetricConfig, states []*judge.State, samples bool) []judge.Input {
 	canary := totals(w.intervals, func(d *intervalData) *versionData { return &d.canary }, len(w.bounds))
 	baseline := totals(w.intervals, func(d *intervalData) *versionData { return &d.baseline }, len(w.bounds))
+	w.applyScrape(&canary, &baseline)
 	out := make([]judge.Input, len(configs))
 	for i, cfg := range configs {
 		in := judge.Input{Config: cfg, Requests: canary.requests, State: states[i]}
@@ -123,4 +124,10 @@ type windowData struct {
 	intervals []intervalData
 	duration  time.Duration
 	bounds    []float64
+	// history is the whole rollout so far and [from, to) the window's
+	// intervals in it; scrapePhase is the sub-step of the first scrape.
+	// Only scenarios that scrape (Production.Scrape) read them.
+	history     []intervalData
+	from, to    int
+	scrapePhase int
 }

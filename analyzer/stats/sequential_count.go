@@ -66,6 +66,28 @@ type CountTest struct {
 	// FutilityAlpha, in [0, 1), enables the early Accept with that error
 	// bound; zero disables it and Decide never returns Accept.
 	FutilityAlpha float64
+	// Dispersion discounts each interval's evidence by the extra-binomial
+	// variation of the canary's share estimated from the earlier intervals
+	// (see sequential_dispersion.go): the test then stays near Alpha when
+	// errors are overdispersed or clustered, and is still exactly valid on
+	// independent requests. False trusts every event (the plain binomial
+	// test).
+	Dispersion bool
+	// TunedPrior mixes the wide prior on the rate ratio with one scaled to
+	// the tolerance (see tunedLogWeights): more power against regressions
+	// just beyond the tolerance, a little less against huge ones. False
+	// keeps the wide half-normal alone.
+	TunedPrior bool
+}
+
+// logWeights returns the prior log weights of the e-process with null
+// boundary ref.
+func (t CountTest) logWeights(g *mixtureGrid, ref float64) *[gridSize]float64 {
+	if !t.TunedPrior {
+		return &g.logW
+	}
+	w := g.tunedLogWeights(ref)
+	return &w
 }
 
 // CountObservation holds the counts of one interval. Counts are increases
@@ -105,6 +127,18 @@ type CountState struct {
 	Down         []float64 `json:"down,omitempty" yaml:"down,omitempty,flow"`
 	UpFutility   []float64 `json:"upFutility,omitempty" yaml:"upFutility,omitempty,flow"`
 	DownFutility []float64 `json:"downFutility,omitempty" yaml:"downFutility,omitempty,flow"`
+	// MHNum and MHDen are the Mantel-Haenszel sums of the rate ratio,
+	// Informative the intervals with events on some side and requests on
+	// both, ResidualExcess and ResidualInfo the sums of r^2-1 and of the
+	// binomial information of the Pearson residuals: the dispersion
+	// estimate's statistics (sequential_dispersion.go). Kept whatever
+	// Dispersion is.
+	MHNum          float64 `json:"mhNum,omitempty" yaml:"mhNum,omitempty"`
+	MHDen          float64 `json:"mhDen,omitempty" yaml:"mhDen,omitempty"`
+	Informative    int     `json:"informative,omitempty" yaml:"informative,omitempty"`
+	ResidualExcess float64 `json:"residualExcess,omitempty" yaml:"residualExcess,omitempty"`
+	ResidualInfo   float64 `json:"residualInfo,omitempty" yaml:"residualInfo,omitempty"`
+	ResidualInfoSq float64 `json:"residualInfoSq,omitempty" yaml:"residualInfoSq,omitempty"`
 }
 
 // Validate reports whether t is usable; the error wraps ErrInvalidTest.
@@ -169,6 +203,10 @@ func (t CountTest) checkState(s CountState) error {
 	}
 	if started && s.Tolerance != t.Tolerance {
 		return fmt.Errorf("count state: made for tolerance %v, test has %v: %w", s.Tolerance, t.Tolerance, ErrInvalidState)
+	}
+	if s.Informative < 0 || s.MHNum < 0 || s.MHDen < 0 || s.ResidualInfo < 0 || s.ResidualInfoSq < 0 ||
+		!seqFinite(s.MHNum, s.MHDen, s.ResidualExcess, s.ResidualInfo, s.ResidualInfoSq) {
+		return fmt.Errorf("count state: negative or non-finite dispersion statistics: %w", ErrInvalidState)
 	}
 	if s.Intervals < 0 || s.Skipped < 0 || !seqFinite(s.CanaryBad, s.CanaryTotal, s.BaselineBad, s.BaselineTotal) {
 		return fmt.Errorf("count state: negative or non-finite totals: %w", ErrInvalidState)
@@ -241,11 +279,13 @@ func (t CountTest) Update(s CountState, obs CountObservation) (CountState, error
 		return next, nil // no information about d in this interval
 	}
 	rho := obs.CanaryTotal / obs.BaselineTotal
+	scale := t.discount(s, eC+eB, rho)
 	g := countGrid()
 	for _, p := range ps[:n] {
-		g.addInterval(*p.dst, p.ref, p.sign, eC, eC+eB, rho)
+		g.addInterval(*p.dst, p.ref, p.sign, eC, eC+eB, rho, scale)
 	}
-	if !seqFinite(buf...) {
+	addDispersion(&next, eC, eB, obs.CanaryTotal, obs.BaselineTotal)
+	if !seqFinite(buf...) || !seqFinite(next.MHNum, next.MHDen, next.ResidualExcess, next.ResidualInfo) {
 		return overflow()
 	}
 	return next, nil
@@ -261,10 +301,10 @@ func (t CountTest) SideEValues(s CountState) (increase, decrease float64) {
 	g := countGrid()
 	increase, decrease = 1, 1
 	if t.Direction.up() {
-		increase = math.Exp(g.logMixture(s.Up))
+		increase = math.Exp(g.logMixture(t.logWeights(&g, 1+t.Tolerance), s.Up))
 	}
 	if t.Direction.down() {
-		decrease = math.Exp(g.logMixture(s.Down))
+		decrease = math.Exp(g.logMixture(t.logWeights(&g, 1-t.Tolerance), s.Down))
 	}
 	return increase, decrease
 }
@@ -302,10 +342,10 @@ func (t CountTest) Decide(s CountState) SeqDecision {
 	}
 	g := countGrid()
 	threshold := math.Log(1 / t.FutilityAlpha)
-	if t.Direction.up() && g.logMixture(s.UpFutility) < threshold {
+	if t.Direction.up() && g.logMixture(t.logWeights(&g, 1+t.Tolerance), s.UpFutility) < threshold {
 		return Continue
 	}
-	if t.Direction.down() && g.logMixture(s.DownFutility) < threshold {
+	if t.Direction.down() && g.logMixture(t.logWeights(&g, 1-t.Tolerance), s.DownFutility) < threshold {
 		return Continue
 	}
 	return Accept

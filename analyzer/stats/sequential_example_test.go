@@ -43,7 +43,7 @@ func ExampleCountTest_Update_skipped() {
 }
 
 // The state lives in the YAML status file in Git: 32 numbers per e-process
-// on one line, plus totals for the report.
+// on one line, plus totals for the report and the dispersion estimate's sums.
 func ExampleCountState() {
 	test := stats.CountTest{Tolerance: 0.25, Alpha: 0.01}
 	s, _ := test.Update(stats.CountState{}, stats.CountObservation{CanaryBad: 3, CanaryTotal: 60, BaselineBad: 2, BaselineTotal: 540})
@@ -62,4 +62,7 @@ func ExampleCountState() {
 	// baselineBad: 2
 	// baselineTotal: 540
 	// up: [0.02387 ...
+	// mhNum: 2.7
+	// mhDen: 0.2
+	// informative: 1
 }

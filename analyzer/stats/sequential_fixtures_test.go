@@ -154,8 +154,8 @@ func TestCountTestMatchesR(t *testing.T) {
 					{"log e", math.Log(test.EValue(s)), want.LogE},
 					{"log e up", math.Log(inc), want.LogUp},
 					{"log e down", math.Log(dec), want.LogDown},
-					{"log futility up", g.logMixture(s.UpFutility), want.LogFutilityUp},
-					{"log futility down", g.logMixture(s.DownFutility), want.LogFutilityDown},
+					{"log futility up", g.logMixture(&g.logW, s.UpFutility), want.LogFutilityUp},
+					{"log futility down", g.logMixture(&g.logW, s.DownFutility), want.LogFutilityDown},
 				}
 				for _, ch := range checks {
 					if !seqClose(ch.got, ch.want, 1e-9, math.Max(1, math.Abs(ch.want))) {

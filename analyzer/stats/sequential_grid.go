@@ -47,28 +47,57 @@ func newMixtureGrid() mixtureGrid {
 		g.u[k] = gridMinU * math.Pow(ratio, float64(k))
 		g.expU[k] = math.Exp(g.u[k])
 	}
-	scale := priorScale * math.Sqrt2
+	g.logW = g.halfNormalLogWeights(priorScale)
+	return g
+}
+
+// halfNormalLogWeights returns log(w_k) for the half-normal of the given
+// scale moved onto the grid (see the comment at the top of the file).
+func (g *mixtureGrid) halfNormalLogWeights(scale float64) [gridSize]float64 {
+	var w [gridSize]float64
+	scale *= math.Sqrt2
 	lowerTail := 1.0 // erfc(c_0/scale) with c_0 = 0
 	for k := range g.u {
 		upperTail := 0.0 // erfc(+Inf)
 		if k+1 < gridSize {
 			upperTail = math.Erfc(math.Sqrt(g.u[k]*g.u[k+1]) / scale)
 		}
-		g.logW[k] = math.Log(lowerTail - upperTail)
+		w[k] = math.Log(lowerTail - upperTail)
 		lowerTail = upperTail
 	}
-	return g
+	return w
 }
 
-// logMixture returns log(sum_k w_k * exp(llr_k)), the log e-value of one
-// e-process; an empty llr (a process not started yet) has e-value 1.
-func (g *mixtureGrid) logMixture(llr []float64) float64 {
+// Tolerance-tuned prior (CountTest.TunedPrior): half of the mass on a
+// half-normal of scale max(|log d0|, tunedMinScale), the size of the
+// tolerance itself, where regressions just beyond the tolerance live, and
+// half on the wide half-normal (priorScale), which keeps a canary failing
+// every request caught at once. A mixture of priors is a prior, so validity
+// is untouched; the narrow half costs the wide one log 2 of evidence and
+// buys power near the tolerance.
+const tunedMinScale = 0.1
+
+// tunedLogWeights returns the log prior weights of the tuned mixture for a
+// null boundary d0.
+func (g *mixtureGrid) tunedLogWeights(d0 float64) [gridSize]float64 {
+	narrow := g.halfNormalLogWeights(math.Max(math.Abs(math.Log(d0)), tunedMinScale))
+	var w [gridSize]float64
+	for k := range w {
+		w[k] = math.Log(0.5*math.Exp(narrow[k]) + 0.5*math.Exp(g.logW[k]))
+	}
+	return w
+}
+
+// logMixture returns log(sum_k w_k * exp(llr_k)) with w_k = exp(logW[k]),
+// the log e-value of one e-process; an empty llr (a process not started
+// yet) has e-value 1.
+func (g *mixtureGrid) logMixture(logW *[gridSize]float64, llr []float64) float64 {
 	if len(llr) == 0 {
 		return 0
 	}
 	var terms [gridSize]float64
 	for k := range terms {
-		terms[k] = g.logW[k] + llr[k]
+		terms[k] = logW[k] + llr[k]
 	}
 	return floats.LogSumExp(terms[:])
 }
@@ -82,7 +111,10 @@ func (g *mixtureGrid) logMixture(llr []float64) float64 {
 // p(d) = d*rho/(d*rho + 1) and rho = canary requests / baseline requests.
 // For rho > 1 the difference of log1p terms is computed as
 // log(d + 1/rho) - log(ref + 1/rho), which stays finite as rho -> +Inf.
-func (g *mixtureGrid) addInterval(llr []float64, ref, sign, eC, eTotal, rho float64) {
+//
+// Each term is multiplied by scale, in (0, 1]: the dispersion discount
+// 1/phi of the interval (1 for independent events).
+func (g *mixtureGrid) addInterval(llr []float64, ref, sign, eC, eTotal, rho, scale float64) {
 	large := rho > 1
 	inv := 1 / rho
 	base := math.Log1p(ref * rho)
@@ -100,6 +132,6 @@ func (g *mixtureGrid) addInterval(llr []float64, ref, sign, eC, eTotal, rho floa
 		} else {
 			logRatio = math.Log1p(d*rho) - base
 		}
-		llr[k] += sign*eC*u - eTotal*logRatio
+		llr[k] += scale * (sign*eC*u - eTotal*logRatio)
 	}
 }

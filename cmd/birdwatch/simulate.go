@@ -62,13 +62,15 @@ func simulateJudges() map[string]judge.Judge {
 	m := judges()
 	ref := simulate.MannWhitneyReference{}
 	m[ref.Name()] = ref
+	binomial := judge.Sequential{Binomial: true}
+	m[binomial.Name()] = binomial
 	return m
 }
 
 // simulateJudgeNames lists simulateJudges in table order: sequential,
 // mannwhitney, threshold, then the others by name.
 func simulateJudgeNames() []string {
-	order := map[string]int{"sequential": 0, "mannwhitney": 1, "threshold": 2}
+	order := map[string]int{"sequential": 0, "sequential-binomial": 1, "mannwhitney": 2, "threshold": 3}
 	var names []string
 	for n := range simulateJudges() {
 		names = append(names, n)
