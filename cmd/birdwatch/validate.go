@@ -3,12 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 
 	"github.com/birdwatch-gitops/birdwatch/functions/core"
 	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
+	"github.com/birdwatch-gitops/birdwatch/gitops/spectree"
 	"github.com/spf13/cobra"
 )
 
@@ -27,51 +27,37 @@ func newValidateCommand() *cobra.Command {
 	}
 }
 
-// validateDir parses every spec file of a checkout and prints each problem
-// as file:line: field: problem.
+// validateDir reads the checkout's .birdwatch/ folder as the loop reads a
+// commit (spectree: no links, no file over 1 MiB, no .git, no duplicates),
+// then checks what each canary points at (manifest, promote files and
+// values), and prints each problem as file:line: field: problem.
 func validateDir(cmd *cobra.Command, dir string) error {
-	root := filepath.Join(dir, spec.SpecDir)
-	if _, err := os.Stat(root); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, spec.SpecDir)); err != nil {
 		return fmt.Errorf("no %s folder in %s: %w", spec.SpecDir, dir, err)
 	}
-	checks := core.Checks(judges())
-	var files, canaries, problems int
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
-		if !spec.IsSpecPath(rel) {
-			return nil
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		files++
-		cs, err := spec.ParseCanaries(rel, data, checks)
-		var perr *spec.Error
-		if errors.As(err, &perr) {
-			for _, pr := range perr.Problems {
-				fmt.Fprintln(cmd.ErrOrStderr(), pr)
-			}
-			problems += len(perr.Problems)
-			return nil
-		}
-		canaries += len(cs)
-		return err
-	})
-	if err != nil {
+	tree := spectree.Dir(dir)
+	canaries, err := spectree.Load(tree, core.Checks(judges()))
+	var problems []spec.Problem
+	var perr *spec.Error
+	switch {
+	case errors.As(err, &perr):
+		problems = perr.Problems
+	case err != nil:
 		return err
 	}
-	if problems > 0 {
-		fmt.Fprintf(cmd.ErrOrStderr(), "%d problem(s) in %d file(s)\n", problems, files)
+	files := map[string]bool{}
+	for _, c := range canaries {
+		files[c.File] = true
+		problems = append(problems, spectree.References(tree, c, core.ReadWeights)...)
+	}
+	for _, pr := range problems {
+		files[pr.File] = true
+		fmt.Fprintln(cmd.ErrOrStderr(), pr)
+	}
+	if len(problems) > 0 {
+		fmt.Fprintf(cmd.ErrOrStderr(), "%d problem(s) in %d file(s)\n", len(problems), len(files))
 		return exitError{code: 1}
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "ok: %d canaries in %d files\n", canaries, files)
+	fmt.Fprintf(cmd.OutOrStdout(), "ok: %d canaries in %d files\n", len(canaries), len(files))
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"text/template"
 
 	"github.com/birdwatch-gitops/birdwatch/analyzer/judge"
 	"github.com/birdwatch-gitops/birdwatch/gitops/repo"
@@ -60,10 +59,9 @@ func buildFiles(snap *repo.Snapshot, c *spec.Canary, d rollout.Decision, prov tr
 		}
 	}
 	if d.Promote {
-		vars := promoteVars{Name: c.Metadata.Name, Namespace: c.Metadata.Namespace, Service: c.Spec.Service,
-			Stable: c.Spec.Stable, Canary: c.Spec.Canary}
+		vars := spec.PromoteVarsOf(c)
 		for i, ed := range c.Spec.Promote {
-			value, err := renderValue(ed.Value, vars)
+			value, err := spec.RenderPromoteValue(ed.Value, vars)
 			if err != nil {
 				return nil, fmt.Errorf("%s: spec.promote[%d].value: %w", c.File, i, err)
 			}
@@ -130,21 +128,6 @@ func routesNote(r *spec.Routing) string {
 		return ""
 	}
 	return ", routes: " + r.Summary()
-}
-
-// promoteVars are the variables of spec.promote values.
-type promoteVars struct{ Name, Namespace, Service, Stable, Canary string }
-
-func renderValue(text string, v promoteVars) (string, error) {
-	t, err := template.New("value").Option("missingkey=error").Parse(text)
-	if err != nil {
-		return "", err
-	}
-	var b bytes.Buffer
-	if err := t.Execute(&b, v); err != nil {
-		return "", err
-	}
-	return b.String(), nil
 }
 
 // commitMessage renders DESIGN.md's commit format: a subject naming the

@@ -48,3 +48,15 @@ func Checks(judges map[string]judge.Judge) spec.Checks {
 		Weight:  traffic.SupportsWeight,
 	}
 }
+
+// ReadWeights reads c's weights from doc, its traffic manifest, with the
+// provider the loop uses; validate calls it so that a manifest the loop
+// could not read is reported before a rollout freezes on it.
+func ReadWeights(c *spec.Canary, doc []byte) error {
+	prov, err := traffic.New(trafficConfig(c))
+	if err != nil {
+		return err
+	}
+	_, err = prov.Weights(doc)
+	return err
+}

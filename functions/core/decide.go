@@ -9,6 +9,7 @@ import (
 	"github.com/birdwatch-gitops/birdwatch/analyzer/judge"
 	"github.com/birdwatch-gitops/birdwatch/gitops/repo"
 	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
+	"github.com/birdwatch-gitops/birdwatch/gitops/spectree"
 	"github.com/birdwatch-gitops/birdwatch/gitops/sync"
 	"github.com/birdwatch-gitops/birdwatch/gitops/traffic"
 	"github.com/birdwatch-gitops/birdwatch/rollout"
@@ -174,46 +175,15 @@ func (e *Engine) findCanary(snap *repo.Snapshot, key string) (*spec.Canary, erro
 	return nil, fmt.Errorf("%s: %w", key, ErrUnknownCanary)
 }
 
-// loadCanaries parses every spec under .birdwatch/ in snap. Any invalid
-// file fails the whole load: a half-read fleet could hide a canary.
+// loadCanaries parses every spec under .birdwatch/ in snap as validate
+// does (spectree.Load: no links, no file over 1 MiB, no duplicates). Any
+// problem fails the whole load: a half-read fleet could hide a canary.
 func (e *Engine) loadCanaries(snap *repo.Snapshot) ([]*spec.Canary, error) {
-	paths, err := snap.List(spec.SpecDir)
+	cs, err := spectree.Load(spectree.Snapshot{Snapshot: snap}, Checks(e.Judges))
 	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", spec.SpecDir, err)
+		return nil, err
 	}
-	var all []*spec.Canary
-	var problems []spec.Problem
-	seen := map[string]string{}
-	for _, p := range paths {
-		if !spec.IsSpecPath(p) {
-			continue
-		}
-		data, err := snap.ReadFile(p)
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", p, err)
-		}
-		cs, err := spec.ParseCanaries(p, data, Checks(e.Judges))
-		var perr *spec.Error
-		if errors.As(err, &perr) {
-			problems = append(problems, perr.Problems...)
-			continue
-		} else if err != nil {
-			return nil, err
-		}
-		for _, c := range cs {
-			if first, dup := seen[c.Key()]; dup {
-				problems = append(problems, spec.Problem{File: p, Line: c.Line, Field: "metadata",
-					Message: fmt.Sprintf("canary %s is also defined in %s", c.Key(), first)})
-				continue
-			}
-			seen[c.Key()] = p
-			all = append(all, c)
-		}
-	}
-	if len(problems) > 0 {
-		return nil, &spec.Error{Problems: problems}
-	}
-	return all, nil
+	return cs, nil
 }
 
 // readStatus reads c's status file; nil when there is none yet.

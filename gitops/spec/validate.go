@@ -192,8 +192,11 @@ func CheckRepoPath(p string) error {
 		return fmt.Errorf("must be a relative path with forward slashes, got %q", p)
 	case path.Clean(p) != p || p == "." || strings.HasPrefix(p, "../") || p == "..":
 		return fmt.Errorf("must be a clean path inside the repository, got %q", p)
-	case p == ".git" || strings.HasPrefix(p, ".git/"):
-		return fmt.Errorf("must not point into .git, got %q", p)
+	}
+	for _, part := range strings.Split(p, "/") {
+		if strings.EqualFold(part, ".git") { // in any case: .GIT is .git on case-insensitive filesystems
+			return fmt.Errorf("must not point into .git, got %q", p)
+		}
 	}
 	return nil
 }
