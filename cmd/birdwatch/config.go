@@ -43,8 +43,9 @@ type Config struct {
 	GitHubRepo, GitHubAPIURL, GitHubTokenFile, GitHubLogin, GitHubSecretFile, GitHubMergeMethod string
 	CheckRuns, GitHubAutoMerge                                                                  bool
 
-	// GitLab webhooks.
-	GitLabTokenFile, GitLabProject string
+	// GitLab webhooks, and merge request notes, reports and statuses.
+	GitLabTokenFile, GitLabProject             string
+	GitLabURL, GitLabAPITokenFile, GitLabLogin string
 
 	// Slack chat-ops.
 	SlackSecretFile          string
@@ -198,6 +199,13 @@ var settingsTable = []setting{
 		usage: "file holding the GitLab webhook token; set, GitLab webhooks are served", field: func(c *Config) any { return &c.GitLabTokenFile }},
 	{group: "webhook", flag: "gitlab-project", env: "BIRDWATCH_GITLAB_PROJECT", modes: modeServe | modeLambda, usage: "GitOps project on GitLab, group/name",
 		field: func(c *Config) any { return &c.GitLabProject }},
+	{group: "webhook", flag: "gitlab-url", env: "BIRDWATCH_GITLAB_URL", def: "https://gitlab.com", modes: modeServe | modeLambda,
+		usage: "GitLab's web address (self-managed: https://HOST); the API is its /api/v4", field: func(c *Config) any { return &c.GitLabURL }},
+	{group: "webhook", flag: "gitlab-api-token-file", env: "BIRDWATCH_GITLAB_API_TOKEN_FILE", secret: "BIRDWATCH_GITLAB_API_TOKEN", modes: modeServe | modeLambda,
+		usage: "file holding a GitLab token (api scope, Developer on the project); set, merge request notes are commands, answered on the merge request, with the report as one note and a commit status per decision",
+		field: func(c *Config) any { return &c.GitLabAPITokenFile }},
+	{group: "webhook", flag: "gitlab-login", env: "BIRDWATCH_GITLAB_LOGIN", modes: modeServe | modeLambda,
+		usage: "the username birdwatch writes GitLab notes as (default: asked of the API)", field: func(c *Config) any { return &c.GitLabLogin }},
 	{group: "webhook", flag: "slack-signing-secret-file", env: "BIRDWATCH_SLACK_SIGNING_SECRET_FILE", secret: "BIRDWATCH_SLACK_SIGNING_SECRET", modes: modeServe | modeLambda,
 		usage: "file holding the Slack app's signing secret; set, the slash command and buttons are served", field: func(c *Config) any { return &c.SlackSecretFile }},
 	{group: "lambda", env: "BIRDWATCH_SLACK_RESPONSE_URL_PREFIXES", modes: modeLambda, usage: "where chat answers may be posted (default: Slack's and GovSlack's hooks)",

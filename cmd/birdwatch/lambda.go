@@ -249,6 +249,9 @@ func newWebhookLambda(ctx context.Context, lc *Config, d *lambdaDeps, log *slog.
 			Statuses: api, CheckRuns: lc.CheckRuns, Login: lc.GitHubLogin}
 		cfg.Authorizer = &auth.Authorizer{GitHub: auth.NewGitHub(client), Repository: repoName}
 	}
+	if err := withGitLabAPI(ctx, lc, &cfg); err != nil {
+		return nil, err
+	}
 	h, err := webhook.New(cfg)
 	if err != nil {
 		return nil, err

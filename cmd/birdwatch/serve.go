@@ -154,6 +154,9 @@ func newWebhookHandler(ctx context.Context, sc *Config, e webhook.Engine, q *job
 			Statuses: api, CheckRuns: sc.CheckRuns, Login: sc.GitHubLogin}
 		cfg.Authorizer = &auth.Authorizer{GitHub: auth.NewGitHub(client), Repository: repoName}
 	}
+	if err := withGitLabAPI(ctx, sc, &cfg); err != nil {
+		return nil, err
+	}
 	return webhook.New(cfg)
 }
 
@@ -218,7 +221,7 @@ func schedule(ctx, work context.Context, e *meteredEngine, h *webhook.Handler, e
 			log.Error("scheduled run failed", "error", err.Error())
 		}
 		if h != nil && err == nil {
-			if err := h.Reporter().Report(work, outcomes); err != nil {
+			if err := h.Report(work, outcomes); err != nil {
 				log.Warn("report failed", "error", err.Error())
 			}
 		}

@@ -1,7 +1,8 @@
 // Package auth decides whether a person may command a canary, from the
 // canary's spec.access.operators list. Entries are "github:ORG/TEAM" (an
-// active member of the team), "github:USER" and "slack:ID" (a Slack user ID,
-// or a Slack user group ID starting with S). An empty list means nobody may
+// active member of the team), "github:USER", "gitlab:USER", "gitlab:GROUP"
+// (a member with at least Developer access) and "slack:ID" (a Slack user
+// ID, or a Slack user group ID starting with S). An empty list means nobody may
 // command; anything not allowed by an entry is denied, and the Decision says
 // why.
 //
@@ -26,12 +27,15 @@ const (
 	ProviderSlack  = "slack"
 )
 
-// Identity is who gives a command: a GitHub login or a Slack user ID.
+// Identity is who gives a command: a GitHub login, a GitLab username or a
+// Slack user ID.
 type Identity struct {
-	// Provider is ProviderGitHub or ProviderSlack.
+	// Provider is ProviderGitHub, ProviderGitLab or ProviderSlack.
 	Provider string
-	// User is the GitHub login (case-insensitive) or the Slack user ID.
+	// User is the GitHub login or GitLab username (case-insensitive), or the Slack user ID.
 	User string
+	// ID is the numeric GitLab user ID (membership lookups need it); 0 elsewhere.
+	ID int64
 }
 
 // String renders "provider:user", the form used as a command's actor.
@@ -66,6 +70,13 @@ type Authorizer struct {
 	// GitHub is set), a GitHub identity must also have write permission on
 	// it, so someone who lost access cannot command through a stale entry.
 	Repository string
+	// GitLab looks up group and project membership; nil means group
+	// entries cannot match.
+	GitLab GitLab
+	// GitLabProject is the GitOps project's path_with_namespace. When set
+	// (and GitLab is set), a GitLab identity must also have Developer
+	// access to it.
+	GitLabProject string
 }
 
 // Decision is the answer to one authorization question.
@@ -84,7 +95,7 @@ type Decision struct {
 // whose access list is access. It denies by default: an empty list, an
 // unknown provider, a lookup error, or no matching entry.
 func (a *Authorizer) Authorize(ctx context.Context, key string, access spec.AccessSpec, who Identity) Decision {
-	if who.User == "" || (who.Provider != ProviderGitHub && who.Provider != ProviderSlack) {
+	if who.User == "" || (who.Provider != ProviderGitHub && who.Provider != ProviderGitLab && who.Provider != ProviderSlack) {
 		return deny(ErrDenied, "unknown identity %q", who.String())
 	}
 	if len(access.Operators) == 0 {
@@ -138,6 +149,8 @@ func (a *Authorizer) match(ctx context.Context, entry string, who Identity) (ok 
 			return false, "", fmt.Errorf("team %s: %w", subject, err)
 		}
 		return member, "", nil
+	case ProviderGitLab:
+		return a.matchGitLab(ctx, subject, who)
 	case ProviderSlack:
 		if subject == who.User {
 			return true, "", nil
@@ -162,6 +175,9 @@ var writeRoles = []string{"admin", "maintain", "write"}
 
 // confirm checks, for a GitHub identity, write permission on the repository.
 func (a *Authorizer) confirm(ctx context.Context, entry string, who Identity) Decision {
+	if who.Provider == ProviderGitLab {
+		return a.confirmGitLab(ctx, entry, who)
+	}
 	if who.Provider != ProviderGitHub || a.GitHub == nil || a.Repository == "" {
 		return Decision{Allowed: true, Entry: entry, Reason: fmt.Sprintf("%s is allowed by %s", who, entry)}
 	}

@@ -123,7 +123,7 @@ func TestAuthorize(t *testing.T) {
 		{name: "slack group non-member", a: full, access: ops("slack:S0614TZR7"), who: sl("U999"), err: ErrDenied, reason: "not among"},
 		{name: "slack group lookup error", a: full, access: ops("slack:S0000BAD0"), who: sl("U999"), err: ErrLookup, reason: "no_such_subteam"},
 		{name: "slack group without API", a: &Authorizer{}, access: ops("slack:S0614TZR7"), who: sl("U999"), err: ErrDenied, reason: "no Slack API configured"},
-		{name: "unknown provider", a: full, access: ops("github:alice"), who: Identity{Provider: "gitlab", User: "alice"}, err: ErrDenied, reason: "unknown identity"},
+		{name: "unknown provider", a: full, access: ops("github:alice"), who: Identity{Provider: "bitbucket", User: "alice"}, err: ErrDenied, reason: "unknown identity"},
 		{name: "empty user", a: full, access: ops("github:alice"), who: gh1(""), err: ErrDenied, reason: "unknown identity"},
 		{name: "malformed entries never match", a: full, access: ops("github:", "alice", "slack:"), who: gh1("alice"), err: ErrDenied, reason: "not among"},
 	}

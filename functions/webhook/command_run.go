@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -30,14 +31,15 @@ type answer struct {
 // command answers a /birdwatch comment: it checks the command was not
 // already answered, resolves the canary, authorizes, runs it and replies.
 func (h *Handler) command(ctx context.Context, p plan) (Response, error) {
-	repo := h.cfg.GitHub.Repository
+	f := h.forge(p.source)
+	repo := f.Repository
 	marker := replyMarker(p.commentID)
-	if h.cfg.GitHub.Comments != nil {
-		login, err := h.reporter.login(ctx)
+	if f.Comments != nil {
+		login, err := f.login(ctx)
 		if err != nil {
 			return Response{}, err
 		}
-		cs, err := h.cfg.GitHub.Comments.ListComments(ctx, repo, p.pr.Number)
+		cs, err := f.Comments.ListComments(ctx, repo, p.pr.Number)
 		if err != nil {
 			return Response{}, err
 		}
@@ -50,13 +52,13 @@ func (h *Handler) command(ctx context.Context, p plan) (Response, error) {
 		return Response{}, err
 	}
 	resp := Response{Result: a.result, Detail: firstLine(a.text), Outcomes: summarize(a.outcomes)}
-	if h.cfg.GitHub.Comments != nil {
+	if f.Comments != nil {
 		body := marker + "\n" + quoteLine(p.cmd.line) + "\n\n" + a.text
-		if _, err := h.cfg.GitHub.Comments.CreateComment(ctx, repo, p.pr.Number, body); err != nil {
+		if _, err := f.Comments.CreateComment(ctx, repo, p.pr.Number, body); err != nil {
 			resp.Warnings = append(resp.Warnings, err.Error())
 		}
 	}
-	if err := h.reporter.Report(ctx, a.outcomes); err != nil {
+	if err := h.Report(ctx, a.outcomes); err != nil {
 		resp.Warnings = append(resp.Warnings, err.Error())
 	}
 	return resp, nil
@@ -99,7 +101,7 @@ func (h *Handler) decideCommand(ctx context.Context, p plan) (answer, error) {
 		h.log.Warn("command refused", "canary", key, "command", p.cmd.verb, "actor", p.actor.String(), "reason", dec.Reason)
 		return answer{result: "refused", text: fmt.Sprintf("⛔ `%s` by %s refused: %s", p.cmd.verb, who, mdText(dec.Reason))}, nil
 	}
-	id := commandID("github", p.commentID)
+	id := commandID(cmp.Or(p.source, sourceGitHub), p.commentID)
 	if st := entry.Status; st != nil && slices.Contains(st.HandledCommands, id) {
 		return answer{result: "done", text: fmt.Sprintf("✅ `%s` by %s on %s was already applied.", p.cmd.verb, who, key)}, nil
 	}
@@ -113,7 +115,7 @@ func (h *Handler) decideCommand(ctx context.Context, p plan) (answer, error) {
 	}
 	o := outcomes[0]
 	md := report.DecisionMarkdown(report.Decision{Canary: key, Steps: len(entry.Canary.Spec.Steps), Decision: o.Decision,
-		Analysis: o.Analysis, Commit: o.Commit, CommitURL: h.reporter.commitURL(o.Commit), Err: o.Err})
+		Analysis: o.Analysis, Commit: o.Commit, CommitURL: h.forge(p.source).commitURL(o.Commit), Err: o.Err})
 	switch {
 	case o.Err != nil:
 		return answer{result: "failed", outcomes: outcomes, text: fmt.Sprintf("❌ `%s` by %s on %s failed.\n\n%s", p.cmd.verb, who, key, md)}, nil
@@ -153,10 +155,11 @@ func (h *Handler) resolveCanary(ctx context.Context, entries []core.Entry, p pla
 		return &entries[0], "", nil
 	case len(entries) == 0:
 		return nil, "the repository has no canary", nil
-	case h.cfg.GitHub.Pulls == nil:
+	case h.forge(p.source).Pulls == nil:
 		return nil, nameIt(p.cmd.verb, list), nil
 	}
-	files, err := h.cfg.GitHub.Pulls.ChangedFiles(ctx, h.cfg.GitHub.Repository, p.pr.Number)
+	f := h.forge(p.source)
+	files, err := f.Pulls.ChangedFiles(ctx, f.Repository, p.pr.Number)
 	if err != nil {
 		return nil, "", err
 	}

@@ -199,7 +199,7 @@ func planComment(e *github.IssueCommentEvent) plan {
 	if !found {
 		return plan{kind: planIgnore, reason: "no /birdwatch command in the comment"}
 	}
-	p := plan{kind: planCommand, cmd: cmd, commentID: e.GetComment().GetID(), commentAt: e.GetComment().GetCreatedAt().Time,
+	p := plan{kind: planCommand, source: sourceGitHub, cmd: cmd, commentID: e.GetComment().GetID(), commentAt: e.GetComment().GetCreatedAt().Time,
 		actor: auth.Identity{Provider: auth.ProviderGitHub, User: e.GetComment().GetUser().GetLogin()},
 		pr:    PullRequest{Number: e.GetIssue().GetNumber(), HTMLURL: e.GetIssue().GetHTMLURL()}}
 	if err != nil {

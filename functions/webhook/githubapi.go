@@ -47,7 +47,9 @@ type CheckRun struct {
 type Comments interface {
 	ListComments(ctx context.Context, repo string, number int) ([]Comment, error)
 	CreateComment(ctx context.Context, repo string, number int, body string) (Comment, error)
-	EditComment(ctx context.Context, repo string, id int64, body string) (Comment, error)
+	// EditComment replaces the body of comment id on pull request number
+	// (GitLab addresses notes through their merge request).
+	EditComment(ctx context.Context, repo string, number int, id int64, body string) (Comment, error)
 }
 
 // PullRequests reads pull requests and their files. repo is "owner/name".
@@ -121,7 +123,7 @@ func (g *GitHubAPI) CreateComment(ctx context.Context, repo string, number int, 
 }
 
 // EditComment replaces a comment's body.
-func (g *GitHubAPI) EditComment(ctx context.Context, repo string, id int64, body string) (Comment, error) {
+func (g *GitHubAPI) EditComment(ctx context.Context, repo string, _ int, id int64, body string) (Comment, error) {
 	owner, name := split(repo)
 	c, _, err := g.client.Issues.EditComment(ctx, owner, name, id, &github.IssueComment{Body: &body})
 	if err != nil {

@@ -9,6 +9,9 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/birdwatch-gitops/birdwatch/functions/auth"
+	gitlab "gitlab.com/gitlab-org/api/client-go"
 )
 
 // GitLab delivery headers and the events handled.
@@ -23,16 +26,15 @@ const (
 	gitlabNote  = "Note Hook"
 )
 
-// The GitLab payloads, with only the fields birdwatch reads (names as in
-// GitLab's "Webhook events" documentation). Hand-written rather than taken
-// from GitLab's Go client: three small structs do not justify its
-// dependency tree, and GitLab is only a trigger here (no API calls).
+// The push and merge request payloads, with only the fields birdwatch reads
+// (names as in GitLab's "Webhook events" documentation). Note events are
+// decoded into the official client's MergeCommentEvent; these two stay
+// hand-written because the client decodes their timestamps as time.Time,
+// which refuses the "2026-11-20 11:00:00 UTC" form older GitLab releases
+// still send, and birdwatch reads no timestamp from them.
 type (
 	gitlabProject struct {
 		PathWithNamespace string `json:"path_with_namespace"`
-	}
-	gitlabUser struct {
-		Username string `json:"username"`
 	}
 	gitlabPushEvent struct {
 		ObjectKind string        `json:"object_kind"`
@@ -47,20 +49,14 @@ type (
 		ObjectKind       string        `json:"object_kind"`
 		Project          gitlabProject `json:"project"`
 		ObjectAttributes struct {
-			IID          int    `json:"iid"`
+			IID        int    `json:"iid"`
+			URL        string `json:"url"`
+			LastCommit struct {
+				ID string `json:"id"`
+			} `json:"last_commit"`
 			TargetBranch string `json:"target_branch"`
 			State        string `json:"state"`
 			Action       string `json:"action"`
-		} `json:"object_attributes"`
-	}
-	gitlabNoteEvent struct {
-		ObjectKind       string        `json:"object_kind"`
-		User             gitlabUser    `json:"user"`
-		Project          gitlabProject `json:"project"`
-		ObjectAttributes struct {
-			ID           int64  `json:"id"`
-			Note         string `json:"note"`
-			NoteableType string `json:"noteable_type"`
 		} `json:"object_attributes"`
 	}
 )
@@ -132,35 +128,69 @@ func (h *Handler) planGitLab(event string, body []byte) (plan, error) {
 		if a.TargetBranch != h.cfg.Branch || a.Action != "merge" {
 			return plan{kind: planIgnore, reason: fmt.Sprintf("merge request action %q into %s", a.Action, a.TargetBranch)}, nil
 		}
-		return plan{kind: planRun}, nil
+		if h.gitlab == nil || a.IID == 0 {
+			return plan{kind: planRun}, nil
+		}
+		return plan{kind: planMerged, source: sourceGitLab, pr: PullRequest{Number: a.IID, HeadSHA: a.LastCommit.ID, HTMLURL: a.URL}}, nil
 	case gitlabNote:
-		var e gitlabNoteEvent
+		var e gitlab.MergeCommentEvent
 		if err := decodeGitLab(event, body, &e); err != nil {
 			return plan{}, err
 		}
 		if p, ok := h.otherProject(e.Project.PathWithNamespace); !ok {
 			return p, nil
 		}
-		return planGitLabNote(&e), nil
+		return h.planGitLabNote(&e), nil
 	}
 	return plan{kind: planIgnore, reason: fmt.Sprintf("event %q is not handled", event)}, nil
 }
 
-// planGitLabNote refuses commands from GitLab merge request notes:
-// spec.access can only name GitHub and Slack identities.
-func planGitLabNote(e *gitlabNoteEvent) plan {
-	if e.ObjectAttributes.NoteableType != "MergeRequest" {
-		return plan{kind: planIgnore, reason: "note on a " + e.ObjectAttributes.NoteableType + ", not a merge request"}
+// gitlabTimeLayouts are the forms of created_at in GitLab payloads: note
+// events write "2026-11-20 11:00:00 UTC", newer ones RFC 3339.
+var gitlabTimeLayouts = []string{"2006-01-02 15:04:05 MST", time.RFC3339, "2006-01-02 15:04:05 -0700"}
+
+func parseGitLabTime(s string) time.Time {
+	for _, l := range gitlabTimeLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t
+		}
 	}
-	cmd, found, err := parseCommand(e.ObjectAttributes.Note)
+	return time.Time{}
+}
+
+// planGitLabNote turns a new merge request note holding a /birdwatch line
+// into a command, answered on the merge request. Without GitLab's API
+// (GitLabConfig.API) commands are refused: they could not be answered.
+func (h *Handler) planGitLabNote(e *gitlab.MergeCommentEvent) plan {
+	a := e.ObjectAttributes
 	switch {
-	case !found:
-		return plan{kind: planIgnore, reason: "no /birdwatch command in the note"}
-	case err != nil:
-		return plan{kind: planRefuse, reason: err.Error()}
+	case a.NoteableType != "MergeRequest":
+		return plan{kind: planIgnore, reason: "note on a " + a.NoteableType + ", not a merge request"}
+	case a.System:
+		return plan{kind: planIgnore, reason: "system note"}
+	case a.Action != "" && a.Action != "create":
+		return plan{kind: planIgnore, reason: fmt.Sprintf("note action %q", a.Action)}
 	}
-	return plan{kind: planRefuse, reason: fmt.Sprintf("%s by gitlab:%s refused: spec.access.operators can name only github: and slack: identities",
-		cmd.verb, e.User.Username)}
+	cmd, found, err := parseCommand(a.Note)
+	if !found {
+		return plan{kind: planIgnore, reason: "no /birdwatch command in the note"}
+	}
+	if e.User == nil || e.User.Username == "" || a.ID == 0 || e.MergeRequest.IID == 0 {
+		return plan{kind: planIgnore, reason: "note without id, author or merge request"}
+	}
+	if h.gitlab == nil {
+		if err != nil {
+			return plan{kind: planRefuse, reason: err.Error()}
+		}
+		return plan{kind: planRefuse, reason: fmt.Sprintf("%s by gitlab:%s refused: GitLab commands need the GitLab API (BIRDWATCH_GITLAB_API_TOKEN)", cmd.verb, e.User.Username)}
+	}
+	p := plan{kind: planCommand, source: sourceGitLab, cmd: cmd, commentID: a.ID, commentAt: parseGitLabTime(a.CreatedAt),
+		actor: auth.Identity{Provider: auth.ProviderGitLab, User: e.User.Username, ID: e.User.ID},
+		pr:    PullRequest{Number: int(e.MergeRequest.IID), HeadSHA: e.MergeRequest.LastCommit.ID, HTMLURL: e.MergeRequest.URL}}
+	if err != nil {
+		p.cmdErr = err.Error()
+	}
+	return p
 }
 
 func decodeGitLab(event string, body []byte, v any) error {

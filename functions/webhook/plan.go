@@ -35,7 +35,15 @@ type plan struct {
 	commentID int64
 	commentAt time.Time // when the comment was written (signed with the payload)
 	actor     auth.Identity
+	// source is where the command came from: sourceGitHub or sourceGitLab.
+	source string
 }
+
+// Sources of commands, also the prefix of their command IDs.
+const (
+	sourceGitHub = "github"
+	sourceGitLab = "gitlab"
+)
 
 // describe says what an accepted plan will do, for the 202 response.
 func (p plan) describe() string {
@@ -59,9 +67,9 @@ func (p plan) describe() string {
 func (h *Handler) execute(ctx context.Context, p plan) (Response, error) {
 	switch p.kind {
 	case planRun:
-		return h.run(ctx, core.Request{Canary: p.canary, Trigger: Trigger}, nil)
+		return h.run(ctx, core.Request{Canary: p.canary, Trigger: Trigger}, nil, p.source)
 	case planMerged:
-		return h.run(ctx, core.Request{Trigger: Trigger}, &p.pr)
+		return h.run(ctx, core.Request{Trigger: Trigger}, &p.pr, p.source)
 	case planValidate:
 		return h.validate(ctx, p.pr)
 	case planCommand:
@@ -72,10 +80,11 @@ func (h *Handler) execute(ctx context.Context, p plan) (Response, error) {
 	return ignored("%s", p.reason), nil
 }
 
-// run runs the loop and reports; pr, when set, is the merged pull request.
+// run runs the loop and reports; pr, when set, is the merged pull request
+// (or merge request, when source is sourceGitLab).
 // Invalid specs on the branch are a result (nothing was committed), not a
 // server error: a redelivery would not fix them.
-func (h *Handler) run(ctx context.Context, req core.Request, pr *PullRequest) (Response, error) {
+func (h *Handler) run(ctx context.Context, req core.Request, pr *PullRequest, source string) (Response, error) {
 	outcomes, err := h.cfg.Engine.Run(ctx, req)
 	switch {
 	case errors.Is(err, spec.ErrInvalid), errors.Is(err, core.ErrUnknownCanary):
@@ -86,9 +95,9 @@ func (h *Handler) run(ctx context.Context, req core.Request, pr *PullRequest) (R
 	resp := Response{Result: "done", Outcomes: summarize(outcomes)}
 	var rerr error
 	if pr != nil {
-		rerr = h.reporter.ReportPull(ctx, outcomes, *pr)
+		rerr = h.forge(source).ReportPull(ctx, outcomes, *pr)
 	} else {
-		rerr = h.reporter.Report(ctx, outcomes)
+		rerr = h.Report(ctx, outcomes)
 	}
 	if rerr != nil {
 		resp.Warnings = append(resp.Warnings, rerr.Error())

@@ -49,7 +49,10 @@ type Reporter struct {
 	CheckRuns bool
 	// WebURL is GitHub's web address, for commit links.
 	WebURL string
-	Log    *slog.Logger
+	// CommitLink links a commit when set (GitLab's /-/commit/); nil uses
+	// WebURL/Repository/commit/HASH.
+	CommitLink func(hash string) string
+	Log        *slog.Logger
 
 	loginOnce sync.Once
 	logins    *loginCache
@@ -159,6 +162,9 @@ func (r *Reporter) commitURL(hash string) string {
 	if hash == "" || r.Repository == "" {
 		return ""
 	}
+	if r.CommitLink != nil {
+		return r.CommitLink(hash)
+	}
 	return strings.TrimSuffix(r.WebURL, "/") + "/" + r.Repository + "/commit/" + hash
 }
 
@@ -190,7 +196,7 @@ func upsertComment(ctx context.Context, cs Comments, repo string, number int, lo
 			if c.Body == body {
 				return c, nil
 			}
-			return cs.EditComment(ctx, repo, c.ID, body)
+			return cs.EditComment(ctx, repo, number, c.ID, body)
 		}
 	}
 	return cs.CreateComment(ctx, repo, number, body)

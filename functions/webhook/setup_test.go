@@ -71,7 +71,7 @@ type payload struct {
 	Repo, Ref, Before, After, Message, Login, UserType, Action, State string
 	HeadRef, HeadSHA, BaseRef, BaseSHA, MergeSHA, ExternalID, Body    string
 	Number                                                            int
-	CommentID                                                         int64
+	CommentID, UserID                                                 int64
 	Deleted, Merged, IsPull                                           bool
 }
 
@@ -80,7 +80,7 @@ const zeroSHA = "0000000000000000000000000000000000000000"
 func defaults() payload {
 	return payload{Repo: "acme/fleet", Ref: "refs/heads/main", Before: "6113728f27ae82c7b1a177c8d03f9e96e0adf246",
 		After: "59b20b8d5c6ff8d09518454d4dd8b7a2d6e1b0a1", Message: "aleph: ship v04", Login: "alice", UserType: "User",
-		Action: "opened", State: "open", HeadRef: "aleph-v05", BaseRef: "main", Number: 7, CommentID: 2468013579, IsPull: true}
+		Action: "opened", State: "open", HeadRef: "aleph-v05", BaseRef: "main", Number: 7, CommentID: 2468013579, UserID: 42, IsPull: true}
 }
 
 // render fills testdata/<name>.json.tmpl and checks the result is JSON.

@@ -140,6 +140,23 @@ type GitLabConfig struct {
 	Token []byte
 	// Project is the GitOps project's path_with_namespace; others are ignored.
 	Project string
+	// API reaches GitLab (NewGitLabAPI): merge request notes as commands and
+	// answers, the rollout's report as one note edited in place, and a
+	// commit status per decision. nil makes GitLab a trigger only: notes
+	// are not taken as commands.
+	API GitLabAPIs
+	// Login is the username birdwatch writes notes as; "" asks the API
+	// (GET /user) once. Only its notes are taken as birdwatch's.
+	Login string
+	// WebURL is GitLab's web address for commit links; "" means https://gitlab.com.
+	WebURL string
+}
+
+// GitLabAPIs is what birdwatch needs of GitLab's API; *GitLabAPI implements it.
+type GitLabAPIs interface {
+	Comments
+	PullRequests
+	Statuses
 }
 
 // Handler serves webhook deliveries. It is safe for concurrent use.
@@ -148,6 +165,8 @@ type Handler struct {
 	log      *slog.Logger
 	seen     *deliveries
 	reporter *Reporter
+	// gitlab reports to GitLab merge requests; nil without GitLab.API.
+	gitlab *Reporter
 }
 
 // New checks cfg and returns the handler.
@@ -193,11 +212,39 @@ func New(cfg Config) (*Handler, error) {
 	h.reporter = &Reporter{Engine: cfg.Engine, Repository: cfg.GitHub.Repository, Branch: cfg.Branch,
 		Comments: cfg.GitHub.Comments, Pulls: cfg.GitHub.Pulls, Statuses: cfg.GitHub.Statuses, Login: cfg.GitHub.Login,
 		CheckRuns: cfg.GitHub.CheckRuns, WebURL: cfg.GitHub.WebURL, Log: log}
+	if cfg.GitLab.WebURL == "" {
+		cfg.GitLab.WebURL = "https://gitlab.com"
+		h.cfg.GitLab.WebURL = cfg.GitLab.WebURL
+	}
+	if api := cfg.GitLab.API; api != nil && len(cfg.GitLab.Token) > 0 {
+		h.gitlab = &Reporter{Engine: cfg.Engine, Repository: cfg.GitLab.Project, Branch: cfg.Branch,
+			Comments: api, Pulls: api, Statuses: api, Login: cfg.GitLab.Login, WebURL: cfg.GitLab.WebURL, Log: log,
+			CommitLink: func(hash string) string { return gitlabCommitURL(cfg.GitLab.WebURL, cfg.GitLab.Project, hash) }}
+	}
 	return h, nil
 }
 
-// Reporter returns the PR reporter the handler uses, for callers that run
-// the loop themselves (serve's scheduler) and want the same reports.
+// Report reports outcomes to the pull requests (GitHub) and merge requests
+// (GitLab) their rollouts came from, for callers that run the loop
+// themselves (serve's scheduler).
+func (h *Handler) Report(ctx context.Context, outcomes []core.Outcome) error {
+	errs := []error{h.reporter.Report(ctx, outcomes)}
+	if h.gitlab != nil {
+		errs = append(errs, h.gitlab.Report(ctx, outcomes))
+	}
+	return errors.Join(errs...)
+}
+
+// forge is the reporter of the Git host a plan came from.
+func (h *Handler) forge(source string) *Reporter {
+	if source == sourceGitLab && h.gitlab != nil {
+		return h.gitlab
+	}
+	return h.reporter
+}
+
+// Reporter returns the GitHub PR reporter the handler uses; Report reports
+// to GitLab too.
 func (h *Handler) Reporter() *Reporter { return h.reporter }
 
 // GitHub returns the handler of GitHub deliveries (mount at /webhooks/github).

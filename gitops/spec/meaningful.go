@@ -81,6 +81,7 @@ func checkFinite(doc *yaml.Node, ps *problems) {
 var OperatorKinds = map[string]func(subject string) error{
 	"github": checkGitHubOperator,
 	"slack":  checkSlackOperator,
+	"gitlab": checkGitLabOperator,
 }
 
 var (
@@ -103,6 +104,20 @@ func checkGitHubOperator(subject string) error {
 	return nil
 }
 
+// gitlabPathRE is a GitLab username or group path, subgroups included
+// (group/subgroup): letters, digits, '_', '.', '-', not starting with '-'
+// or '.'.
+var gitlabPathRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}(/[A-Za-z0-9_][A-Za-z0-9_.-]{0,254})*$`)
+
+// checkGitLabOperator accepts gitlab:USER and gitlab:GROUP[/SUBGROUP]:
+// users and groups share GitLab's namespace, so one path names one of them.
+func checkGitLabOperator(subject string) error {
+	if !gitlabPathRE.MatchString(subject) || strings.HasSuffix(subject, ".git") || strings.HasSuffix(subject, ".atom") {
+		return fmt.Errorf("%q is not a GitLab username or group path (gitlab:USER, gitlab:GROUP/SUBGROUP)", subject)
+	}
+	return nil
+}
+
 func checkSlackOperator(subject string) error {
 	if !slackIDRE.MatchString(subject) {
 		return fmt.Errorf("%q is not a Slack user ID (U..., W...) or user group ID (S...); names and @handles match nobody", subject)
@@ -117,7 +132,7 @@ func checkOperators(a AccessSpec, ps *problems) {
 		kind, subject, _ := strings.Cut(op, ":")
 		check, ok := OperatorKinds[kind]
 		if !ok {
-			ps.add(f, "want github:ORG/TEAM, github:USER or slack:ID, got %q", op)
+			ps.add(f, "want github:ORG/TEAM, github:USER, gitlab:GROUP, gitlab:USER or slack:ID, got %q", op)
 			continue
 		}
 		if err := check(subject); err != nil {

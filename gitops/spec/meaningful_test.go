@@ -38,7 +38,9 @@ func TestMeaninglessSettingsRefused(t *testing.T) {
 		{"github empty team", withOperator("github:acme/"), `spec.access.operators[0]: "" is not a GitHub team slug`},
 		{"slack name", withOperator("slack:alice"), `spec.access.operators[0]: "alice" is not a Slack user ID`},
 		{"slack channel", withOperator("slack:C024BE91L"), `spec.access.operators[0]: "C024BE91L" is not a Slack user ID`},
-		{"unknown kind", withOperator("gitlab-user:alice"), `spec.access.operators[0]: want github:ORG/TEAM, github:USER or slack:ID, got "gitlab-user:alice"`},
+		{"unknown kind", withOperator("gitlab-user:alice"), `spec.access.operators[0]: want github:ORG/TEAM, github:USER, gitlab:GROUP, gitlab:USER or slack:ID, got "gitlab-user:alice"`},
+		{"gitlab @handle", withOperator("gitlab:@alice"), `spec.access.operators[0]: "@alice" is not a GitLab username or group path`},
+		{"gitlab project path", withOperator("gitlab:acme/fleet.git"), `spec.access.operators[0]: "acme/fleet.git" is not a GitLab username or group path`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -55,7 +57,7 @@ func TestMeaninglessSettingsRefused(t *testing.T) {
 
 // TestMeaningfulSettingsAccepted: what the refusals must not catch.
 func TestMeaningfulSettingsAccepted(t *testing.T) {
-	for _, ops := range []string{`["github:acme/sre-team", "github:alice-b", "slack:U024BE7LH", "slack:W012A3CDE", "slack:S0614TZR7"]`} {
+	for _, ops := range []string{`["github:acme/sre-team", "github:alice-b", "slack:U024BE7LH", "slack:W012A3CDE", "slack:S0614TZR7", "gitlab:platform/sre", "gitlab:alice.b"]`} {
 		doc := replaceLine(t, "        template: istio-error-rate\n", "        template: istio-error-rate\n        max: 0.05\n        args: {x: .nan}\n")
 		doc += "  access:\n    operators: " + ops + "\n"
 		if _, err := ParseCanaries("c.yaml", []byte(doc), testChecks); err != nil {

@@ -447,7 +447,8 @@ func Wants(on []string, action string) bool {
 
 // AccessSpec lists who may steer the rollout by command.
 type AccessSpec struct {
-	// Operators are "github:org/team", "github:user" or "slack:USERID" entries.
+	// Operators are "github:org/team", "github:user", "gitlab:group",
+	// "gitlab:user" or "slack:USERID" entries.
 	Operators []string `yaml:"operators,omitempty" json:"operators,omitempty"`
 }
 
