@@ -332,22 +332,31 @@ func (f *fakeGitHub) listCommits(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *fakeGitHub) commitPulls(w http.ResponseWriter, r *http.Request) {
-	sha := r.PathValue("sha")
+	out := []map[string]any{}
+	for _, p := range f.pullsWithCommit(r.PathValue("sha")) {
+		out = append(out, f.pullJSON(p))
+	}
+	f.reply(w, 200, out)
+}
+
+// pullsWithCommit lists the pull requests that merged sha or hold it on
+// their head branch (and not on their base).
+func (f *fakeGitHub) pullsWithCommit(sha string) []*fakePull {
 	f.mu.Lock()
 	var pulls []*fakePull
 	for _, p := range f.pulls {
 		pulls = append(pulls, p)
 	}
 	f.mu.Unlock()
-	out := []map[string]any{}
+	var out []*fakePull
 	for _, p := range pulls {
 		_, inHead := f.gitErr("merge-base", "--is-ancestor", sha, "refs/heads/"+p.HeadRef)
 		_, inBase := f.gitErr("merge-base", "--is-ancestor", sha, p.BaseSHA)
 		if sha == p.Merged || (inHead == nil && inBase != nil) {
-			out = append(out, f.pullJSON(p))
+			out = append(out, p)
 		}
 	}
-	f.reply(w, 200, out)
+	return out
 }
 
 func (f *fakeGitHub) git(args ...string) string {

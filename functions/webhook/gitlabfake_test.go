@@ -297,20 +297,9 @@ func (f *fakeGitLab) listCommits(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *fakeGitLab) commitMRs(w http.ResponseWriter, r *http.Request) {
-	sha := r.PathValue("sha")
-	f.gh.mu.Lock()
-	var pulls []*fakePull
-	for _, p := range f.gh.pulls {
-		pulls = append(pulls, p)
-	}
-	f.gh.mu.Unlock()
 	out := []map[string]any{}
-	for _, p := range pulls {
-		_, inHead := f.gh.gitErr("merge-base", "--is-ancestor", sha, "refs/heads/"+p.HeadRef)
-		_, inBase := f.gh.gitErr("merge-base", "--is-ancestor", sha, p.BaseSHA)
-		if sha == p.Merged || (inHead == nil && inBase != nil) {
-			out = append(out, f.mrJSON(p))
-		}
+	for _, p := range f.gh.pullsWithCommit(r.PathValue("sha")) {
+		out = append(out, f.mrJSON(p))
 	}
 	f.reply(w, 200, out)
 }
