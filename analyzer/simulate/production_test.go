@@ -129,3 +129,25 @@ func TestDispersionJudgeOnBank(t *testing.T) {
 		t.Errorf("sequential judge: %+v false rollbacks, want at most alpha 0.05", robust.FalseRollbackRate)
 	}
 }
+
+// TestSignedRootLRT: one interval with rho = 1 is the binomial test of the
+// canary's share against d0/(d0+1): 30 of 40 events against share 1/2 gives
+// 2(30 log(30/20) + 10 log(10/20)) = 10.46, root 3.235 (R:
+// sqrt(2*(30*log(1.5)+10*log(0.5)))); splitting it into intervals changes
+// nothing; a share below the null gives 0.
+func TestSignedRootLRT(t *testing.T) {
+	want := math.Sqrt(2 * (30*math.Log(1.5) + 10*math.Log(0.5)))
+	for _, tt := range []struct {
+		name string
+		v    []float64
+		want float64
+	}{
+		{"one interval", []float64{30, 10, 1}, want},
+		{"split", []float64{10, 4, 1, 20, 6, 1}, want},
+		{"below the null", []float64{5, 30, 1}, 0},
+	} {
+		if got := signedRootLRT(tt.v, 0); math.Abs(got-tt.want) > 1e-9 {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -18,10 +18,12 @@ import (
 // simulateOptions are the flags of birdwatch simulate.
 type simulateOptions struct {
 	judge, scenario, output, guards string
-	runs, workers                   int
-	seed                            uint64
-	alpha                           float64
-	table, list                     bool
+	// judges restricts --table to these judges (comma-separated); empty is all.
+	judges        string
+	runs, workers int
+	seed          uint64
+	alpha         float64
+	table, list   bool
 }
 
 func newSimulateCommand() *cobra.Command {
@@ -44,6 +46,7 @@ healthy-edge, healthy-latency-edge), the budget the sequential judge is held to.
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.judge, "judge", "sequential", "judge: "+strings.Join(simulateJudgeNames(), ", "))
+	f.StringVar(&o.judges, "judges", "", "with --table: only these judges, comma-separated (the calibrated Mann-Whitney column needs mannwhitney-reference)")
 	f.StringVar(&o.scenario, "scenario", "healthy", "scenario: "+strings.Join(simulate.ScenarioNames(), ", "))
 	f.IntVar(&o.runs, "runs", 1000, "rollouts to simulate")
 	f.Uint64Var(&o.seed, "seed", 1, "random seed")
@@ -64,13 +67,15 @@ func simulateJudges() map[string]judge.Judge {
 	m[ref.Name()] = ref
 	binomial := judge.Sequential{Binomial: true}
 	m[binomial.Name()] = binomial
+	ceiling := simulate.LikelihoodRatioReference{}
+	m[ceiling.Name()] = ceiling
 	return m
 }
 
 // simulateJudgeNames lists simulateJudges in table order: sequential,
 // mannwhitney, threshold, then the others by name.
 func simulateJudgeNames() []string {
-	order := map[string]int{"sequential": 0, "sequential-binomial": 1, "mannwhitney": 2, "threshold": 3}
+	order := map[string]int{"sequential": 0, "sequential-binomial": 1, "likelihood-ratio-ceiling": 2, "mannwhitney": 3, "threshold": 4}
 	var names []string
 	for n := range simulateJudges() {
 		names = append(names, n)
@@ -149,14 +154,30 @@ func guardMode(mode string) (func(string) bool, error) {
 func simulateTable(cmd *cobra.Command, o *simulateOptions, guards func(string) bool) error {
 	var js []judge.Judge
 	all := simulateJudges()
-	for _, n := range simulateJudgeNames() {
-		js = append(js, all[n])
+	names := simulateJudgeNames()
+	if o.judges != "" {
+		names = strings.Split(o.judges, ",")
+	}
+	calibrate := []string{"healthy", "healthy-edge", "healthy-latency-edge"}
+	if !slices.Contains(names, simulate.MannWhitneyReference{}.Name()) {
+		calibrate = nil
+	}
+	for _, n := range names {
+		j, ok := all[n]
+		if !ok {
+			return fmt.Errorf("unknown judge %q in --judges (have %s)", n, strings.Join(simulateJudgeNames(), ", "))
+		}
+		js = append(js, j)
 	}
 	began := time.Now()
 	scenarios := simulate.Scenarios()
-	p := startProgress(cmd.ErrOrStderr(), len(scenarios)*(len(js)+1)*o.runs, began) // +1: the calibrated column
+	columns := len(js)
+	if calibrate != nil {
+		columns++ // the calibrated column
+	}
+	p := startProgress(cmd.ErrOrStderr(), len(scenarios)*columns*o.runs, began)
 	t, err := simulate.BuildTable(cmd.Context(), simulate.TableConfig{Scenarios: scenarios, Judges: js,
-		Runs: o.runs, Seed: o.seed, Alpha: o.alpha, Workers: o.workers, Guards: guards, Calibrate: []string{"healthy", "healthy-edge", "healthy-latency-edge"},
+		Runs: o.runs, Seed: o.seed, Alpha: o.alpha, Workers: o.workers, Guards: guards, Calibrate: calibrate,
 		Progress: p.callback()})
 	p.stop()
 	if err != nil {

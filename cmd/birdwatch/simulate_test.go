@@ -82,6 +82,11 @@ func TestSimulate(t *testing.T) {
 				t.Errorf("err %v", err)
 			}
 		}},
+		{"an unknown judge in --judges is an error", []string{"--table", "--judges", "sequential,coinflip", "--runs", "1"}, func(t *testing.T, _, _ string, err error) {
+			if err == nil || !strings.Contains(err.Error(), `unknown judge "coinflip" in --judges`) {
+				t.Errorf("error %v", err)
+			}
+		}},
 		{"bad guards are an error", []string{"--guards", "maybe"}, func(t *testing.T, _, _ string, err error) {
 			if err == nil || !strings.Contains(err.Error(), `unknown --guards "maybe"`) {
 				t.Errorf("err %v", err)
