@@ -70,3 +70,25 @@ func TestSchemaCommand(t *testing.T) {
 		t.Errorf("schema: %v\n%.300s", err, out)
 	}
 }
+
+// TestValidateWarnsWhenAnApplierWouldApplyBirdwatch: a Flux Kustomization
+// over the repository root without the .sourceignore line is named.
+func TestValidateWarnsWhenAnApplierWouldApplyBirdwatch(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("../../gitops/appliers/testdata/fleet")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, "clusters/argocd.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, _ := run(t, "validate", dir)
+	if !strings.Contains(stderr, "warning: clusters/flux.yaml: Kustomization flux-system/fleet would apply .birdwatch/") {
+		t.Errorf("stderr %q", stderr)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".sourceignore"), []byte("/.birdwatch/\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, _ := run(t, "validate", dir); strings.Contains(stderr, "warning") {
+		t.Errorf("stderr %q", stderr)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/birdwatch-gitops/birdwatch/functions/core"
+	"github.com/birdwatch-gitops/birdwatch/gitops/appliers"
 	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
 	"github.com/birdwatch-gitops/birdwatch/gitops/spectree"
 	"github.com/spf13/cobra"
@@ -53,6 +54,15 @@ func validateDir(cmd *cobra.Command, dir string) error {
 	for _, pr := range problems {
 		files[pr.File] = true
 		fmt.Fprintln(cmd.ErrOrStderr(), pr)
+	}
+	// Flux or Argo CD applying .birdwatch/ would fail every sync: a warning,
+	// since the applier's source may be another repository.
+	exposures, err := appliers.Check(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range exposures {
+		fmt.Fprintln(cmd.ErrOrStderr(), "warning:", e)
 	}
 	if len(problems) > 0 {
 		fmt.Fprintf(cmd.ErrOrStderr(), "%d problem(s) in %d file(s)\n", len(problems), len(files))
