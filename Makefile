@@ -152,3 +152,10 @@ readme-settings:
 	awk 'BEGIN{t=""; while ((getline l < ".settings.md") > 0) t = t l "\n"} \
 	/<!-- settings:begin -->/{print; printf "%s", t; skip=1; next} /<!-- settings:end -->/{skip=0} !skip' README.md > .README.md && \
 	mv .README.md README.md && rm -f .settings.md
+
+# The Canary JSON Schema (gitops/schema/canary.json, comments.json) after a change to gitops/spec:
+# twice, because the schema embeds the comments the first run extracts.
+.PHONY: schema
+schema:
+	go test ./gitops/schema -run 'TestCommentsUpToDate|TestPublishedSchemaUpToDate' -update >/dev/null || true
+	go test ./gitops/schema -update
