@@ -24,6 +24,8 @@ type Config struct {
 	Repo, Branch, CacheDir, GitTokenFile, SSHKeyFile, LogFormat string
 	// GitSigningKeyFile and GitSigningPassphraseFile name the commit signing key.
 	GitSigningKeyFile, GitSigningPassphraseFile string
+	// GitAPI is "" (Git protocol, a cached clone) or "github" (API mode).
+	GitAPI string
 	// Repos are the repositories of the Lambda functions (BIRDWATCH_REPOS, or BIRDWATCH_REPO).
 	Repos []string
 
@@ -146,6 +148,9 @@ var settingsTable = []setting{
 	{group: "git", flag: "git-signing-passphrase-file", env: "BIRDWATCH_GIT_SIGNING_PASSPHRASE_FILE", secret: "BIRDWATCH_GIT_SIGNING_PASSPHRASE", modes: modeAll,
 		usage: "file holding the passphrase of an encrypted signing key",
 		field: func(c *Config) any { return &c.GitSigningPassphraseFile }},
+	{group: "git", flag: "git-api", env: "BIRDWATCH_GIT_API", modes: modeAll,
+		usage: "github: run, serve and Lambda read and commit through GitHub's API (GraphQL createCommitOnBranch with the head check), never cloning; the repository is BIRDWATCH_GITHUB_REPO or the github.com URL, the token BIRDWATCH_GITHUB_TOKEN or the Git token; no pull-request mode",
+		field: func(c *Config) any { return &c.GitAPI }},
 	{group: "git", flag: "log-format", env: "BIRDWATCH_LOG_FORMAT", def: "text", lambdaDef: "json", modes: modeAll, usage: "log format: text or json",
 		field: func(c *Config) any { return &c.LogFormat }},
 

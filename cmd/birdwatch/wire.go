@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -117,9 +118,51 @@ func openRepo(ctx context.Context, cfg *Config) (*repo.Repo, error) {
 		Auth: repo.Auth{Token: token, SSHKeyFile: cfg.SSHKeyFile}, Signer: signer})
 }
 
+// loopRepo is the repository the loop uses: a cached clone (*repo.Repo) or
+// GitHub's API (*repo.GitHubRepo).
+type loopRepo interface {
+	core.Repository
+	sync.Revisions
+	Close() error
+}
+
+// openLoopRepo opens the repository for the loop: BIRDWATCH_GIT_API=github
+// reads and commits through GitHub's API, otherwise the Git cache.
+func openLoopRepo(ctx context.Context, cfg *Config) (loopRepo, error) {
+	switch cfg.GitAPI {
+	case "":
+		r, err := openRepo(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		return r, nil
+	case "github":
+	default:
+		return nil, fmt.Errorf("BIRDWATCH_GIT_API: %q is not \"github\" or empty", cfg.GitAPI)
+	}
+	owner, name, ok := strings.Cut(cfg.GitHubRepo, "/")
+	if !ok {
+		if owner, name, ok = githubRepo(cfg.Repo); !ok {
+			return nil, errors.New("BIRDWATCH_GIT_API=github: give BIRDWATCH_GITHUB_REPO (owner/name) or a github.com repository URL")
+		}
+	}
+	token, err := cfg.secret(ctx, "BIRDWATCH_GITHUB_TOKEN")
+	if err == nil && token == "" {
+		token, err = cfg.gitToken(ctx)
+	}
+	if err != nil {
+		return nil, err
+	}
+	g, err := repo.OpenGitHub(repo.GitHubOptions{Owner: owner, Name: name, Branch: cfg.Branch, Token: token, APIURL: cfg.GitHubAPIURL})
+	if err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
 // newEngine wires the loop for cfg. The caller closes the returned repo.
-func newEngine(ctx context.Context, cfg *Config, log *slog.Logger) (*core.Engine, *repo.Repo, error) {
-	r, err := openRepo(ctx, cfg)
+func newEngine(ctx context.Context, cfg *Config, log *slog.Logger) (*core.Engine, loopRepo, error) {
+	r, err := openLoopRepo(ctx, cfg)
 	if err != nil {
 		return nil, nil, err
 	}

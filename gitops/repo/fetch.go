@@ -244,7 +244,11 @@ func packReader(caps *capability.List, resp io.Reader) io.Reader {
 // streamed into a pack file and index, renamed into place when complete.
 func storePack(obj *objects, rd io.Reader, thin bool) error {
 	if !thin {
-		w, err := obj.st.PackfileWriter()
+		pw, ok := obj.st.(storer.PackfileWriter)
+		if !ok {
+			return errors.New("write pack: the store cannot hold packs")
+		}
+		w, err := pw.PackfileWriter()
 		if err != nil {
 			return fmt.Errorf("write pack: %w", err)
 		}

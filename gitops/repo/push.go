@@ -138,23 +138,30 @@ type UpdateResult struct {
 // returned as is (wrapped), without retrying. After the last rejected round
 // the error wraps ErrRejected.
 func (r *Repo) Update(ctx context.Context, decide func(*Snapshot) (*Change, error)) (UpdateResult, error) {
+	return retryUpdate(ctx, r.opts, r.redacted, func() (*Snapshot, error) { return r.updateOnce(ctx, decide) })
+}
+
+// retryUpdate runs once until it succeeds, fails with an error other than
+// ErrRejected, or has run opts.MaxAttempts times, waiting (backoff) between
+// rounds. where names the repository and branch in messages.
+func retryUpdate(ctx context.Context, opts Options, where string, once func() (*Snapshot, error)) (UpdateResult, error) {
 	var res UpdateResult
 	for {
 		res.Attempts++
-		pushed, err := r.updateOnce(ctx, decide)
+		pushed, err := once()
 		if err == nil {
 			res.Pushed = pushed
 			return res, nil
 		}
-		if !errors.Is(err, ErrRejected) || res.Attempts >= r.opts.MaxAttempts {
+		if !errors.Is(err, ErrRejected) || res.Attempts >= opts.MaxAttempts {
 			return res, fmt.Errorf("update %s %s (attempt %d of %d): %w",
-				r.redacted, r.opts.Branch, res.Attempts, r.opts.MaxAttempts, err)
+				where, opts.Branch, res.Attempts, opts.MaxAttempts, err)
 		}
-		t := time.NewTimer(r.backoff(res.Attempts))
+		t := time.NewTimer(backoff(opts, res.Attempts))
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return res, fmt.Errorf("update %s %s: wait to retry: %w", r.redacted, r.opts.Branch, ctx.Err())
+			return res, fmt.Errorf("update %s %s: wait to retry: %w", where, opts.Branch, ctx.Err())
 		case <-t.C:
 		}
 	}
@@ -188,11 +195,11 @@ func (r *Repo) updateOnce(ctx context.Context, decide func(*Snapshot) (*Change, 
 // backoff is the wait before round attempt+1: drawn uniformly from [d/2, d],
 // d = min(RetryMax, RetryInitial*2^(attempt-1)). The jitter spreads writers
 // that collided so they do not collide again.
-func (r *Repo) backoff(attempt int) time.Duration {
-	d := r.opts.RetryInitial
-	for i := 1; i < attempt && d < r.opts.RetryMax; i++ {
+func backoff(opts Options, attempt int) time.Duration {
+	d := opts.RetryInitial
+	for i := 1; i < attempt && d < opts.RetryMax; i++ {
 		d *= 2
 	}
-	d = min(d, r.opts.RetryMax)
+	d = min(d, opts.RetryMax)
 	return d/2 + rand.N(d/2+1)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
@@ -24,8 +25,8 @@ import (
 // each locked operation opens a fresh one to see packs other processes added.
 type objects struct {
 	mu  sync.Mutex
-	st  *filesystem.Storage
-	dir string
+	st  storage.Storer
+	dir string // "" for a store that is not on disk (GitHub API mode)
 }
 
 func openObjects(dir string) *objects {
@@ -90,7 +91,7 @@ func (s *Snapshot) ReadFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	data, err := s.readFile(s.obj, path)
-	if errors.Is(err, plumbing.ErrObjectNotFound) {
+	if errors.Is(err, plumbing.ErrObjectNotFound) && s.obj.dir != "" {
 		// Another process sharing the cache may have written packs after
 		// this store read its pack indexes (seen under load with five
 		// runs on one cache): look once more with a fresh store.
@@ -168,7 +169,7 @@ func (s *Snapshot) List(dir string) ([]string, error) {
 	}
 	prefix := strings.Join(segs, "/")
 	files, err := s.list(s.obj, dir, prefix)
-	if errors.Is(err, plumbing.ErrObjectNotFound) {
+	if errors.Is(err, plumbing.ErrObjectNotFound) && s.obj.dir != "" {
 		files, err = s.list(openObjects(s.obj.dir), dir, prefix) // see ReadFile
 	}
 	return files, err

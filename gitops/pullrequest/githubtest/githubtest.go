@@ -4,7 +4,9 @@
 // paths, same JSON shapes, same 422/405 errors), and merging one really
 // merges its branch into the base branch with the git CLI, so a test sees
 // on main exactly what GitHub would leave there. GraphQL answers
-// enablePullRequestAutoMerge.
+// enablePullRequestAutoMerge and createCommitOnBranch (with its head
+// check), and the Git database reads of birdwatch's API mode (branches,
+// git/commits, git/trees, git/blobs) are served from the repository.
 package githubtest
 
 import (

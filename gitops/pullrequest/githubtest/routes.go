@@ -27,6 +27,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	parts := strings.Split(rest, "/")
+	if s.gitData(w, r, parts) {
+		return
+	}
 	switch {
 	case len(parts) == 1 && parts[0] == "pulls" && r.Method == http.MethodGet:
 		s.list(w, r)
@@ -206,14 +209,19 @@ func (s *Server) label(w http.ResponseWriter, r *http.Request, p *pull) {
 	writeJSON(w, http.StatusOK, s.labels(p))
 }
 
-// graphql answers enablePullRequestAutoMerge like GitHub: an error with
-// status 200 when the pull request is already mergeable ("clean status").
+// graphql answers enablePullRequestAutoMerge like GitHub (an error with
+// status 200 when the pull request is already mergeable, "clean status")
+// and createCommitOnBranch (gitdata.go).
 func (s *Server) graphql(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Query     string
 		Variables map[string]any
 	}
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil || !strings.Contains(in.Query, "enablePullRequestAutoMerge") {
+	if err := json.NewDecoder(r.Body).Decode(&in); err == nil && strings.Contains(in.Query, "createCommitOnBranch") {
+		s.createCommitOnBranch(w, in.Variables)
+		return
+	}
+	if !strings.Contains(in.Query, "enablePullRequestAutoMerge") {
 		writeJSON(w, http.StatusOK, map[string]any{"errors": []map[string]any{{"message": "unsupported query"}}})
 		return
 	}

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/birdwatch-gitops/birdwatch/gitops/pullrequest/githubtest"
+	"github.com/birdwatch-gitops/birdwatch/internal/fleet"
+	"github.com/birdwatch-gitops/birdwatch/templates"
+)
+
+// TestRunGitHubAPIMode: with BIRDWATCH_GIT_API=github, `run --once` makes
+// its decision through GitHub's API (githubtest in front of a real bare
+// repository): the commit is GitHub's (createCommitOnBranch), and nothing
+// is cloned into the cache directory.
+func TestRunGitHubAPIMode(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Fatal("needs git")
+	}
+	example, err := fs.Sub(templates.Examples, "examples/aleph")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := fleet.Create(t.Context(), t.TempDir(), example, "fleet: initial")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := githubtest.New(t, f.Bare, "acme", "gitops", nil)
+	cache := filepath.Join(t.TempDir(), "cache")
+	out, _, err := run(t, "run", "--once", "--git-api", "github", "--github-repo", "acme/gitops", "--github-api-url", srv.URL,
+		"--repo", "https://github.com/acme/gitops.git", "--cache-dir", cache, "--prometheus", "http://127.0.0.1:1")
+	if err != nil || !strings.Contains(out, "advance") {
+		t.Fatalf("run: %v\n%s", err, out)
+	}
+	who, err := exec.Command("git", "--git-dir", f.Bare, "log", "-1", "--format=%an %s").Output()
+	if err != nil || !strings.HasPrefix(string(who), "birdwatch[bot] birdwatch: games/aleph") {
+		t.Fatalf("head commit %q %v; want GitHub's commit of the decision", who, err)
+	}
+	if entries, _ := os.ReadDir(cache); len(entries) != 0 {
+		t.Fatalf("API mode wrote to the Git cache: %v", entries)
+	}
+	if _, _, err := run(t, "run", "--once", "--git-api", "gitlab", "--repo", f.URL(), "--cache-dir", cache); err == nil ||
+		!strings.Contains(err.Error(), "BIRDWATCH_GIT_API") {
+		t.Fatalf("unknown API: %v", err)
+	}
+}
