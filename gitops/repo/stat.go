@@ -27,7 +27,7 @@ func (s *Snapshot) Stat(path string) (FileInfo, error) {
 		return FileInfo{}, fmt.Errorf("stat %s: %w", path, err)
 	}
 	fi, err := s.stat(s.obj, path)
-	if errors.Is(err, plumbing.ErrObjectNotFound) {
+	if errors.Is(err, plumbing.ErrObjectNotFound) && s.obj.dir != "" {
 		fi, err = s.stat(openObjects(s.obj.dir), path) // see ReadFile
 	}
 	return fi, err
