@@ -41,6 +41,9 @@ func TestGitHubAPIMode(t *testing.T) {
 	if trees != 3 || blobs != 1 {
 		t.Fatalf("reading one file made %d tree and %d blob calls, want 3 and 1: %q", trees, blobs, srv.Calls())
 	}
+	if fi, err := snap.Stat(spec); err != nil || fi.Size != int64(len(got)) || fi.Symlink {
+		t.Fatalf("Stat = %+v, %v", fi, err)
+	}
 	files, err := snap.List(".birdwatch")
 	if err != nil || len(files) != 1 || files[0] != spec {
 		t.Fatalf("List = %q, %v", files, err)
