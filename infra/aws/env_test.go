@@ -20,9 +20,10 @@ var pendingEnv = map[string]string{}
 var (
 	// envLiteral matches a variable named in Go source.
 	envLiteral = regexp.MustCompile(`"(BIRDWATCH_[A-Z0-9_]+)"`)
-	// secretName matches the Lambda entry's secret lookups, d.secret(ctx, "NAME"),
+	// secretName matches the secrets of the settings table (secret: "BIRDWATCH_NAME"
+	// in cmd/birdwatch/config.go) and their lookups (cfg.secret(ctx, "BIRDWATCH_NAME")),
 	// which read BIRDWATCH_NAME_FILE, BIRDWATCH_NAME_SECRET_ID or BIRDWATCH_NAME.
-	secretName = regexp.MustCompile(`\.secret\(ctx, "([A-Z0-9_]+)"\)`)
+	secretName = regexp.MustCompile(`secret(?:\(ctx, |: )"BIRDWATCH_([A-Z0-9_]+)"`)
 )
 
 // TestTemplateEnvironmentIsRead checks that every BIRDWATCH_* variable the
