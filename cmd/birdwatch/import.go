@@ -70,6 +70,17 @@ func runImport(cmd *cobra.Command, dir string, files []string, dryRun bool, run 
 	if err != nil {
 		return err
 	}
+	if err := writeResult(cmd, dir, res, dryRun); err != nil {
+		return err
+	}
+	if !dryRun {
+		fmt.Fprintf(cmd.OutOrStdout(), "next: birdwatch validate %s\n", dir)
+	}
+	return nil
+}
+
+// writeResult prints the notes and writes (or, with dryRun, prints) the files.
+func writeResult(cmd *cobra.Command, dir string, res *importer.Result, dryRun bool) error {
 	res.SortNotes()
 	out := cmd.OutOrStdout()
 	for _, n := range res.Notes {
@@ -87,9 +98,6 @@ func runImport(cmd *cobra.Command, dir string, files []string, dryRun bool, run 
 		if err := os.WriteFile(full, res.Files[p], 0o644); err != nil {
 			return err
 		}
-	}
-	if !dryRun {
-		fmt.Fprintf(out, "next: birdwatch validate %s\n", dir)
 	}
 	return nil
 }

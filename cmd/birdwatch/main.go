@@ -54,7 +54,7 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(newSettingsCommand())
 	root.AddCommand(newImportCommand())
 	root.AddCommand(newVerbCommands()...)
-	root.AddCommand(newVersionCommand(), newGetCommand(), newSchemaCommand())
+	root.AddCommand(newVersionCommand(), newGetCommand(), newSchemaCommand(), newInitCommand())
 	root.RunE = runAsBootstrap // with no arguments inside a Lambda runtime, serve the function (lambda.go)
 	return root
 }

@@ -31,7 +31,7 @@ import (
 
 // SourceIgnore is the .sourceignore line that keeps .birdwatch/ out of
 // Flux's artifacts (birdwatch reads Git itself, not the artifact).
-const SourceIgnore = "/" + spec.SpecDir + "/"
+const SourceIgnore = importer.SourceIgnoreLine
 
 // ArgoExclude is the directory.exclude glob that keeps .birdwatch/ out of
 // an Argo CD directory application at the repository root.
