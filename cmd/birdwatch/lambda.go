@@ -190,7 +190,11 @@ func newWorkerLambda(ctx context.Context, lc *Config, d *lambdaDeps, log *slog.L
 		loops[r] = engines[r]
 		chatLoops = append(chatLoops, engines[r])
 	}
-	runner := &chatops.Runner{Loops: chatLoops, ResponseURLPrefixes: lc.SlackResponseURLPrefixes, Log: log}
+	access, err := slackAccess(ctx, lc)
+	if err != nil {
+		return nil, err
+	}
+	runner := &chatops.Runner{Loops: chatLoops, Authorizer: access, ResponseURLPrefixes: lc.SlackResponseURLPrefixes, Log: log}
 	h := &worker.Handler{Log: log, Processors: map[string]worker.Processor{
 		worker.TypeRepo: &worker.RepoProcessor{Loops: loops, Log: log}, chatops.MessageType: runner}}
 	return lambda.NewHandler(h.HandleSQS), nil

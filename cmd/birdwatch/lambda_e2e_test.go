@@ -219,7 +219,7 @@ func (e *e2e) commands(t *testing.T) {
 	msg, _ := e.f.Message(t.Context(), "main")
 	posts := e.slack.received()
 	if len(posts) != 2 || posts[0]["response_type"] != "in_channel" || !strings.Contains(msg, "Birdwatch-Trigger: chatops") ||
-		!strings.Contains(fmt.Sprint(posts[1]["text"]), "slack:U0STRANGER is not one of the operators") {
+		!strings.Contains(fmt.Sprint(posts[1]["text"]), "slack:U0STRANGER is not among the operators") {
 		t.Fatalf("posts %v\ncommit %s", posts, msg)
 	}
 }

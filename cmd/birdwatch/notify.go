@@ -4,13 +4,17 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics"
+	"github.com/birdwatch-gitops/birdwatch/functions/auth"
+	"github.com/birdwatch-gitops/birdwatch/functions/chatops"
 	"github.com/birdwatch-gitops/birdwatch/functions/notify"
 	"github.com/birdwatch-gitops/birdwatch/functions/notify/cloudevent"
 	"github.com/birdwatch-gitops/birdwatch/functions/notify/discord"
 	"github.com/birdwatch-gitops/birdwatch/functions/notify/googlechat"
 	"github.com/birdwatch-gitops/birdwatch/functions/notify/teams"
+	"github.com/slack-go/slack"
 )
 
 // newDispatcher wires every notifier behind one notify.Dispatcher: Slack
@@ -67,4 +71,19 @@ func (c *Config) notifySecrets() notify.Secrets {
 		}
 		return v, nil
 	})
+}
+
+// slackAccess is the authorizer of Slack commands: functions/auth, with
+// Slack user groups (slack:S...) resolved through the bot token when one is
+// configured (members cached for auth.DefaultGroupTTL).
+func slackAccess(ctx context.Context, cfg *Config) (chatops.Access, error) {
+	token, err := cfg.secret(ctx, "BIRDWATCH_SLACK_BOT_TOKEN")
+	if err != nil || token == "" {
+		return chatops.Access{Auth: &auth.Authorizer{}}, err
+	}
+	var opts []slack.Option
+	if cfg.SlackAPIURL != "" {
+		opts = append(opts, slack.OptionAPIURL(strings.TrimSuffix(cfg.SlackAPIURL, "/")+"/"))
+	}
+	return chatops.Access{Auth: &auth.Authorizer{Slack: auth.NewSlack(slack.New(token, opts...))}}, nil
 }

@@ -335,7 +335,11 @@ func newSlackHandler(ctx context.Context, sc *Config, e *meteredEngine, log *slo
 	if err != nil || secret == "" {
 		return nil, err
 	}
-	runner := &chatops.Runner{Loops: []chatops.Loop{e}, Log: log}
+	access, err := slackAccess(ctx, sc)
+	if err != nil {
+		return nil, err
+	}
+	runner := &chatops.Runner{Loops: []chatops.Loop{e}, Authorizer: access, Log: log}
 	q := chatops.NewQueue(runner.Run, chatops.QueueOptions{Size: sc.Queue, Log: log})
 	return &chatops.Handler{SigningSecret: secret, Dispatcher: q, Log: log}, nil
 }

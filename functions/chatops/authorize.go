@@ -3,8 +3,9 @@ package chatops
 import (
 	"context"
 	"fmt"
-	"slices"
+	"strings"
 
+	"github.com/birdwatch-gitops/birdwatch/functions/auth"
 	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
 )
 
@@ -15,24 +16,31 @@ type Authorizer interface {
 	Allowed(ctx context.Context, canary *spec.Canary, actor string) error
 }
 
-// Operators is the default Authorizer: it allows exactly the actors listed
-// in the canary's spec.access.operators (a "slack:U024BE7LH" entry allows
-// that Slack user) and denies everyone else, including every actor of a
-// canary that lists no operators. Slack user-group entries and GitHub
-// entries are not resolved here (functions/auth does that).
-type Operators struct{}
+// Access is the Authorizer of Slack commands: functions/auth's Authorizer,
+// the one PR comments and merge request notes go through, so an entry of
+// spec.access.operators means the same wherever the command comes from.
+// "slack:U..." allows that user; "slack:S..." a member of that user group
+// when Auth.Slack is set (auth.NewSlack caches each group's members);
+// everyone else is denied, as is every actor of a canary with no operators.
+type Access struct {
+	// Auth decides; nil means &auth.Authorizer{} (user entries only).
+	Auth *auth.Authorizer
+}
 
 // Allowed implements Authorizer.
-func (Operators) Allowed(_ context.Context, c *spec.Canary, actor string) error {
-	if slices.Contains(c.Spec.Access.Operators, actor) {
+func (a Access) Allowed(ctx context.Context, c *spec.Canary, actor string) error {
+	authz := a.Auth
+	if authz == nil {
+		authz = &auth.Authorizer{}
+	}
+	who := auth.Identity{Provider: auth.ProviderSlack, User: strings.TrimPrefix(actor, auth.ProviderSlack+":")}
+	d := authz.Authorize(ctx, c.Key(), c.Spec.Access, who)
+	if d.Allowed {
 		return nil
 	}
 	where := "spec.access.operators"
 	if c.File != "" {
 		where += " in " + c.File
 	}
-	if len(c.Spec.Access.Operators) == 0 {
-		return fmt.Errorf("%w: %s lists no operators (%s), so nobody may command it", ErrNotAuthorized, c.Key(), where)
-	}
-	return fmt.Errorf("%w: %s is not one of the operators of %s (%s)", ErrNotAuthorized, actor, c.Key(), where)
+	return fmt.Errorf("%w: %s (%s)", ErrNotAuthorized, d.Reason, where)
 }

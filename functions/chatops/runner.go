@@ -31,7 +31,8 @@ type Loop interface {
 type Runner struct {
 	// Loops are the configured repositories' loops; a canary is looked up in all.
 	Loops []Loop
-	// Authorizer checks commands; nil means Operators{} (spec.access, deny by default).
+	// Authorizer checks commands; nil means Access{} (functions/auth on
+	// spec.access, user entries only, deny by default).
 	Authorizer Authorizer
 	// HTTPClient posts results; nil means a client with a 10 s timeout.
 	HTTPClient *http.Client
@@ -202,7 +203,7 @@ func (r *Runner) authorizer() Authorizer {
 	if r.Authorizer != nil {
 		return r.Authorizer
 	}
-	return Operators{}
+	return Access{}
 }
 
 func (r *Runner) client() *http.Client {

@@ -40,7 +40,7 @@ func TestRunnerSteersARealRollout(t *testing.T) {
 		text         []string
 	}{
 		{name: "stranger is refused", job: Job{Kind: "promote", Canary: "games/aleph", UserID: "U0STRANGER", TriggerID: "1.1.a"},
-			responseType: "ephemeral", text: []string{"slack:U0STRANGER is not one of the operators of games/aleph", ".birdwatch/aleph.yaml"}},
+			responseType: "ephemeral", text: []string{"slack:U0STRANGER is not among the operators of games/aleph", ".birdwatch/aleph.yaml"}},
 		{name: "stale button is refused", job: Job{Kind: "promote", Canary: "games/aleph", Generation: "v02", FromButton: true,
 			UserID: operator, TriggerID: "1.2.a"}, responseType: "ephemeral", text: []string{"about games/aleph v02", "now at v04"}},
 		{name: "unknown canary", job: Job{Kind: "abort", Canary: "games/zayin", UserID: operator, TriggerID: "1.3.a"},
@@ -106,7 +106,7 @@ func TestRunnerWithoutOperatorsDeniesEveryone(t *testing.T) {
 	if err := r.Run(t.Context(), j); err != nil {
 		t.Fatal(err)
 	}
-	if raw := jsonString(t, api.received()[0]); !strings.Contains(raw, "lists no operators") {
+	if raw := jsonString(t, api.received()[0]); !strings.Contains(raw, "nobody may command games/aleph") {
 		t.Errorf("posted %s", raw)
 	}
 	if n := len(subjects(t, f)); n != 1 {
