@@ -128,6 +128,7 @@ func TestGitLabMergeRequestCommands(t *testing.T) {
 	statuses := append([]fakeStatus(nil), gl.statuses...)
 	gl.mu.Unlock()
 	if len(statuses) < 2 || statuses[0].Context != "birdwatch/games/aleph" || statuses[0].SHA != head || statuses[0].State != "pending" ||
+		!strings.HasPrefix(statuses[0].TargetURL, "https://gitlab.example.com/acme/fleet/-/merge_requests/7#note_") ||
 		!strings.Contains(statuses[len(statuses)-1].Description, "weight 50%") {
 		t.Errorf("commit statuses %+v", statuses)
 	}

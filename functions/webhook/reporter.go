@@ -139,6 +139,9 @@ func (r *Reporter) post(ctx context.Context, pr PullRequest, e core.Entry, o cor
 			return err
 		}
 		link = c.HTMLURL
+		if link == "" && pr.HTMLURL != "" && c.ID != 0 {
+			link = fmt.Sprintf("%s#note_%d", pr.HTMLURL, c.ID) // GitLab's notes carry no web URL
+		}
 	}
 	if r.Statuses == nil || pr.HeadSHA == "" {
 		return nil
