@@ -121,7 +121,13 @@ func (m *machine) fail(reason string) {
 // (in the same commit) and ends the generation.
 func (m *machine) rollback(reason string) {
 	m.setCanaryWeight(0)
-	m.clearRoutes()
+	if m.in.RoutesStuck != "" {
+		// A rollback never waits on routes it cannot remove: the weight
+		// goes to 0 in this commit, and the status names the routes left.
+		reason += "; routes left in place: " + m.in.RoutesStuck
+	} else {
+		m.clearRoutes()
+	}
 	m.st.Phase = spec.PhaseRolledBack
 	m.st.Message = reason
 	m.take(ActionRollback, reason)

@@ -3,10 +3,11 @@ package rollout
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/birdwatch-gitops/birdwatch/analyzer/judge"
+	"github.com/birdwatch-gitops/birdwatch/analyzer/verdict"
 	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
 )
 
@@ -19,14 +20,19 @@ func TestEveryPhaseCommandVerdict(t *testing.T) {
 		spec.PhaseRolledBack, spec.PhaseFrozen, spec.PhaseFailed}
 	commands := []*Command{nil, {Kind: CmdPromote}, {Kind: CmdResume}, {Kind: CmdPause}, {Kind: CmdAbort},
 		{Kind: CmdRollback}, {Kind: CmdSkipAnalysis}}
-	verdicts := []*Analysis{nil, analysis(judge.VerdictPass, false), analysis(judge.VerdictFail, false),
-		analysis(judge.VerdictFail, true), analysis(judge.VerdictInconclusive, false)}
+	verdicts := []*Analysis{nil, analysis(verdict.Pass, false), analysis(verdict.Fail, false),
+		analysis(verdict.Fail, true), analysis(verdict.Inconclusive, false)}
 	specs := []struct {
 		name  string
 		steps []spec.Step
 	}{{"aleph", aleph().Spec.Steps}, {"argo-header", argoHeaderSteps}, {"abTesting", abTestingSteps},
 		{"blueGreen-manual", blueGreenManualSteps}, {"blueGreen-mirror", blueGreenMirrorSteps}, {"mirror-weights", mirrorWeightsSteps},
 		{"mixed", mixedSteps}}
+	// The inputs core used to patch in after the fact: the sync gate's
+	// reason, bad input, routes that cannot be removed.
+	extras := []func(*Input){func(*Input) {}, func(in *Input) { in.SyncWaiting = "kustomization flux-system/apps not found" },
+		func(in *Input) { in.BadInput = "apps/vs.yaml:7: spec.http: not a list" },
+		func(in *Input) { in.RoutesStuck = "apps/vs.yaml: flow-style list" }}
 	n := 0
 	for _, sp := range specs {
 		c := withSteps(sp.steps...)
@@ -43,12 +49,16 @@ func TestEveryPhaseCommandVerdict(t *testing.T) {
 						for _, v := range verdicts {
 							for _, applied := range []*time.Time{nil, at(time.Minute)} {
 								for _, now := range []time.Time{t0.Add(2 * time.Minute), t0.Add(20 * time.Minute)} {
-									n++
-									st := status(p, step, weightAt(sp.steps, step), func(s *spec.Status) { s.Routes = cloneRouting(routes) })
-									in := Input{Canary: c, Status: st, Now: now, AppliedAt: applied, Analysis: v, Command: cmd}
-									d := Decide(in)
-									checkInvariants(t, sp.name, in, d)
-									checkRouteInvariants(t, sp.name, in, d, routingEqual(routes, consistent))
+									for _, extra := range extras {
+										n++
+										st := status(p, step, weightAt(sp.steps, step), func(s *spec.Status) { s.Routes = cloneRouting(routes) })
+										in := Input{Canary: c, Status: st, Now: now, AppliedAt: applied, Analysis: v, Command: cmd}
+										extra(&in)
+										d := Decide(in)
+										checkInvariants(t, sp.name, in, d)
+										checkRouteInvariants(t, sp.name, in, d, routingEqual(routes, consistent))
+										checkOwnedInputs(t, sp.name, in, d)
+									}
 								}
 							}
 						}
@@ -73,7 +83,7 @@ func weightAt(steps []spec.Step, i int) int {
 
 // caseName names a combination in failure messages.
 func caseName(specName string, in Input) string {
-	cmd, v, applied := "none", "none", "unsynced"
+	cmd, v, applied, extra := "none", "none", "unsynced", ""
 	if in.Command != nil {
 		cmd = string(in.Command.Kind)
 	}
@@ -86,8 +96,16 @@ func caseName(specName string, in Input) string {
 	if in.AppliedAt != nil {
 		applied = "synced"
 	}
-	return fmt.Sprintf("%s/%s/step%d/w%d/%s/%s/%s/%s/%s", specName, in.Status.Phase, in.Status.Step, in.Status.Weight,
-		fmtRoutes(&in.Status.Routes), cmd, v, applied, in.Now.Sub(t0))
+	switch {
+	case in.SyncWaiting != "":
+		extra = "/sync-waiting"
+	case in.BadInput != "":
+		extra = "/bad-input"
+	case in.RoutesStuck != "":
+		extra = "/routes-stuck"
+	}
+	return fmt.Sprintf("%s/%s/step%d/w%d/%s/%s/%s/%s/%s%s", specName, in.Status.Phase, in.Status.Step, in.Status.Weight,
+		fmtRoutes(&in.Status.Routes), cmd, v, applied, in.Now.Sub(t0), extra)
 }
 
 func checkInvariants(t *testing.T, specName string, in Input, d Decision) {
@@ -114,11 +132,11 @@ func checkInvariants(t *testing.T, specName string, in Input, d Decision) {
 	// No data is not good data: an inconclusive or missing analysis never raises the weight,
 	// except by a human command or a timed pause.
 	raised := d.SetWeight != nil && *d.SetWeight > old.Weight
-	if raised && in.Command == nil && (in.Analysis == nil || in.Analysis.Verdict != judge.VerdictPass) &&
+	if raised && in.Command == nil && (in.Analysis == nil || in.Analysis.Verdict != verdict.Pass) &&
 		!(old.Phase == spec.PhaseWaitingForSync && in.AppliedAt != nil) && old.Phase != spec.PhaseProgressing {
 		t.Errorf("%s: weight raised %d -> %d without a passing analysis", name(), old.Weight, *d.SetWeight)
 	}
-	if raised && in.Analysis != nil && in.Analysis.Verdict != judge.VerdictPass && old.Step < len(in.Canary.Spec.Steps) &&
+	if raised && in.Analysis != nil && in.Analysis.Verdict != verdict.Pass && old.Step < len(in.Canary.Spec.Steps) &&
 		in.Canary.Spec.Steps[old.Step].Analyze != nil && in.Command == nil {
 		t.Errorf("%s: an analyze step advanced on verdict %s", name(), in.Analysis.Verdict)
 	}
@@ -170,7 +188,7 @@ func checkRouteInvariants(t *testing.T, specName string, in Input, d Decision, c
 	mayRoute := !old.Routes.Empty() || slices.ContainsFunc(steps, func(s spec.Step) bool {
 		return s.SetHeaderRoute != nil || s.SetMirrorRoute != nil
 	})
-	if d.Commit && terminal && (!d.Status.Routes.Empty() || (d.Routes != nil && !d.Routes.Empty()) || (mayRoute && d.Routes == nil) || (!mayRoute && d.Routes != nil)) {
+	if d.Commit && terminal && in.RoutesStuck == "" && (!d.Status.Routes.Empty() || (d.Routes != nil && !d.Routes.Empty()) || (mayRoute && d.Routes == nil) || (!mayRoute && d.Routes != nil)) {
 		t.Errorf("%s: %s leaves routes %s, sets %s", name(), d.Status.Phase, fmtRoutes(&d.Status.Routes), fmtRoutes(d.Routes))
 	}
 	// Until a change is applied, only the end of the rollout changes traffic again.
@@ -223,7 +241,7 @@ func TestHealthyWalk(t *testing.T) {
 		}
 		d := Decide(in)
 		if d.NeedsAnalysis {
-			in.Analysis = analysis(judge.VerdictPass, false)
+			in.Analysis = analysis(verdict.Pass, false)
 			d = Decide(in)
 		}
 		if d.Commit {
@@ -259,4 +277,56 @@ func equalInts(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+// checkOwnedInputs checks the status changes the state machine owns besides
+// its steps: what Require asks for, bad-input freezes, the sync gate's
+// reason and rollbacks whose routes cannot be removed.
+func checkOwnedInputs(t *testing.T, specName string, in Input, d Decision) {
+	t.Helper()
+	old := in.Status
+	name := func() string { return caseName(specName, in) }
+	// Require asks for a sync observation exactly when the rollout waits for
+	// the applier and none was given, and for the window Decide would need.
+	need := Require(in)
+	wantSync := in.BadInput == "" && old.Phase == spec.PhaseWaitingForSync && in.AppliedAt == nil && in.SyncWaiting == ""
+	if need.Sync != wantSync {
+		t.Errorf("%s: Require.Sync %v, want %v", name(), need.Sync, wantSync)
+	}
+	if !need.Sync && (need.Analysis != nil) != d.NeedsAnalysis {
+		t.Errorf("%s: Require.Analysis %v but Decide.NeedsAnalysis %v", name(), need.Analysis, d.NeedsAnalysis)
+	}
+	switch {
+	case in.BadInput != "":
+		// Bad input freezes an active rollout once, holding weight and
+		// routes; it never moves traffic, and a finished rollout stays so.
+		if d.SetWeight != nil || d.Routes != nil || d.NeedsAnalysis {
+			t.Errorf("%s: bad input moved traffic or asked to measure: %+v", name(), d)
+		}
+		want := !old.Phase.Terminal()
+		if d.Commit != want || (want && (d.Action != ActionFreeze || d.Status.Phase != spec.PhaseFrozen ||
+			d.Status.Weight != old.Weight || !strings.Contains(d.Status.Message, in.BadInput))) {
+			t.Errorf("%s: bad input gave %s commit %v phase %s message %q", name(), d.Action, d.Commit, d.Status.Phase, d.Status.Message)
+		}
+		again := in
+		again.Status = &d.Status
+		if want && Decide(again).Commit {
+			t.Errorf("%s: froze twice on the same bad input", name())
+		}
+	case in.SyncWaiting != "" && old.Phase == spec.PhaseWaitingForSync && in.AppliedAt == nil && in.Command == nil:
+		// The gate's reason reaches the wait and the timeout's freeze.
+		if !strings.Contains(d.Reason, in.SyncWaiting) {
+			t.Errorf("%s: reason %q does not say what the gate waits for", name(), d.Reason)
+		}
+		if d.Action == ActionFreeze && !strings.Contains(d.Status.Message, in.SyncWaiting) {
+			t.Errorf("%s: sync timeout message %q does not say what never arrived", name(), d.Status.Message)
+		}
+	case in.RoutesStuck != "" && d.Action == ActionRollback:
+		// A rollback goes through with routes it cannot remove, and says so.
+		if d.Routes != nil || !routingEqual(d.Status.Routes, old.Routes) || d.SetWeight == nil || *d.SetWeight != 0 ||
+			!strings.Contains(d.Status.Message, "routes left in place: "+in.RoutesStuck) {
+			t.Errorf("%s: stuck routes rollback sets %s, status routes %s, weight %v, message %q", name(),
+				fmtRoutes(d.Routes), fmtRoutes(&d.Status.Routes), d.SetWeight, d.Status.Message)
+		}
+	}
 }

@@ -58,6 +58,32 @@ func (m *machine) run() {
 	}
 }
 
+// badInputPrefix opens the message of a freeze on bad input.
+const badInputPrefix = "cannot edit the manifests: "
+
+// badInput freezes the rollout, once, on inputs birdwatch cannot read or
+// edit: an active rollout (or one about to start) is Frozen with the
+// problem as its message, weight and routes held, so the report says what
+// a human must fix and `resume` goes on. A status that already says so is
+// left alone (no loop of commits), and so is a finished rollout.
+func (m *machine) badInput() {
+	c, old := m.in.Canary, m.in.Status
+	msg := badInputPrefix + m.in.BadInput
+	m.reason = msg
+	newGeneration := old == nil || old.Generation != c.Spec.Canary
+	switch {
+	case !newGeneration && (old.Phase.Terminal() || (old.Phase == spec.PhaseFrozen && old.Message == msg)):
+		return
+	case newGeneration && c.Spec.Canary == c.Spec.Stable:
+		return
+	case newGeneration:
+		m.st = spec.Status{Generation: c.Spec.Canary, Stable: c.Spec.Stable}
+		m.from = 0
+	}
+	m.st.Phase, m.st.Message = spec.PhaseFrozen, msg
+	m.take(ActionFreeze, msg)
+}
+
 // start begins a rollout for a new canary version.
 func (m *machine) start() {
 	c := m.in.Canary
@@ -105,14 +131,18 @@ func (m *machine) step() bool {
 
 func (m *machine) waitForSync() bool {
 	if m.in.AppliedAt == nil {
+		why := ""
+		if m.in.SyncWaiting != "" {
+			why = ": " + m.in.SyncWaiting
+		}
 		timeout := m.in.Canary.Spec.Sync.Timeout.D()
 		if m.st.WeightSetAt != nil && m.now().Sub(*m.st.WeightSetAt) > timeout {
 			m.st.Phase = spec.PhaseFrozen
-			m.st.Message = fmt.Sprintf("%s not applied within %s", m.committed(), timeout)
+			m.st.Message = fmt.Sprintf("%s not applied within %s%s", m.committed(), timeout, why)
 			m.take(ActionFreeze, m.st.Message)
 			return false
 		}
-		m.wait("waiting for the applier to apply " + m.committed())
+		m.wait("waiting for the applier to apply " + m.committed() + why)
 		return false
 	}
 	at := *m.in.AppliedAt

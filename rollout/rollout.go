@@ -76,8 +76,24 @@ type Input struct {
 	// routes; a new rollout removes them in its first commit (they were left
 	// by a rollout the new version superseded).
 	ManifestHasRoutes bool
-	// AppliedAt is when the applier applied the committed weight; nil when it has not (yet).
+	// AppliedAt is when the applier applied the committed weight; nil when it
+	// has not (yet), or when it was not observed (see Require).
 	AppliedAt *time.Time
+	// SyncWaiting is what the sync gate says is missing when AppliedAt is
+	// nil ("kustomization flux-system/apps not found"); it completes the
+	// "waiting for ..." reason and the message of a sync timeout freeze.
+	SyncWaiting string
+	// BadInput says why birdwatch cannot read or edit this canary's inputs
+	// (a manifest moved or edited into a shape its provider does not know, a
+	// promote path gone, a spec that no longer validates), naming file, line
+	// and field; "" when they are fine. An active rollout (or one about to
+	// start) is then frozen once with it in its message, weight and routes
+	// held; a finished one is left alone.
+	BadInput string
+	// RoutesStuck says why birdwatch's routes cannot be removed from the
+	// traffic manifest; "" when they can. A rollback never waits on them: it
+	// sets the weight to 0, leaves the routes and says so in its message.
+	RoutesStuck string
 	// Analysis is the judged window asked for by a previous Decision; nil when not measured.
 	Analysis *Analysis
 	// Command is a manual command; nil when none.
@@ -136,9 +152,47 @@ type Decision struct {
 	Refused string
 }
 
+// Needs is what the state machine needs observed or measured before it
+// can decide on an Input (see Require).
+type Needs struct {
+	// Sync is true when the rollout waits for the applier: the caller asks
+	// the sync gate and fills Input.AppliedAt and Input.SyncWaiting.
+	Sync bool
+	// Analysis is the window to measure and judge into Input.Analysis; nil
+	// when no look is due.
+	Analysis *Window
+}
+
+// Require says what Decide needs for in: a sync observation first (when
+// in does not carry one yet, call Require again after filling it), then
+// an analysis window. It changes nothing.
+func Require(in Input) Needs {
+	if in.BadInput != "" {
+		return Needs{}
+	}
+	if st := in.Status; st != nil && st.Phase == spec.PhaseWaitingForSync && st.Generation == in.Canary.Spec.Canary &&
+		in.AppliedAt == nil && in.SyncWaiting == "" {
+		return Needs{Sync: true}
+	}
+	d := decide(in)
+	if !d.NeedsAnalysis {
+		return Needs{}
+	}
+	w := d.Window
+	return Needs{Analysis: &w}
+}
+
 // Decide computes the next step of a rollout. It never panics on any status.
 func Decide(in Input) Decision {
+	return decide(in)
+}
+
+func decide(in Input) Decision {
 	m := newMachine(in)
-	m.run()
+	if in.BadInput != "" {
+		m.badInput()
+	} else {
+		m.run()
+	}
 	return m.decision()
 }

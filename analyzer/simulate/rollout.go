@@ -1,13 +1,17 @@
 package simulate
 
 import (
+	"context"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
+	"strconv"
 	"time"
 
 	"github.com/birdwatch-gitops/birdwatch/analyzer/judge"
 	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
-	"github.com/birdwatch-gitops/birdwatch/rollout"
+	"github.com/birdwatch-gitops/birdwatch/gitops/traffic"
+	"github.com/birdwatch-gitops/birdwatch/rollout/step"
 )
 
 // End is how a simulated rollout ended.
@@ -41,29 +45,37 @@ func origin() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }
 
 // rolloutSim is one rollout's working state.
 type rolloutSim struct {
-	s       *Scenario
-	c       *spec.Canary
-	j       judge.Judge
-	configs []judge.MetricConfig
-	gen     *generator
+	s   *Scenario
+	c   *spec.Canary
+	gen *generator
+	// snap is the rollout's repository: the Canary's traffic manifest and
+	// its status, as the shared decision step reads them.
+	snap *memSnapshot
+	// ports are the shared step's ports: simulated metrics, the sync gate
+	// of engine none, the judge.
+	ports step.Ports
 	// roundTrip marshals and parses the status after every commit, as the
 	// status file in Git would.
 	roundTrip bool
-	// samples is true for judges that compare per-step samples.
-	samples bool
-	history []intervalData
+	history   []intervalData
 }
 
 // simulateRollout runs one rollout of c, judged by j, on traffic drawn from
 // rng, until it ends or runs for four times its planned intervals plus the
-// inconclusive limit. It errors only if the status cannot round-trip.
+// inconclusive limit. Every tick is one call of the decision step the loop
+// uses (rollout/step), on an in-memory snapshot. It errors only if the
+// step cannot decide or the status cannot round-trip.
 func simulateRollout(s *Scenario, c *spec.Canary, j judge.Judge, rng *rand.Rand, roundTrip bool) (Outcome, error) {
-	r := &rolloutSim{s: s, c: c, j: j, configs: metricConfigs(c), gen: newGenerator(s, rng), roundTrip: roundTrip}
-	if ns, ok := j.(interface{ NeedsSamples() bool }); ok && ns.NeedsSamples() {
-		r.samples = true
-	}
+	// The spec lives in the snapshot too: promotion sets its spec.stable.
+	cp := *c
+	cp.File = ".birdwatch/simulate.yaml"
+	c = &cp
+	r := &rolloutSim{s: s, c: c, gen: newGenerator(s, rng), roundTrip: roundTrip,
+		snap: &memSnapshot{files: map[string][]byte{c.Spec.Traffic.File: []byte("0"),
+			c.File: []byte("kind: Canary\nspec:\n  stable: stable\n  canary: canary\n")}}}
+	r.ports = step.Ports{Sync: noneGate{}, Metrics: simMetrics{r}, Judges: map[string]judge.Judge{c.Spec.Analysis.Judge: j},
+		Traffic: func(*spec.Canary) (traffic.Provider, error) { return memTraffic{}, nil }}
 	limit := 4*s.Intervals() + *c.Spec.Analysis.InconclusiveLimit + 2*len(c.Spec.Steps)
-	var st *spec.Status
 	weight, looks, maxE := 0, 0, 0.0
 	now := origin()
 	for tick := 0; tick <= limit; tick++ {
@@ -71,24 +83,25 @@ func simulateRollout(s *Scenario, c *spec.Canary, j judge.Judge, rng *rand.Rand,
 			r.history = append(r.history, r.gen.interval(weight))
 			now = now.Add(s.Interval)
 		}
-		d, res := r.decide(st, weight, now)
-		if res != nil {
+		res, err := r.ports.Decide(context.Background(), r.snap, c, step.Request{Now: now, Trigger: "simulate"})
+		if err != nil {
+			return Outcome{}, err
+		}
+		if res.Analysis != nil {
 			looks++
-			for _, m := range res.Metrics {
+			for _, m := range res.Analysis.Metrics {
 				maxE = max(maxE, m.EValue)
 			}
 		}
-		if d.Commit {
-			next := d.Status
-			var err error
-			if st, err = r.store(&next); err != nil {
+		if res.Effects.Commit {
+			if err := r.commit(res.Effects); err != nil {
 				return Outcome{}, err
 			}
-			if d.SetWeight != nil {
-				weight = *d.SetWeight
+			if res.Effects.Weight != nil {
+				weight = *res.Effects.Weight
 			}
 		}
-		if o, done := r.ended(st, res, d.Reason); done {
+		if o, done := r.ended(r.snap.status, res.Analysis, res.Decision.Reason); done {
 			o.Looks, o.MaxEValue = looks, maxE
 			return o, nil
 		}
@@ -97,46 +110,84 @@ func simulateRollout(s *Scenario, c *spec.Canary, j judge.Judge, rng *rand.Rand,
 		Reason: "time limit"}, nil
 }
 
-// decide is one invocation of the loop: gate, decide, measure and judge if
-// asked, decide again (functions/core's decide without Git).
-func (r *rolloutSim) decide(st *spec.Status, weight int, now time.Time) (rollout.Decision, *judge.Result) {
-	in := rollout.Input{Canary: r.c, Status: st, Now: now, ManifestWeight: weight, Trigger: "simulate"}
-	if st != nil && st.Phase == spec.PhaseWaitingForSync && st.Generation == r.c.Spec.Canary {
-		in.AppliedAt = appliedAt(r.c, st, now)
+// commit lands a decision's effects in the in-memory snapshot.
+func (r *rolloutSim) commit(ef step.Effects) error {
+	next := ef.Status
+	st, err := r.store(&next)
+	if err != nil {
+		return err
 	}
-	d := rollout.Decide(in)
-	if !d.NeedsAnalysis {
-		return d, nil
+	r.snap.status = st
+	if b, ok := ef.Files[r.c.Spec.Traffic.File]; ok {
+		r.snap.files[r.c.Spec.Traffic.File] = b
 	}
-	res := r.analyze(&d.Status, d.Window)
-	in.Analysis = toAnalysis(&res, now, d.Window)
-	return rollout.Decide(in), &res
+	return nil
 }
 
-// appliedAt is the sync gate of engine none (gitops/sync.None, restated
+// memTraffic is the simulator's traffic provider (the step's traffic
+// port): the manifest is the canary weight as a decimal number. It
+// supports weights only, as the simulated scenarios split traffic by
+// weight; the Istio manifest edits themselves are the loop's, tested there.
+type memTraffic struct{}
+
+func (memTraffic) Weights(doc []byte) (traffic.Weights, error) {
+	w, err := strconv.Atoi(string(doc))
+	if err != nil || w < 0 || w > 100 {
+		return traffic.Weights{}, fmt.Errorf("simulated manifest %q is not a weight", doc)
+	}
+	return traffic.Weights{Stable: 100 - w, Canary: w}, nil
+}
+
+func (memTraffic) SetWeights(_ []byte, w traffic.Weights) ([]byte, error) {
+	return []byte(strconv.Itoa(w.Canary)), nil
+}
+
+// memSnapshot is a repository in memory: files, and the status kept parsed
+// (step.StatusReader), so the simulator does not parse YAML every tick.
+type memSnapshot struct {
+	files  map[string][]byte
+	status *spec.Status
+}
+
+func (m *memSnapshot) ReadFile(path string) ([]byte, error) {
+	b, ok := m.files[path]
+	if !ok {
+		return nil, fmt.Errorf("read %s: %w", path, fs.ErrNotExist)
+	}
+	return b, nil
+}
+
+func (m *memSnapshot) Status(*spec.Canary) (*spec.Status, error) { return m.status, nil }
+
+// noneGate is the sync gate of engine none (gitops/sync.None, restated
 // here so that analyzer/ does not depend on gitops/sync and its Kubernetes
 // client): a weight counts as applied applyDelay after the commit that set it.
-func appliedAt(c *spec.Canary, st *spec.Status, now time.Time) *time.Time {
+type noneGate struct{}
+
+func (noneGate) Observe(_ context.Context, c *spec.Canary, st *spec.Status, now time.Time) (*time.Time, string, error) {
 	if st.WeightSetAt == nil {
-		return nil
+		return nil, "", nil
 	}
 	t := st.WeightSetAt.Add(c.Spec.Sync.ApplyDelay.D())
 	if now.Before(t) {
-		return nil
+		return nil, "", nil
 	}
-	return &t
+	return &t, "", nil
 }
 
-// analyze judges window w, incremental for judges that ask for it, as
-// functions/core's analyze does.
-func (r *rolloutSim) analyze(st *spec.Status, w rollout.Window) judge.Result {
-	if inc, ok := r.j.(interface{ Incremental() bool }); ok && inc.Incremental() {
-		w.Start = w.Since
-	}
-	states := make([]*judge.State, len(r.configs))
-	for i, cfg := range r.configs {
-		if ev, ok := st.Evidence[cfg.Name]; ok {
-			states[i] = &judge.State{Kind: ev.Kind, Values: ev.Values}
+// simMetrics is the step's metrics port on the simulated traffic: the
+// window's intervals summed as Prometheus would sum them.
+type simMetrics struct{ r *rolloutSim }
+
+func (m simMetrics) Measure(_ context.Context, look step.Look) []judge.Input {
+	r, w := m.r, look.Window
+	configs := make([]judge.MetricConfig, len(look.Inputs))
+	states := make([]*judge.State, len(look.Inputs))
+	for i, in := range look.Inputs {
+		configs[i], states[i] = in.Config, in.State
+		configs[i].Unit = "percent"
+		if in.Config.Name == MetricLatency {
+			configs[i].Unit = "ms"
 		}
 	}
 	from, to := r.indexOf(w.Start, true), r.indexOf(w.End, false)
@@ -148,9 +199,7 @@ func (r *rolloutSim) analyze(st *spec.Status, w rollout.Window) judge.Result {
 	if from < to {
 		win.intervals = r.history[from:to]
 	}
-	a := r.c.Spec.Analysis
-	return r.j.Judge(judge.Request{Metrics: inputs(win, r.configs, states, r.samples),
-		MinRequests: float64(a.MinRequests), Alpha: a.Alpha, Final: w.Final, Last: w.Last})
+	return inputs(win, configs, states, look.Samples)
 }
 
 // indexOf maps a time to an interval boundary: interval i covers
@@ -212,22 +261,4 @@ func (r *rolloutSim) trafficIntervals() int {
 		}
 	}
 	return n
-}
-
-// toAnalysis keeps what the state machine and the status need, as
-// functions/core's toRolloutAnalysis does.
-func toAnalysis(r *judge.Result, now time.Time, w rollout.Window) *rollout.Analysis {
-	rec := &spec.AnalysisRecord{At: now, WindowStart: w.Start, Judge: r.Judge, Verdict: string(r.Verdict), Score: r.Score}
-	var evidence map[string]spec.Evidence
-	for _, m := range r.Metrics {
-		rec.Metrics = append(rec.Metrics, spec.MetricRecord{Name: m.Name, Classification: string(m.Classification),
-			Unit: m.Unit, Reason: m.Reason})
-		if m.State != nil {
-			if evidence == nil {
-				evidence = map[string]spec.Evidence{}
-			}
-			evidence[m.Name] = spec.Evidence{Kind: m.State.Kind, Values: m.State.Values}
-		}
-	}
-	return &rollout.Analysis{Verdict: r.Verdict, Critical: r.Critical, Record: rec, Evidence: evidence, Reason: r.Reason}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
 	"github.com/birdwatch-gitops/birdwatch/gitops/traffic"
 	"github.com/birdwatch-gitops/birdwatch/gitops/yamledit"
+	"github.com/birdwatch-gitops/birdwatch/rollout/step"
 	"github.com/birdwatch-gitops/birdwatch/templates"
 )
 
@@ -53,7 +54,7 @@ func Checks(judges map[string]judge.Judge) spec.Checks {
 // provider the loop uses; validate calls it so that a manifest the loop
 // could not read is reported before a rollout freezes on it.
 func ReadWeights(c *spec.Canary, doc []byte) error {
-	prov, err := traffic.New(trafficConfig(c))
+	prov, err := traffic.New(step.TrafficConfig(c))
 	if err != nil {
 		return err
 	}

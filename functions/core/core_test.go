@@ -192,9 +192,12 @@ func TestMalformedSpecCommitsNothing(t *testing.T) {
 	bad := strings.Replace(testSpec, "    - setWeight: 50", "    - setWeight: 5", 1)
 	f := newFleet(t, bad)
 	e := newEngine(t, openRepo(t, f.URL()), "http://127.0.0.1:1", newClock(dataEnd))
-	_, err := e.Run(t.Context(), Request{})
+	out, err := e.Run(t.Context(), Request{})
+	if err != nil || len(out) != 1 {
+		t.Fatalf("run: %v %+v", err, out)
+	}
 	var perr *spec.Error
-	if !errors.As(err, &perr) || !strings.Contains(err.Error(), ".birdwatch/aleph.yaml:17: spec.steps[2].setWeight: weights must increase: 5 follows 10") {
+	if err := out[0].Err; !errors.As(err, &perr) || !strings.Contains(err.Error(), ".birdwatch/aleph.yaml:17: spec.steps[2].setWeight: weights must increase: 5 follows 10") {
 		t.Fatalf("error %v", err)
 	}
 	if s := subjects(t, f); len(s) != 1 {
@@ -255,15 +258,13 @@ type racingRepo struct {
 	once  gosync.Once
 }
 
-func (r *racingRepo) Update(ctx context.Context, decide func(*repo.Snapshot) (*repo.Change, error)) (repo.UpdateResult, error) {
-	return r.Repo.Update(ctx, func(s *repo.Snapshot) (*repo.Change, error) {
-		var err error
-		r.once.Do(func() { err = r.human() })
-		if err != nil {
-			return nil, err
-		}
-		return decide(s)
-	})
+func (r *racingRepo) Push(ctx context.Context, commit, parent *repo.Snapshot) error {
+	var err error
+	r.once.Do(func() { err = r.human() })
+	if err != nil {
+		return err
+	}
+	return r.Repo.Push(ctx, commit, parent)
 }
 
 func TestHumanPushDuringADecisionIsKept(t *testing.T) {

@@ -22,21 +22,15 @@ type crashingRepo struct {
 	afterCommit bool
 }
 
-func (r *crashingRepo) Update(ctx context.Context, decide func(*repo.Snapshot) (*repo.Change, error)) (repo.UpdateResult, error) {
-	snap, err := r.Fetch(ctx)
-	if err != nil {
-		return repo.UpdateResult{}, err
+func (r *crashingRepo) Commit(ctx context.Context, parent *repo.Snapshot, c repo.Change) (*repo.Snapshot, error) {
+	if !r.afterCommit {
+		return nil, errKilled
 	}
-	change, err := decide(snap)
-	if err != nil || change == nil {
-		return repo.UpdateResult{}, err
-	}
-	if r.afterCommit {
-		if _, err := r.Commit(ctx, snap, *change); err != nil {
-			return repo.UpdateResult{}, err
-		}
-	}
-	return repo.UpdateResult{Attempts: 1}, errKilled
+	return r.Repo.Commit(ctx, parent, c)
+}
+
+func (r *crashingRepo) Push(ctx context.Context, commit, parent *repo.Snapshot) error {
+	return errKilled
 }
 
 // failingNotifier dies after the push, before the report.

@@ -16,14 +16,19 @@ import (
 	"github.com/birdwatch-gitops/birdwatch/gitops/pullrequest"
 	"github.com/birdwatch-gitops/birdwatch/gitops/repo"
 	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
+	"github.com/birdwatch-gitops/birdwatch/gitops/spectree"
 	"github.com/birdwatch-gitops/birdwatch/gitops/sync"
 	"github.com/birdwatch-gitops/birdwatch/rollout"
+	"github.com/birdwatch-gitops/birdwatch/rollout/step"
 )
 
-// Repository is the Git side of the loop; *repo.Repo implements it.
+// Repository is the Git side of the loop; *repo.Repo implements it. A
+// tick is one Fetch; its decisions are Commits chained on the fetched
+// snapshot and one compare-and-swap Push.
 type Repository interface {
 	Fetch(ctx context.Context) (*repo.Snapshot, error)
-	Update(ctx context.Context, decide func(*repo.Snapshot) (*repo.Change, error)) (repo.UpdateResult, error)
+	Commit(ctx context.Context, parent *repo.Snapshot, c repo.Change) (*repo.Snapshot, error)
+	Push(ctx context.Context, commit, parent *repo.Snapshot) error
 }
 
 // Engine runs the loop. Its fields are set once by the caller; it is safe
@@ -46,7 +51,17 @@ type Engine struct {
 	// Notifiers are told of every committed decision (Slack, ...); their
 	// errors are logged, never fatal: Git already holds the decision.
 	Notifiers []Notifier
+	// Concurrency bounds the canaries decided at once; 0 means
+	// DefaultConcurrency.
+	Concurrency int
+	// MaxAttempts bounds the compare-and-swap rounds of a tick; 0 means
+	// repo.DefaultMaxAttempts.
+	MaxAttempts int
 }
+
+// DefaultConcurrency is how many canaries a tick decides at once: their
+// time goes to Prometheus and the sync gates, not the CPU.
+const DefaultConcurrency = 8
 
 // Notifier reports a committed decision where people work.
 type Notifier interface {
@@ -94,26 +109,44 @@ var ErrUnknownCanary = errors.New("no such canary")
 
 // ErrNoMetricsProvider is a metric's error when the engine has no metrics
 // provider: the look is inconclusive, never a pass.
-var ErrNoMetricsProvider = errors.New("no metrics provider configured")
+var ErrNoMetricsProvider = step.ErrNoMetrics
 
-// Run executes the loop once for every selected canary, one commit per
-// decision. Spec errors are reported per canary file and commit nothing.
+// Run executes the loop once: one fetch and one parse of the repository,
+// every selected canary decided on that snapshot (concurrently, bounded),
+// and the decisions committed one commit each, chained, in one
+// compare-and-swap push. An invalid spec is an Outcome with Err (file,
+// line and field) and is skipped: every other canary is decided.
 func (e *Engine) Run(ctx context.Context, req Request) ([]Outcome, error) {
-	snap, canaries, err := e.selectCanaries(ctx, req)
+	t, err := e.selectCanaries(ctx, req)
 	if err != nil {
 		return nil, err
 	}
+	var push []*pending
 	var out []Outcome
-	for _, c := range canaries {
-		var o Outcome
-		if c.Spec.Git.Mode == modePullRequest {
-			o = e.runPullRequest(ctx, snap, c, req)
-		} else {
-			o = e.runOne(ctx, c.Key(), req)
+	for _, iv := range t.invalid {
+		push = append(push, &pending{key: iv.Canary.Key(), invalid: iv})
+	}
+	for _, c := range t.canaries {
+		if c.Spec.Git.Mode != modePullRequest {
+			push = append(push, &pending{key: c.Key(), canary: c})
 		}
-		e.logOutcome(o)
-		e.notify(ctx, c, o)
-		out = append(out, o)
+	}
+	e.decideAll(ctx, t.snap, push, req)
+	e.commitAll(ctx, t.snap, push, req)
+	for _, p := range push {
+		out = append(out, p.outcome())
+	}
+	for _, c := range t.canaries {
+		if c.Spec.Git.Mode == modePullRequest {
+			out = append(out, e.runPullRequest(ctx, t.snap, c, req))
+		}
+	}
+	for _, iv := range t.reported {
+		out = append(out, Outcome{Canary: invalidName(iv), Err: &spec.Error{Problems: iv.Problems}})
+	}
+	for i := range out {
+		e.logOutcome(out[i])
+		e.notify(ctx, t.find(out[i].Canary), out[i])
 	}
 	for _, n := range e.Notifiers {
 		if f, ok := n.(Flusher); ok {
@@ -123,52 +156,70 @@ func (e *Engine) Run(ctx context.Context, req Request) ([]Outcome, error) {
 	return out, nil
 }
 
-// selectCanaries fetches the branch and returns the canaries req selects:
-// all, or the one req.Canary names (ErrUnknownCanary when none does).
-func (e *Engine) selectCanaries(ctx context.Context, req Request) (*repo.Snapshot, []*spec.Canary, error) {
+// tick is one fetched snapshot and the canaries a request selects on it.
+type tick struct {
+	snap     *repo.Snapshot
+	fleet    *step.Fleet
+	canaries []*spec.Canary
+	// invalid are rollouts whose own spec became invalid: each is decided
+	// (frozen once) on what its status says.
+	invalid []step.Invalid
+	// reported are the other problems: invalid documents, duplicates.
+	reported []step.Invalid
+}
+
+func (t *tick) find(key string) *spec.Canary {
+	c, _ := t.fleet.Find(key)
+	return c
+}
+
+// selectCanaries fetches the branch, parses every spec once and returns
+// what req selects: all canaries, or the one req.Canary names
+// (ErrUnknownCanary when none does).
+func (e *Engine) selectCanaries(ctx context.Context, req Request) (*tick, error) {
 	if req.Command != nil && req.Canary == "" {
-		return nil, nil, fmt.Errorf("a command needs a canary")
+		return nil, fmt.Errorf("a command needs a canary")
 	}
 	snap, err := e.Repo.Fetch(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("fetch: %w", err)
+		return nil, fmt.Errorf("fetch: %w", err)
 	}
-	canaries, err := e.loadCanaries(snap)
-	if err != nil || req.Canary == "" {
-		return snap, canaries, err
+	fl, err := step.Load(spectree.Snapshot{Snapshot: snap}, Checks(e.Judges))
+	if err != nil {
+		return nil, err
 	}
-	for _, c := range canaries {
-		if c.Key() == req.Canary {
-			return snap, []*spec.Canary{c}, nil
+	t := &tick{snap: snap, fleet: fl}
+	dup := map[string]int{}
+	for _, iv := range fl.Invalid {
+		dup[iv.Canary.Key()]++
+	}
+	selected := func(key string) bool { return req.Canary == "" || req.Canary == key }
+	for _, c := range fl.Canaries {
+		if selected(c.Key()) {
+			t.canaries = append(t.canaries, c)
 		}
 	}
-	return nil, nil, fmt.Errorf("%s: %w", req.Canary, ErrUnknownCanary)
+	for _, iv := range fl.Invalid {
+		switch {
+		case !selected(iv.Canary.Key()):
+		case !iv.Duplicate && iv.Canary.Metadata.Name != "" && dup[iv.Canary.Key()] == 1:
+			t.invalid = append(t.invalid, iv)
+		default:
+			t.reported = append(t.reported, iv)
+		}
+	}
+	if req.Canary != "" && len(t.canaries)+len(t.invalid)+len(t.reported) == 0 {
+		return nil, fmt.Errorf("%s: %w", req.Canary, ErrUnknownCanary)
+	}
+	return t, nil
 }
 
-// runOne decides for one canary inside the repository's compare-and-swap
-// loop: on a rejected push, decide runs again on the new snapshot, so a
-// decision another invocation already made is not made twice.
-func (e *Engine) runOne(ctx context.Context, key string, req Request) Outcome {
-	o := Outcome{Canary: key}
-	res, err := e.Repo.Update(ctx, func(snap *repo.Snapshot) (*repo.Change, error) {
-		d, err := e.decide(ctx, snap, key, req)
-		if err != nil {
-			return nil, err
-		}
-		o.Decision, o.Analysis, o.Message = d.decision, d.analysis, d.message.String()
-		if !d.decision.Commit {
-			return nil, nil
-		}
-		return &repo.Change{Files: d.files, Message: d.message}, nil
-	})
-	o.Attempts = res.Attempts
-	if res.Pushed != nil {
-		o.Commit = res.Pushed.Commit()
+// invalidName names an Invalid in an Outcome: its key, or its file.
+func invalidName(iv step.Invalid) string {
+	if iv.Canary.Metadata.Name == "" {
+		return fmt.Sprintf("%s:%d", iv.Canary.File, iv.Canary.Line)
 	}
-	if err != nil {
-		o.Err = fmt.Errorf("%s: %w", key, err)
-	}
-	return o
+	return iv.Canary.Key()
 }
 
 // now is the decision time, in UTC to the millisecond so status files stay readable.
@@ -202,7 +253,7 @@ func (e *Engine) logOutcome(o Outcome) {
 
 // notify tells every notifier of a committed decision.
 func (e *Engine) notify(ctx context.Context, c *spec.Canary, o Outcome) {
-	if o.Commit == "" || o.Err != nil {
+	if o.Commit == "" || o.Err != nil || c == nil {
 		return
 	}
 	for _, n := range e.Notifiers {

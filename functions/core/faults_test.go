@@ -18,18 +18,8 @@ import (
 // alwaysRejected is a Git server whose branch always moves before our push.
 type alwaysRejected struct{ *repo.Repo }
 
-func (r alwaysRejected) Update(ctx context.Context, decide func(*repo.Snapshot) (*repo.Change, error)) (repo.UpdateResult, error) {
-	attempts := 0
-	for ; attempts < 3; attempts++ {
-		snap, err := r.Fetch(ctx)
-		if err != nil {
-			return repo.UpdateResult{Attempts: attempts}, err
-		}
-		if c, err := decide(snap); err != nil || c == nil {
-			return repo.UpdateResult{Attempts: attempts + 1}, err
-		}
-	}
-	return repo.UpdateResult{Attempts: attempts}, fmt.Errorf("push: %w (3 times)", repo.ErrRejected)
+func (r alwaysRejected) Push(ctx context.Context, commit, parent *repo.Snapshot) error {
+	return fmt.Errorf("push: %w", repo.ErrRejected)
 }
 
 // TestFaultMatrix puts the loop, at an analyze step, in front of each fault

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/birdwatch-gitops/birdwatch/gitops/spectree"
 	"github.com/birdwatch-gitops/birdwatch/report"
+	"github.com/birdwatch-gitops/birdwatch/rollout/step"
 )
 
 // Entry is one canary and its status as read from Git.
@@ -16,13 +18,16 @@ func (e *Engine) Fleet(ctx context.Context) ([]Entry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fetch: %w", err)
 	}
-	canaries, err := e.loadCanaries(snap)
+	fl, err := step.Load(spectree.Snapshot{Snapshot: snap}, Checks(e.Judges))
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Entry, 0, len(canaries))
-	for _, c := range canaries {
-		st, err := readStatus(snap, c)
+	if err := fl.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]Entry, 0, len(fl.Canaries))
+	for _, c := range fl.Canaries {
+		st, err := step.ReadStatus(snapshot{snap}, c)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", c.Key(), err)
 		}

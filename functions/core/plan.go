@@ -10,6 +10,7 @@ import (
 
 	"github.com/birdwatch-gitops/birdwatch/analyzer/judge"
 	"github.com/birdwatch-gitops/birdwatch/gitops/repo"
+	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
 	"github.com/birdwatch-gitops/birdwatch/rollout"
 )
 
@@ -46,25 +47,37 @@ type PlannedFile struct {
 
 // Plan is a dry run of Run: it fetches the branch and runs the same decide
 // step for every selected canary (measuring and querying the sync gate as
-// Run does), but commits and pushes nothing. A spec error fails the whole
-// plan, as it fails Run; a problem with one canary is its Planned.Err.
+// Run does), but commits and pushes nothing. As in Run, an invalid spec
+// is the Planned.Err of its canary (or file), and every other canary is
+// planned; a rollout whose own spec became invalid shows its freeze.
 func (e *Engine) Plan(ctx context.Context, req Request) ([]Planned, error) {
-	snap, canaries, err := e.selectCanaries(ctx, req)
+	t, err := e.selectCanaries(ctx, req)
 	if err != nil {
 		return nil, err
 	}
+	var ps []*pending
+	for _, iv := range t.invalid {
+		ps = append(ps, &pending{key: iv.Canary.Key(), invalid: iv})
+	}
+	for _, c := range t.canaries {
+		ps = append(ps, &pending{key: c.Key(), canary: c})
+	}
+	e.decideAll(ctx, t.snap, ps, req)
 	var out []Planned
-	for _, c := range canaries {
-		p := Planned{Canary: c.Key(), Commit: snap.Commit()}
-		d, err := e.decide(ctx, snap, c.Key(), req)
+	for _, p := range ps {
+		pl := Planned{Canary: p.key, Commit: t.snap.Commit()}
+		err := p.err
 		if err == nil {
-			p.Decision, p.Analysis, p.Message = d.decision, d.analysis, d.message.String()
-			p.Files, err = changedFiles(snap, d.files)
+			pl.Decision, pl.Analysis, pl.Message = p.res.Decision, p.res.Analysis, p.res.Effects.Message.String()
+			pl.Files, err = changedFiles(t.snap, p.res.Effects.Files)
 		}
 		if err != nil {
-			p = Planned{Canary: c.Key(), Commit: snap.Commit(), Err: fmt.Errorf("%s: %w", c.Key(), err)}
+			pl = Planned{Canary: p.key, Commit: t.snap.Commit(), Err: fmt.Errorf("%s: %w", p.key, err)}
 		}
-		out = append(out, p)
+		out = append(out, pl)
+	}
+	for _, iv := range t.reported {
+		out = append(out, Planned{Canary: invalidName(iv), Commit: t.snap.Commit(), Err: &spec.Error{Problems: iv.Problems}})
 	}
 	return out, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/birdwatch-gitops/birdwatch/gitops/repo"
 	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
 	"github.com/birdwatch-gitops/birdwatch/rollout"
+	"github.com/birdwatch-gitops/birdwatch/rollout/step"
 )
 
 // modePullRequest is the spec.git.mode that proposes decisions in pull requests.
@@ -106,20 +107,20 @@ func (e *Engine) pullRequestStep(ctx context.Context, br BranchRepository, snap 
 	if pr.Merged() {
 		opts.merged = pr
 	}
-	d, err := e.decideWith(ctx, snap, c.Key(), req, opts)
+	d, err := e.decide(ctx, snap, c, req, opts.landed)
 	if err != nil {
 		return err
 	}
-	o.Decision, o.Analysis, o.Message = d.decision, d.analysis, d.message.String()
-	st := d.decision.Status
+	o.Decision, o.Analysis, o.Message = d.Decision, d.Analysis, d.Effects.Message.String()
+	st := d.Decision.Status
 	marker := pullrequest.Marker{Canary: c.Key(), Parent: snap.Commit(), Generation: st.Generation,
-		Action: string(d.decision.Action), Step: st.Step, Weight: st.Weight}
+		Action: string(d.Decision.Action), Step: st.Step, Weight: st.Weight}
 	switch {
 	case pr != nil && pr.Open:
 		return e.followOpen(ctx, br, snap, c, d, marker, req, o)
-	case pr.Declined() && d.decision.Commit && req.Command == nil && pr.Marker.SameDecision(marker):
+	case pr.Declined() && d.Decision.Commit && req.Command == nil && pr.Marker.SameDecision(marker):
 		return e.holdDeclined(ctx, c, pr, o)
-	case !d.decision.Commit:
+	case !d.Decision.Commit:
 		return nil
 	}
 	return e.propose(ctx, br, snap, c, d, marker, nil, o)
@@ -127,16 +128,16 @@ func (e *Engine) pullRequestStep(ctx context.Context, br BranchRepository, snap 
 
 // followOpen handles a run while the canary's pull request is open.
 func (e *Engine) followOpen(ctx context.Context, br BranchRepository, snap *repo.Snapshot, c *spec.Canary,
-	d *decided, marker pullrequest.Marker, req Request, o *Outcome) error {
+	d *step.Result, marker pullrequest.Marker, req Request, o *Outcome) error {
 	pr := o.PullRequest
 	sameBase := pr.Marker.Parent == snap.Commit()
-	urgent := d.decision.Action == rollout.ActionRollback || d.decision.Action == rollout.ActionFreeze || req.Command != nil
+	urgent := d.Decision.Action == rollout.ActionRollback || d.Decision.Action == rollout.ActionFreeze || req.Command != nil
 	switch {
-	case !d.decision.Commit && !sameBase:
+	case !d.Decision.Commit && !sameBase:
 		waitFor(o, fmt.Sprintf("closed pull request #%d: %s moved and nothing is left to propose", pr.Number, short(snap.Commit())))
 		return e.PullRequests.Close(ctx, pr, fmt.Sprintf("birdwatch: superseded. The branch moved to %s and the "+
 			"decision this pull request proposed no longer applies; nothing else is proposed now.", short(snap.Commit())))
-	case !d.decision.Commit, sameBase && (pr.Marker.SameDecision(marker) || !urgent):
+	case !d.Decision.Commit, sameBase && (pr.Marker.SameDecision(marker) || !urgent):
 		waitFor(o, fmt.Sprintf("waiting for pull request #%d (%s) to be merged", pr.Number, pr.Title))
 		return nil
 	}
@@ -158,9 +159,9 @@ func (e *Engine) holdDeclined(ctx context.Context, c *spec.Canary, pr *pullreque
 // propose commits the decision on snap, pushes it to its branch and opens
 // or updates the pull request (closing pr first when the branch changed).
 func (e *Engine) propose(ctx context.Context, br BranchRepository, snap *repo.Snapshot, c *spec.Canary,
-	d *decided, marker pullrequest.Marker, pr *pullrequest.PR, o *Outcome) error {
-	branch := pullrequest.Branch(c.Metadata.Namespace, c.Metadata.Name, d.decision.Status.Step)
-	commit, err := br.Commit(ctx, snap, repo.Change{Files: d.files, Message: d.message})
+	d *step.Result, marker pullrequest.Marker, pr *pullrequest.PR, o *Outcome) error {
+	branch := pullrequest.Branch(c.Metadata.Namespace, c.Metadata.Name, d.Decision.Status.Step)
+	commit, err := br.Commit(ctx, snap, repo.Change{Files: d.Effects.Files, Message: d.Effects.Message})
 	if errors.Is(err, repo.ErrNoChange) {
 		return nil
 	}
@@ -181,11 +182,11 @@ func (e *Engine) propose(ctx context.Context, br BranchRepository, snap *repo.Sn
 	if base == "" {
 		base = repo.DefaultBranch
 	}
-	body := d.message.Body
+	body := d.Effects.Message.Body
 	if body == "" {
-		body = d.decision.Reason
+		body = d.Decision.Reason
 	}
-	got, err := e.PullRequests.Propose(ctx, pullrequest.Proposal{Branch: branch, Base: base, Title: d.message.Subject,
+	got, err := e.PullRequests.Propose(ctx, pullrequest.Proposal{Branch: branch, Base: base, Title: d.Effects.Message.Subject,
 		Body: body, Marker: marker, Labels: []string{"birdwatch"}}, pr)
 	if err != nil {
 		return err

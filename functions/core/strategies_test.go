@@ -12,6 +12,7 @@ import (
 	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
 	"github.com/birdwatch-gitops/birdwatch/internal/fleet"
 	"github.com/birdwatch-gitops/birdwatch/rollout"
+	"github.com/birdwatch-gitops/birdwatch/rollout/step"
 )
 
 // strategySpec is testSpec judged sequentially, with its steps replaced by
@@ -156,7 +157,7 @@ func TestWindowAlpha(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a := spec.Analysis{Alpha: 0.01, MirrorAlpha: tt.mirror}
-			if got := windowAlpha(a, rollout.Window{Traffic: tt.traffic}); got != tt.want {
+			if got := step.WindowAlpha(a, rollout.Window{Traffic: tt.traffic}); got != tt.want {
 				t.Errorf("got %g, want %g", got, tt.want)
 			}
 		})

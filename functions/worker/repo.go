@@ -47,10 +47,19 @@ func (p *RepoProcessor) Process(ctx context.Context, body []byte) error {
 	if err != nil {
 		return fmt.Errorf("run %s: %w", m.Repo, err)
 	}
+	var invalid []error
 	for _, o := range outcomes {
 		if o.Err != nil && p.Log != nil {
 			p.Log.Error("canary failed", "repo", m.Repo, "canary", o.Canary, "tick", m.Tick, "error", o.Err)
 		}
+		if errors.As(o.Err, &specErr) {
+			invalid = append(invalid, o.Err)
+		}
+	}
+	if len(invalid) > 0 {
+		// Every other canary was decided; the repository's outcome still
+		// says its specs need a human, and a retry cannot fix them.
+		return Permanent(fmt.Errorf("run %s: %w", m.Repo, errors.Join(invalid...)))
 	}
 	return nil
 }

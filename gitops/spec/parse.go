@@ -22,11 +22,45 @@ var (
 // data. file is the repository-relative path used in problems. Unknown fields
 // are errors. The returned error is an *Error listing every problem found.
 func ParseCanaries(file string, data []byte, checks Checks) ([]*Canary, error) {
+	docs, err := ParseDocuments(file, data, checks)
+	var out []*Canary
+	var all []Problem
+	if err != nil {
+		all = append(all, err.(*Error).Problems...)
+	}
+	for _, d := range docs {
+		all = append(all, d.Problems...)
+		if d.Canary != nil {
+			out = append(out, d.Canary)
+		}
+	}
+	if len(all) > 0 {
+		return nil, &Error{Problems: all}
+	}
+	return out, nil
+}
+
+// Document is one YAML document of a spec file: a valid Canary, or the
+// problems that keep it from being one, with whatever names it.
+type Document struct {
+	// Canary is the valid, defaulted Canary; nil when Problems is not empty.
+	Canary *Canary
+	// Problems are what is wrong with this document.
+	Problems []Problem
+	// Metadata names the document's Canary as far as it could be read
+	// (Name may be empty); Line is where the document starts.
+	Metadata Metadata
+	Line     int
+}
+
+// ParseDocuments is ParseCanaries one document at a time: a bad document
+// does not hide the good ones beside it. The error (an *Error) is set only
+// when the file stops being YAML, for what follows that point.
+func ParseDocuments(file string, data []byte, checks Checks) ([]Document, error) {
 	nodes := yaml.NewDecoder(bytes.NewReader(data))
 	strict := yaml.NewDecoder(bytes.NewReader(data))
 	strict.KnownFields(true)
-	var out []*Canary
-	var all []Problem
+	var out []Document
 	for index := 0; ; index++ {
 		var doc yaml.Node
 		err := nodes.Decode(&doc)
@@ -34,13 +68,22 @@ func ParseCanaries(file string, data []byte, checks Checks) ([]*Canary, error) {
 			break
 		}
 		if err != nil {
-			all = append(all, yamlProblems(file, nil, err)...)
-			break
+			return out, &Error{Problems: yamlProblems(file, nil, err)}
 		}
 		ix := newLineIndex(&doc)
+		d := Document{Line: docLine(&doc)}
+		var named struct {
+			Metadata Metadata `yaml:"metadata"`
+		}
+		_ = doc.Decode(&named) // best effort: names a document that is otherwise wrong
+		d.Metadata = named.Metadata
+		if d.Metadata.Namespace == "" {
+			d.Metadata.Namespace = DefaultNamespace
+		}
 		var c Canary
 		if err := strict.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-			all = append(all, yamlProblems(file, ix, err)...)
+			d.Problems = yamlProblems(file, ix, err)
+			out = append(out, d)
 			continue
 		}
 		if isEmptyDocument(&doc) {
@@ -53,13 +96,11 @@ func ParseCanaries(file string, data []byte, checks Checks) ([]*Canary, error) {
 		validate(&c, checks, ps)
 		checkFinite(&doc, ps)
 		if len(ps.list) > 0 {
-			all = append(all, ps.list...)
-			continue
+			d.Problems = ps.list
+		} else {
+			d.Canary = &c
 		}
-		out = append(out, &c)
-	}
-	if len(all) > 0 {
-		return nil, &Error{Problems: all}
+		out = append(out, d)
 	}
 	return out, nil
 }

@@ -24,7 +24,7 @@ func Load(t Tree, checks spec.Checks) ([]*spec.Canary, error) {
 	var all []*spec.Canary
 	files := map[string][]string{} // canary key -> files defining it
 	for _, e := range entries {
-		if msg := fileProblem(e); msg != "" {
+		if msg := FileProblem(e); msg != "" {
 			problems = append(problems, spec.Problem{File: e.Path, Message: msg})
 			continue
 		}
@@ -63,8 +63,8 @@ func Load(t Tree, checks spec.Checks) ([]*spec.Canary, error) {
 	return out, nil
 }
 
-// fileProblem says why birdwatch will not read e, or "".
-func fileProblem(e Entry) string {
+// FileProblem says why birdwatch will not read e, or "".
+func FileProblem(e Entry) string {
 	switch {
 	case HasGitComponent(e.Path):
 		return "is inside a .git folder"
@@ -138,7 +138,7 @@ func readReferenced(t Tree, p string) (doc []byte, msg string, ok bool) {
 	if err != nil {
 		return nil, fmt.Sprintf("%s cannot be read: %v", p, err), false
 	}
-	if msg := fileProblem(e); msg != "" {
+	if msg := FileProblem(e); msg != "" {
 		return nil, fmt.Sprintf("%s %s", e.Path, msg), false
 	}
 	doc, err = t.ReadFile(p)

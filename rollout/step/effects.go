@@ -1,4 +1,4 @@
-package core
+package step
 
 import (
 	"bytes"
@@ -18,23 +18,30 @@ import (
 // buildFiles returns the full new content of every file the decision
 // touches: the traffic manifest, the promote edits, the Canary's own
 // spec.stable on promotion, and the status file. All land in one commit.
-func buildFiles(snap *repo.Snapshot, c *spec.Canary, d rollout.Decision, prov traffic.Provider, manifest []byte) (map[string][]byte, error) {
+// A manifest or promote edit that cannot be made is *badInput. A snapshot
+// that keeps statuses parsed (StatusReader) gets no status file: it keeps
+// Effects.Status instead. d.Status.Split records what a provider that
+// approximates weights (replicas) made of the weight.
+func buildFiles(snap Snapshot, c *spec.Canary, d *rollout.Decision, tr *trafficState) (map[string][]byte, error) {
 	files := map[string][]byte{}
+	if (d.SetWeight != nil || d.Routes != nil) && tr == nil {
+		return nil, fmt.Errorf("%s: traffic manifest not read", c.Key())
+	}
 	if d.SetWeight != nil {
-		out, note, err := setTrafficWeight(prov, manifest, *d.SetWeight, d.Promote)
+		out, note, err := setTrafficWeight(tr.prov, tr.manifest, *d.SetWeight, d.Promote)
 		if err != nil {
-			return nil, fmt.Errorf("set weights in %s: %w", c.Spec.Traffic.File, err)
+			return nil, &badInput{fmt.Errorf("set weights in %s: %w", c.Spec.Traffic.File, err)}
 		}
 		files[c.Spec.Traffic.File] = out
 		d.Status.Split = note
 	}
-	if cur, ok := files[c.Spec.Traffic.File]; ok || d.Commit {
+	if cur, ok := files[c.Spec.Traffic.File]; tr != nil && (ok || d.Commit) {
 		if !ok {
-			cur = manifest
+			cur = tr.manifest
 		}
-		out, err := previewCanary(prov, cur, d)
+		out, err := previewCanary(tr.prov, cur, *d)
 		if err != nil {
-			return nil, fmt.Errorf("point the preview at the canary in %s: %w", c.Spec.Traffic.File, err)
+			return nil, &badInput{fmt.Errorf("point the preview at the canary in %s: %w", c.Spec.Traffic.File, err)}
 		}
 		if !bytes.Equal(out, cur) {
 			files[c.Spec.Traffic.File] = out
@@ -43,38 +50,23 @@ func buildFiles(snap *repo.Snapshot, c *spec.Canary, d rollout.Decision, prov tr
 	if d.Routes != nil {
 		cur, ok := files[c.Spec.Traffic.File]
 		if !ok {
-			cur = manifest
+			cur = tr.manifest
 		}
-		out, err := setRoutes(prov, c, cur, *d.Routes)
-		switch {
-		case err != nil && d.Action == rollout.ActionRollback:
-			// A rollback never waits on routes it cannot remove: the weight
-			// goes back to 0 in this commit, and the status says which
-			// routes are left for a human.
-			d.Status.Message += fmt.Sprintf("; routes left in place: %v", err)
-		case err != nil:
-			return nil, err
-		case !bytes.Equal(out, cur):
+		out, err := setRoutes(tr.prov, c, cur, *d.Routes)
+		if err != nil {
+			return nil, &badInput{err}
+		}
+		if !bytes.Equal(out, cur) {
 			files[c.Spec.Traffic.File] = out
 		}
 	}
 	if d.Promote {
-		vars := spec.PromoteVarsOf(c)
-		for i, ed := range c.Spec.Promote {
-			value, err := spec.RenderPromoteValue(ed.Value, vars)
-			if err != nil {
-				return nil, fmt.Errorf("%s: spec.promote[%d].value: %w", c.File, i, err)
-			}
-			if err := editFile(snap, files, ed.File, ed.Path, value); err != nil {
-				return nil, fmt.Errorf("%s: spec.promote[%d]: %w", c.File, i, err)
-			}
+		if err := promoteFiles(snap, c, files); err != nil {
+			return nil, &badInput{err}
 		}
-		// The promoted version is the new stable: say so in the spec itself, so
-		// Git reads "stable == canary" and nothing is left to roll out.
-		sel := fmt.Sprintf("{%d}spec.stable", c.Doc)
-		if err := editFile(snap, files, c.File, sel, c.Spec.Canary); err != nil {
-			return nil, fmt.Errorf("%s: set spec.stable: %w", c.File, err)
-		}
+	}
+	if _, parsed := snap.(StatusReader); parsed {
+		return files, nil
 	}
 	st := d.Status
 	status, err := spec.MarshalStatus(&st)
@@ -83,6 +75,27 @@ func buildFiles(snap *repo.Snapshot, c *spec.Canary, d rollout.Decision, prov tr
 	}
 	files[c.StatusPath()] = status
 	return files, nil
+}
+
+// promoteFiles makes the spec's promote edits, and sets spec.stable to the
+// canary version in the spec itself, so Git reads "stable == canary" and
+// nothing is left to roll out.
+func promoteFiles(snap Snapshot, c *spec.Canary, files map[string][]byte) error {
+	vars := spec.PromoteVarsOf(c)
+	for i, ed := range c.Spec.Promote {
+		value, err := spec.RenderPromoteValue(ed.Value, vars)
+		if err != nil {
+			return fmt.Errorf("%s: spec.promote[%d].value: %w", c.File, i, err)
+		}
+		if err := editFile(snap, files, ed.File, ed.Path, value); err != nil {
+			return fmt.Errorf("%s: spec.promote[%d]: %w", c.File, i, err)
+		}
+	}
+	sel := fmt.Sprintf("{%d}spec.stable", c.Doc)
+	if err := editFile(snap, files, c.File, sel, c.Spec.Canary); err != nil {
+		return fmt.Errorf("%s: set spec.stable: %w", c.File, err)
+	}
+	return nil
 }
 
 // setRoutes makes doc hold exactly the birdwatch routes r. A provider that
@@ -105,7 +118,7 @@ func setRoutes(prov traffic.Provider, c *spec.Canary, doc []byte, r spec.Routing
 }
 
 // editFile sets path to value in file, on top of earlier edits in files.
-func editFile(snap *repo.Snapshot, files map[string][]byte, file, path, value string) error {
+func editFile(snap Snapshot, files map[string][]byte, file, path, value string) error {
 	cur, ok := files[file]
 	if !ok {
 		var err error
@@ -173,4 +186,35 @@ func commitMessage(c *spec.Canary, d rollout.Decision, res *judge.Result, trigge
 			{Key: "Birdwatch-Trigger", Value: trigger},
 		},
 	}
+}
+
+// setTrafficWeight writes the decision's weight w into doc. A promotion
+// goes through traffic.Promoter where the provider has one (service: the
+// canary version keeps the traffic as it becomes the stable one). note is
+// what a traffic.Approximator says the weight becomes ("weight 10 is 1 of
+// 3 pods (33%)"), "" when exact.
+func setTrafficWeight(prov traffic.Provider, doc []byte, w int, promote bool) (out []byte, note string, err error) {
+	if p, ok := prov.(traffic.Promoter); ok && promote {
+		out, err = p.Promote(doc)
+		return out, "", err
+	}
+	tw := traffic.Weights{Stable: 100 - w, Canary: w}
+	if a, ok := prov.(traffic.Approximator); ok {
+		if _, note, err = a.Approximate(doc, tw); err != nil {
+			return nil, "", err
+		}
+	}
+	out, err = prov.SetWeights(doc, tw)
+	return out, note, err
+}
+
+// previewCanary points a traffic.Previewer's preview at the canary on a
+// commit of a rollout in progress; other providers and finished rollouts
+// leave doc as it is.
+func previewCanary(prov traffic.Provider, doc []byte, d rollout.Decision) ([]byte, error) {
+	p, ok := prov.(traffic.Previewer)
+	if !ok || d.Promote || d.Status.Phase.Terminal() {
+		return doc, nil
+	}
+	return p.Preview(doc)
 }
