@@ -131,7 +131,7 @@ func openRepoIn(t *testing.T, url, cache string) *repo.Repo {
 }
 
 // newEngine wires an engine like the binary does, on a test clock.
-func newEngine(t *testing.T, r Repository, promURL string, c *clock) *Engine {
+func newEngine(t testing.TB, r Repository, promURL string, c *clock) *Engine {
 	t.Helper()
 	p, err := metrics.NewPrometheus(metrics.PrometheusConfig{URL: promURL, Timeout: 2 * time.Second})
 	if err != nil {
