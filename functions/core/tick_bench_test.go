@@ -55,4 +55,3 @@ func BenchmarkTick(b *testing.B) {
 		})
 	}
 }
-
