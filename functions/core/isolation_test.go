@@ -72,7 +72,7 @@ func TestOneBadSpecStopsOnlyItself(t *testing.T) {
 	for _, o := range out {
 		if o.Canary == "games/aleph-0003" {
 			dups++
-			if o.Err == nil || o.Commit != "" || !strings.Contains(o.Err.Error(), "is also defined in") {
+			if o.Err == nil || o.Commit != "" || !strings.Contains(o.Err.Error(), "is defined 2 times") {
 				t.Errorf("duplicate acted or was not reported: %+v", o)
 			}
 		}

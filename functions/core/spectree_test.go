@@ -15,29 +15,34 @@ import (
 // `birdwatch validate` refuses in a checkout: a spec that is a symbolic
 // link (Git stores its target's name), a spec over 1 MiB (the cap applies
 // to the Git object before it is read) and a second definition of the
-// canary. The loop refuses each, naming the file, and commits nothing.
+// canary. The loop refuses each, naming the file, and decides every other
+// canary (a duplicate: neither copy acts).
 func TestLoopRefusesWhatValidateRefuses(t *testing.T) {
 	tests := []struct {
 		name string
 		add  func(t *testing.T, work string)
 		want string
+		// commits is how many commits the repository then holds: the
+		// initial one, the human's, and aleph's start unless it is the
+		// duplicated canary.
+		commits int
 	}{
 		{"a symbolic link", func(t *testing.T, work string) {
 			if err := os.Symlink("/etc/passwd", filepath.Join(work, ".birdwatch", "x.yaml")); err != nil {
 				t.Fatal(err)
 			}
-		}, ".birdwatch/x.yaml: is a symbolic link"},
+		}, ".birdwatch/x.yaml: is a symbolic link", 3},
 		{"a 2 MiB spec", func(t *testing.T, work string) {
 			big := testSpec + "# " + strings.Repeat("x", 2<<20) + "\n"
 			if err := os.WriteFile(filepath.Join(work, ".birdwatch", "big.yaml"), []byte(big), 0o644); err != nil {
 				t.Fatal(err)
 			}
-		}, "over the 1048576-byte (1 MiB) limit"},
+		}, "over the 1048576-byte (1 MiB) limit", 3},
 		{"a duplicate", func(t *testing.T, work string) {
 			if err := os.WriteFile(filepath.Join(work, ".birdwatch", "copy.yaml"), []byte(testSpec), 0o644); err != nil {
 				t.Fatal(err)
 			}
-		}, "canary games/aleph is defined 2 times"},
+		}, "canary games/aleph is defined 2 times", 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -49,11 +54,20 @@ func TestLoopRefusesWhatValidateRefuses(t *testing.T) {
 				}
 			}
 			e := newEngine(t, openRepo(t, f.URL()), "http://127.0.0.1:1", newClock(dataEnd))
-			_, err := e.Run(t.Context(), Request{})
-			if !errors.Is(err, spec.ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("error %v, want %q", err, tt.want)
+			out, err := e.Run(t.Context(), Request{})
+			if err != nil {
+				t.Fatal(err)
 			}
-			if s := subjects(t, f); len(s) != 2 {
+			var reported bool
+			for _, o := range out {
+				if errors.Is(o.Err, spec.ErrInvalid) && strings.Contains(o.Err.Error(), tt.want) {
+					reported = true
+				}
+			}
+			if !reported {
+				t.Errorf("outcomes %+v, want an error %q", out, tt.want)
+			}
+			if s := subjects(t, f); len(s) != tt.commits {
 				t.Errorf("commits: %v", s)
 			}
 		})

@@ -132,14 +132,12 @@ func (f *Fleet) dropDuplicates(valid []*spec.Canary) []*spec.Canary {
 			out = append(out, c)
 			continue
 		}
-		var others []string
+		var where []string
 		for _, o := range all {
-			if o != c {
-				others = append(others, fmt.Sprintf("%s:%d", o.File, o.Line))
-			}
+			where = append(where, fmt.Sprintf("%s:%d", o.File, o.Line))
 		}
-		p := spec.Problem{File: c.File, Line: c.Line, Field: "metadata.name",
-			Message: fmt.Sprintf("canary %s is also defined in %s; neither acts until one is removed", c.Key(), strings.Join(others, ", "))}
+		p := spec.Problem{File: c.File, Line: c.Line, Field: "metadata",
+			Message: fmt.Sprintf("canary %s is defined %d times (%s): neither acts until one is left", c.Key(), len(all), strings.Join(where, ", "))}
 		f.Problems = append(f.Problems, p)
 		f.Invalid = append(f.Invalid, Invalid{Canary: c, Problems: []spec.Problem{p}, Duplicate: true})
 	}
