@@ -22,11 +22,19 @@ import (
 	"github.com/birdwatch-gitops/birdwatch/rollout/step"
 )
 
-// Repository is the Git side of the loop; *repo.Repo implements it. A
-// tick is one Fetch; its decisions are Commits chained on the fetched
-// snapshot and one compare-and-swap Push.
+// Repository is the Git side of the loop; *repo.Repo and *repo.GitHubRepo
+// implement it. A tick is one Fetch. A Repository that can also commit
+// locally and push (a Chainer, *repo.Repo) gets the tick's decisions as
+// commits chained on the fetched snapshot and one compare-and-swap Push;
+// any other lands each decision with its own Update.
 type Repository interface {
 	Fetch(ctx context.Context) (*repo.Snapshot, error)
+	Update(ctx context.Context, decide func(*repo.Snapshot) (*repo.Change, error)) (repo.UpdateResult, error)
+}
+
+// Chainer is a Repository that commits without pushing and pushes a chain
+// of commits with compare-and-swap.
+type Chainer interface {
 	Commit(ctx context.Context, parent *repo.Snapshot, c repo.Change) (*repo.Snapshot, error)
 	Push(ctx context.Context, commit, parent *repo.Snapshot) error
 }

@@ -1,12 +1,14 @@
 package core
 
 import (
+	"context"
 	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/birdwatch-gitops/birdwatch/gitops/repo"
 	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
 	"github.com/birdwatch-gitops/birdwatch/internal/fleet"
 	"github.com/birdwatch-gitops/birdwatch/rollout"
@@ -115,5 +117,33 @@ func TestSpecInvalidMidRolloutFreezesOnce(t *testing.T) {
 	out, err = e.Run(t.Context(), Request{Trigger: "test"})
 	if err != nil || out[0].Err == nil || out[0].Commit != "" || len(subjects(t, f)) != before+1 {
 		t.Fatalf("second run committed again or hid the problem: %+v %v", out, err)
+	}
+}
+
+// updateOnly hides Commit and Push, as a Repository that commits through
+// an API (repo.GitHubRepo) does: each decision lands with its own Update.
+type updateOnly struct{ r *repo.Repo }
+
+func (u updateOnly) Fetch(ctx context.Context) (*repo.Snapshot, error) { return u.r.Fetch(ctx) }
+func (u updateOnly) Update(ctx context.Context, decide func(*repo.Snapshot) (*repo.Change, error)) (repo.UpdateResult, error) {
+	return u.r.Update(ctx, decide)
+}
+
+// TestUpdatePathDecidesEveryCanaryOnce: without a Chainer, every canary
+// of the tick still gets its one commit, each on top of the last.
+func TestUpdatePathDecidesEveryCanaryOnce(t *testing.T) {
+	f := manyFleet(t, 3, nil)
+	e := newEngine(t, updateOnly{openRepo(t, f.URL())}, "http://127.0.0.1:1", newClock(dataEnd))
+	out, err := e.Run(t.Context(), Request{Trigger: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range out {
+		if o.Err != nil || o.Commit == "" || o.Decision.Status.Weight != 10 {
+			t.Errorf("%s: commit %q err %v", o.Canary, o.Commit, o.Err)
+		}
+	}
+	if n := len(subjects(t, f)); len(out) != 3 || n != 4 {
+		t.Errorf("%d outcomes, %d commits", len(out), n)
 	}
 }

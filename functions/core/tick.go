@@ -73,6 +73,11 @@ func (e *Engine) decideOne(ctx context.Context, snap *repo.Snapshot, p *pending,
 // on the new head; a decision whose files an earlier one of the chain
 // writes too waits for the next round, decided on top of it.
 func (e *Engine) commitAll(ctx context.Context, snap *repo.Snapshot, ps []*pending, req Request) {
+	ch, ok := e.Repo.(Chainer)
+	if !ok {
+		e.updateEach(ctx, snap, ps, req)
+		return
+	}
 	maxAttempts := e.MaxAttempts
 	if maxAttempts <= 0 {
 		maxAttempts = repo.DefaultMaxAttempts
@@ -80,11 +85,11 @@ func (e *Engine) commitAll(ctx context.Context, snap *repo.Snapshot, ps []*pendi
 	todo := slices.DeleteFunc(slices.Clone(ps), func(p *pending) bool { return p.err != nil || !p.res.Effects.Commit })
 	base := snap
 	for attempt := 1; len(todo) > 0; attempt++ {
-		head, chained, deferred := e.chain(ctx, base, todo)
+		head, chained, deferred := e.chain(ctx, ch, base, todo)
 		if len(chained) == 0 {
 			return
 		}
-		err := e.Repo.Push(ctx, head, base)
+		err := ch.Push(ctx, head, base)
 		for _, p := range chained {
 			p.attempts = attempt
 		}
@@ -120,8 +125,57 @@ func (e *Engine) commitAll(ctx context.Context, snap *repo.Snapshot, ps []*pendi
 	}
 }
 
+// updateEach lands each decision with its own Update (a Repository that
+// commits through an API, one remote write per commit): the first round
+// uses the decision made on snap; a retry decides again on the new head.
+func (e *Engine) updateEach(ctx context.Context, snap *repo.Snapshot, ps []*pending, req Request) {
+	for _, p := range ps {
+		if p.err != nil || !p.res.Effects.Commit {
+			continue
+		}
+		decidedOn := snap
+		res, err := e.Repo.Update(ctx, func(s *repo.Snapshot) (*repo.Change, error) {
+			if s.Commit() != decidedOn.Commit() && inputsChanged(decidedOn, s, p) {
+				if err := e.redecideOn(ctx, s, p, req); err != nil {
+					return nil, err
+				}
+				decidedOn = s
+			}
+			if !p.res.Effects.Commit {
+				return nil, nil
+			}
+			return &repo.Change{Files: p.res.Effects.Files, Message: p.res.Effects.Message}, nil
+		})
+		p.attempts = res.Attempts
+		if res.Pushed != nil {
+			p.commit = res.Pushed.Commit()
+			snap = res.Pushed
+		}
+		if err != nil {
+			p.err = err
+		}
+	}
+}
+
+// redecideOn decides p again on s, with its spec as s holds it.
+func (e *Engine) redecideOn(ctx context.Context, s *repo.Snapshot, p *pending, req Request) error {
+	if p.canary != nil {
+		fl, err := step.Load(spectree.Snapshot{Snapshot: s}, Checks(e.Judges))
+		if err != nil {
+			return err
+		}
+		c, _ := fl.Find(p.key)
+		if c == nil {
+			return fmt.Errorf("the spec changed while deciding; decided on the next run")
+		}
+		p.canary = c
+	}
+	p.res, p.err = e.decideOne(ctx, s, p, req)
+	return p.err
+}
+
 // chain commits each decision on the previous one, starting at base.
-func (e *Engine) chain(ctx context.Context, base *repo.Snapshot, todo []*pending) (*repo.Snapshot, []*pending, []*pending) {
+func (e *Engine) chain(ctx context.Context, ch Chainer, base *repo.Snapshot, todo []*pending) (*repo.Snapshot, []*pending, []*pending) {
 	head := base
 	written := map[string]bool{}
 	var chained, deferred []*pending
@@ -131,7 +185,7 @@ func (e *Engine) chain(ctx context.Context, base *repo.Snapshot, todo []*pending
 			deferred = append(deferred, p)
 			continue
 		}
-		c, err := e.Repo.Commit(ctx, head, repo.Change{Files: files, Message: p.res.Effects.Message})
+		c, err := ch.Commit(ctx, head, repo.Change{Files: files, Message: p.res.Effects.Message})
 		if errors.Is(err, repo.ErrNoChange) {
 			continue
 		}
@@ -155,14 +209,10 @@ func (e *Engine) redecideChanged(ctx context.Context, old, next *repo.Snapshot, 
 	var changed []*pending
 	var specChanged bool
 	for _, p := range todo {
-		paths := slices.Collect(maps.Keys(p.res.Effects.Files))
-		if c := p.res.Canary; c != nil {
-			paths = append(paths, c.File, c.StatusPath(), c.Spec.Traffic.File)
-			if !sameFile(old, next, c.File) {
-				specChanged = true
-			}
+		if c := p.res.Canary; c != nil && !sameFile(old, next, c.File) {
+			specChanged = true
 		}
-		if slices.ContainsFunc(paths, func(f string) bool { return !sameFile(old, next, f) }) {
+		if inputsChanged(old, next, p) {
 			changed = append(changed, p)
 		}
 	}
@@ -185,6 +235,19 @@ func (e *Engine) redecideChanged(ctx context.Context, old, next *repo.Snapshot, 
 		changed = slices.DeleteFunc(changed, func(p *pending) bool { return p.err != nil })
 	}
 	e.decideAll(ctx, next, changed, req)
+}
+
+// inputsChanged reports whether a file p's decision read or writes differs
+// between old and next.
+func inputsChanged(old, next *repo.Snapshot, p *pending) bool {
+	paths := slices.Collect(maps.Keys(p.res.Effects.Files))
+	if c := p.res.Canary; c != nil {
+		paths = append(paths, c.File, c.StatusPath(), c.Spec.Traffic.File)
+		for _, ed := range c.Spec.Promote {
+			paths = append(paths, ed.File)
+		}
+	}
+	return slices.ContainsFunc(paths, func(f string) bool { return !sameFile(old, next, f) })
 }
 
 // sameFile reports whether path has the same content (or is absent) in a and b.
