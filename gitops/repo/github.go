@@ -293,7 +293,8 @@ func (g *GitHubRepo) query(ctx context.Context, q string, vars map[string]any, o
 }
 
 // loadObject fetches a tree or blob from GitHub's Git database API and
-// re-encodes it as a Git object; its hash must be h.
+// re-encodes it as a Git object; its hash must be h. Snapshot reads carry
+// no context, so each call has its own 60 s bound.
 func (g *GitHubRepo) loadObject(t plumbing.ObjectType, h plumbing.Hash) (plumbing.EncodedObject, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
