@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -90,5 +92,40 @@ func TestValidateWarnsWhenAnApplierWouldApplyBirdwatch(t *testing.T) {
 	}
 	if _, stderr, _ := run(t, "validate", dir); strings.Contains(stderr, "warning") {
 		t.Errorf("stderr %q", stderr)
+	}
+}
+
+// TestValidateJSONAndExitCodes: -o json for CI, exit 0 / 1 / 2.
+func TestValidateJSONAndExitCodes(t *testing.T) {
+	out, _, err := run(t, "validate", "-o", "json", "../../templates/examples/aleph")
+	var v struct {
+		OK       bool
+		Canaries int
+		Problems []struct {
+			File, Field, Message string
+			Line                 int
+		}
+	}
+	if err != nil || json.Unmarshal([]byte(out), &v) != nil || !v.OK || v.Canaries != 1 {
+		t.Errorf("valid: %v %+v\n%s", err, v, out)
+	}
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("../../templates/examples/aleph")); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, ".birdwatch/aleph.yaml")
+	data, _ := os.ReadFile(p)
+	if err := os.WriteFile(p, []byte(strings.Replace(string(data), "judge: sequential", "judge: coinflip", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err = run(t, "validate", "-o", "json", dir)
+	var ee exitError
+	if !errors.As(err, &ee) || ee.code != 1 || json.Unmarshal([]byte(out), &v) != nil || v.OK || len(v.Problems) != 1 ||
+		v.Problems[0].Field != "spec.analysis.judge" || v.Problems[0].Line != 27 {
+		t.Errorf("invalid: %v %+v\n%s", err, v, out)
+	}
+	_, _, err = run(t, "validate", t.TempDir())
+	if !errors.As(err, &ee) || ee.code != 2 {
+		t.Errorf("no .birdwatch: %v", err)
 	}
 }

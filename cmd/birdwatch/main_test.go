@@ -70,9 +70,10 @@ func TestValidate(t *testing.T) {
 			}
 		}},
 		{"no .birdwatch folder is an error", func(t *testing.T) string { return t.TempDir() },
-			func(t *testing.T, _, _ string, err error) {
-				if err == nil || !strings.Contains(err.Error(), "no .birdwatch folder") {
-					t.Errorf("err %v", err)
+			func(t *testing.T, _, stderr string, err error) {
+				var ee exitError
+				if !errors.As(err, &ee) || ee.code != 2 || !strings.Contains(stderr, "no .birdwatch folder") {
+					t.Errorf("err %v, stderr %q", err, stderr)
 				}
 			}},
 	}
