@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"math"
-	"regexp"
 	"time"
 
 	"github.com/birdwatch-gitops/birdwatch/analyzer/judge"
@@ -142,21 +141,11 @@ func FromStatus(c *spec.Canary, st *spec.Status, now time.Time) Report {
 	return r
 }
 
-// startReason matches the reason of a start decision, "new canary v05 (stable v03)".
-var startReason = regexp.MustCompile(`^new canary \S+ \(stable (\S+)\)$`)
-
-// baselineVersion is the version the canary was compared with. Promotion
-// makes the canary the stable version in the status, so for a promoted
-// rollout the baseline is read back from the start decision's reason.
-// (The status file has no field for it.)
+// baselineVersion is the version the canary was compared with, as the
+// status records it (spec.ParseStatus fills it in for old status files).
 func baselineVersion(st *spec.Status) string {
-	if st.Phase != spec.PhaseSucceeded || st.Stable != st.Generation {
-		return st.Stable
-	}
-	for _, h := range st.History {
-		if m := startReason.FindStringSubmatch(h.Reason); h.Decision == "start" && m != nil {
-			return m[1]
-		}
+	if st.Baseline != "" {
+		return st.Baseline
 	}
 	return st.Stable
 }

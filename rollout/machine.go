@@ -77,7 +77,7 @@ func (m *machine) badInput() {
 	case newGeneration && c.Spec.Canary == c.Spec.Stable:
 		return
 	case newGeneration:
-		m.st = spec.Status{Generation: c.Spec.Canary, Stable: c.Spec.Stable}
+		m.st = spec.Status{Generation: c.Spec.Canary, Stable: c.Spec.Stable, Baseline: c.Spec.Stable}
 		m.from = 0
 	}
 	m.st.Phase, m.st.Message = spec.PhaseFrozen, msg
@@ -89,7 +89,7 @@ func (m *machine) start() {
 	c := m.in.Canary
 	m.from = m.in.ManifestWeight
 	m.st = spec.Status{
-		Generation: c.Spec.Canary, Stable: c.Spec.Stable, Phase: spec.PhaseProgressing,
+		Generation: c.Spec.Canary, Stable: c.Spec.Stable, Baseline: c.Spec.Stable, Phase: spec.PhaseProgressing,
 		Weight: m.in.ManifestWeight, StepStartedAt: m.now(),
 	}
 	if m.in.Status != nil {

@@ -182,7 +182,30 @@ func ParseStatus(file string, data []byte) (*Status, error) {
 		}
 		return nil, &Error{Problems: yamlProblems(file, nil, err)}
 	}
+	s.Baseline = baselineOf(&s)
 	return &s, nil
+}
+
+// startReason matches the reason of a start decision, "new canary v05 (stable v03)".
+var startReason = regexp.MustCompile(`^new canary \S+ \(stable (\S+)\)`)
+
+// baselineOf is s.Baseline, or for a status file written before that field
+// the version the rollout compared against: the stable one, unless
+// promotion already made the canary stable, when the start decision's
+// reason still names it.
+func baselineOf(s *Status) string {
+	if s.Baseline != "" || s.Generation == "" {
+		return s.Baseline
+	}
+	if s.Phase != PhaseSucceeded || s.Stable != s.Generation {
+		return s.Stable
+	}
+	for _, h := range s.History {
+		if m := startReason.FindStringSubmatch(h.Reason); h.Decision == "start" && m != nil {
+			return m[1]
+		}
+	}
+	return ""
 }
 
 // statusHeader opens every status file.

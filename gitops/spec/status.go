@@ -43,6 +43,11 @@ type Status struct {
 	// Stable is the version that served production when the rollout started,
 	// or, once promoted, the new stable version.
 	Stable string `yaml:"stable" json:"stable"`
+	// Baseline is the version the canary was compared against: the stable
+	// version when the rollout started. Unlike Stable it does not change
+	// on promotion. Status files written before it have none; ParseStatus
+	// fills it in (read old, write new).
+	Baseline string `yaml:"baseline,omitempty" json:"baseline,omitempty"`
 	Phase  Phase  `yaml:"phase" json:"phase"`
 	// Step is the 0-based index of the step being executed; len(steps) means all steps are done.
 	Step int `yaml:"step" json:"step"`
@@ -86,12 +91,6 @@ const HistoryLimit = 30
 // HandledCommandsLimit caps Status.HandledCommands.
 const HandledCommandsLimit = 20
 
-// Evidence is one metric's carried-over sequential test state. Its meaning
-// belongs to the judge that wrote it; spec only stores it.
-type Evidence struct {
-	Kind   string    `yaml:"kind" json:"kind"`
-	Values []float64 `yaml:"values,flow" json:"values"`
-}
 
 // AnalysisRecord is the outcome of one analysis, as stored in the status.
 type AnalysisRecord struct {
