@@ -48,7 +48,7 @@ type Status struct {
 	// on promotion. Status files written before it have none; ParseStatus
 	// fills it in (read old, write new).
 	Baseline string `yaml:"baseline,omitempty" json:"baseline,omitempty"`
-	Phase  Phase  `yaml:"phase" json:"phase"`
+	Phase    Phase  `yaml:"phase" json:"phase"`
 	// Step is the 0-based index of the step being executed; len(steps) means all steps are done.
 	Step int `yaml:"step" json:"step"`
 	// Weight is the canary's committed traffic share in percent.
@@ -90,7 +90,6 @@ const HistoryLimit = 30
 
 // HandledCommandsLimit caps Status.HandledCommands.
 const HandledCommandsLimit = 20
-
 
 // AnalysisRecord is the outcome of one analysis, as stored in the status.
 type AnalysisRecord struct {
