@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"slices"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -60,6 +61,9 @@ func (e Evidence) MarshalYAML() (any, error) {
 // UnmarshalYAML reads the named form, and the positional list of status
 // files written before it (read old, write new).
 func (e *Evidence) UnmarshalYAML(n *yaml.Node) error {
+	if err := knownKeys(n, "kind", "counts", "values"); err != nil {
+		return err
+	}
 	var f evidenceFile
 	if err := n.Decode(&f); err != nil {
 		return err
@@ -73,6 +77,28 @@ func (e *Evidence) UnmarshalYAML(n *yaml.Node) error {
 		*e = Evidence{Kind: f.Kind, Values: packCounts(*f.Counts)}
 	default:
 		*e = Evidence{Kind: f.Kind, Values: f.Values}
+	}
+	return nil
+}
+
+// knownKeys refuses a mapping key not in keys, naming its line, as the
+// strict status decoder does elsewhere (it does not reach custom
+// unmarshalers); a "counts" mapping is checked against CountEvidence.
+func knownKeys(n *yaml.Node, keys ...string) error {
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if !slices.Contains(keys, k.Value) {
+			return fmt.Errorf("line %d: field %s not found in type spec.Evidence", k.Line, k.Value)
+		}
+		if k.Value == "counts" {
+			if err := knownKeys(n.Content[i+1], "tolerance", "intervals", "skipped", "canaryBad", "canaryTotal",
+				"baselineBad", "baselineTotal", "up", "down", "upFutility", "downFutility"); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

@@ -217,7 +217,7 @@ func TestStatusRoundTrip(t *testing.T) {
 	now := time.Date(2026, 11, 26, 14, 0, 0, 0, time.UTC)
 	canary, baseline := 0.5, 0.1
 	in := &Status{
-		Generation: "v04", Stable: "v03", Phase: PhaseWaitingForSync, Step: 3, Weight: 10,
+		Generation: "v04", Stable: "v03", Baseline: "v03", Phase: PhaseWaitingForSync, Step: 3, Weight: 10,
 		WeightSetAt: &now, Failures: 1,
 		Evidence: map[string]Evidence{"error-rate": {Kind: "counts", Values: []float64{0.5, -1.25}}},
 		LastAnalysis: &AnalysisRecord{At: now, WindowStart: now.Add(-time.Minute), Judge: "threshold", Verdict: "Pass",
