@@ -2,8 +2,6 @@ package rollout
 
 import (
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -20,7 +18,10 @@ func TestLeafDependencies(t *testing.T) {
 		{module + "/rollout", []string{"gonum.org", module + "/analyzer/judge", module + "/analyzer/stats", "net/http"}},
 		{module + "/gitops/spec", []string{"gonum.org", "net/http"}},
 	}
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatal("needs the go command: ", err)
+	}
 	for _, tt := range tests {
 		out, err := exec.Command(goBin, "list", "-deps", tt.pkg).Output()
 		if err != nil {

@@ -11,13 +11,6 @@ import (
 	"github.com/birdwatch-gitops/birdwatch/rollout"
 )
 
-// needsSamples reports whether j compares per-step samples (mannwhitney)
-// rather than one value per window.
-func needsSamples(j judge.Judge) bool {
-	s, ok := j.(interface{ NeedsSamples() bool })
-	return ok && s.NeedsSamples()
-}
-
 // measureSamples fills in.Canary.Samples and in.Baseline.Samples with one
 // value per step of w, for both versions: range queries at the step
 // metrics.SampleStep picks (the analysis interval, or the window split into
