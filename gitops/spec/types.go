@@ -307,6 +307,9 @@ type Analysis struct {
 	Metrics []Metric `yaml:"metrics" json:"metrics"`
 	// Scoring configures the mannwhitney judge's score.
 	Scoring Scoring `yaml:"scoring,omitempty" json:"scoring,omitempty"`
+	// Webhooks are called at points of the rollout, in Flagger's shape
+	// (see hooks.go).
+	Webhooks []Webhook `yaml:"webhooks,omitempty" json:"webhooks,omitempty"`
 }
 
 // Metric is one query judged for the canary against the baseline.

@@ -104,6 +104,7 @@ func validateAnalysis(a *Analysis, checks Checks, ps *problems) {
 	if a.InconclusiveLimit != nil && *a.InconclusiveLimit < 0 {
 		ps.add("spec.analysis.inconclusiveLimit", "must not be negative")
 	}
+	validateWebhooks(a.Webhooks, ps)
 	if len(a.Metrics) == 0 {
 		ps.add("spec.analysis.metrics", "at least one metric is required")
 	}

@@ -1,0 +1,232 @@
+// Package hook calls a canary's webhooks (spec.analysis.webhooks, in
+// Flagger's shape): it POSTs a JSON Payload, signed with HMAC-SHA256 in
+// the X-Birdwatch-Signature header, with the hook's timeout, and reports
+// whether the endpoint answered 2xx. It refuses URLs that are not http or
+// https and, unless the deployment allows them, addresses that are
+// link-local (169.254.0.0/16, fe80::/10: where cloud metadata services
+// answer), checked on the address actually dialled so a name that
+// resolves there is refused too. Redirects are not followed: a 3xx is not
+// a 2xx. Errors never carry the URL's query nor the response body.
+package hook
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"syscall"
+	"time"
+
+	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
+)
+
+// SignatureHeader carries "sha256=" and the hex HMAC-SHA256 of the request
+// body keyed with the deployment's hook secret. Receivers compute the same
+// over the raw body and compare in constant time (Verify).
+const SignatureHeader = "X-Birdwatch-Signature"
+
+// Payload is the JSON body of every call.
+type Payload struct {
+	// Canary and Namespace name the canary.
+	Canary    string `json:"canary"`
+	Namespace string `json:"namespace"`
+	// Hook and Type are the webhook's name and type.
+	Hook string        `json:"hook"`
+	Type spec.HookType `json:"type"`
+	// Phase is the rollout's phase (Progressing, Paused, Succeeded, ...).
+	Phase string `json:"phase"`
+	// Version is the canary version; Stable the stable one.
+	Version string `json:"version"`
+	Stable  string `json:"stable"`
+	// Weight is the canary's weight; Step the 0-based step index.
+	Weight int `json:"weight"`
+	Step   int `json:"step"`
+	// At is when birdwatch called (RFC 3339), so receivers can refuse
+	// replays of old bodies.
+	At time.Time `json:"at"`
+	// Metadata is the hook's metadata from the spec.
+	Metadata map[string]string `json:"metadata,omitempty"`
+}
+
+// Result is the outcome of one call, as recorded in the status.
+type Result struct {
+	Hook string        `json:"hook" yaml:"hook"`
+	Type spec.HookType `json:"type" yaml:"type"`
+	// OK is true when the endpoint answered 2xx.
+	OK bool `json:"ok" yaml:"ok"`
+	// Status is the HTTP status code; 0 when there was no answer.
+	Status int `json:"status,omitempty" yaml:"status,omitempty"`
+	// Error says why the call failed; "" when OK.
+	Error string `json:"error,omitempty" yaml:"error,omitempty"`
+}
+
+// String is "load-test 200" or "load-test failed: timed out after 5s".
+func (r Result) String() string {
+	if r.OK {
+		return fmt.Sprintf("%s %d", r.Hook, r.Status)
+	}
+	return fmt.Sprintf("%s failed: %s", r.Hook, r.Error)
+}
+
+// Secrets resolves deployment secrets by name (the notifiers' secrets,
+// functions/notify, satisfy it).
+type Secrets interface {
+	Secret(ctx context.Context, name string) (string, error)
+}
+
+// DefaultSecretName is the deployment secret holding the signing key.
+const DefaultSecretName = "birdwatch-hooks"
+
+// Client calls webhooks. The zero value is not usable: Secrets is
+// required, because every call is signed. A Client is safe for concurrent
+// use.
+type Client struct {
+	// Secrets resolves SecretName, the HMAC key.
+	Secrets Secrets
+	// SecretName is the deployment secret holding the key; "" means
+	// DefaultSecretName.
+	SecretName string
+	// AllowLinkLocal lets hooks reach link-local addresses (a deployment
+	// decision: a spec author could otherwise make birdwatch read the
+	// cloud metadata service).
+	AllowLinkLocal bool
+	// Transport sends the requests; nil means a transport dialling through
+	// the link-local check. Tests may replace it.
+	Transport http.RoundTripper
+}
+
+// ErrRefused wraps refusals of a hook's address.
+var ErrRefused = errors.New("hook address refused")
+
+// Call POSTs p to h.URL, signed, within h's timeout. It never panics and
+// never returns an error: a failure is a Result with OK false and Error
+// saying why (a refused address, no signing key, a timeout, a non-2xx
+// status).
+func (c *Client) Call(ctx context.Context, h spec.Webhook, p Payload) Result {
+	r := Result{Hook: h.Name, Type: h.Type}
+	p.Hook, p.Type, p.Metadata = h.Name, h.Type, h.Metadata
+	status, err := c.post(ctx, h, p)
+	r.Status = status
+	switch {
+	case err != nil:
+		r.Error = err.Error()
+	case status < 200 || status > 299:
+		r.Error = fmt.Sprintf("answered %d %s", status, http.StatusText(status))
+	default:
+		r.OK = true
+	}
+	return r
+}
+
+func (c *Client) post(ctx context.Context, h spec.Webhook, p Payload) (int, error) {
+	if err := spec.CheckHookURL(h.URL); err != nil {
+		return 0, fmt.Errorf("url: %w: %w", ErrRefused, err)
+	}
+	u, _ := url.Parse(h.URL)
+	where := redacted(u)
+	if c.Secrets == nil {
+		return 0, errors.New("no secrets configured to sign the call")
+	}
+	name := c.SecretName
+	if name == "" {
+		name = DefaultSecretName
+	}
+	key, err := c.Secrets.Secret(ctx, name)
+	if err != nil || key == "" {
+		return 0, fmt.Errorf("signing key %q: not available in the deployment", name)
+	}
+	body, err := json.Marshal(p)
+	if err != nil {
+		return 0, fmt.Errorf("payload: %w", err)
+	}
+	timeout := h.TimeoutOrDefault()
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.URL, bytes.NewReader(body))
+	if err != nil {
+		return 0, fmt.Errorf("POST %s: %w", where, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "birdwatch-hook")
+	req.Header.Set(SignatureHeader, Sign([]byte(key), body))
+	client := &http.Client{Transport: c.transport(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, describe(ctx, where, timeout, err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // let the connection be reused; the body is never recorded
+	return resp.StatusCode, nil
+}
+
+// describe turns a transport error into a message without the URL's query.
+func describe(ctx context.Context, where string, timeout time.Duration, err error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("POST %s: timed out after %s", where, timeout)
+	}
+	if errors.Is(err, ErrRefused) {
+		var op *net.OpError
+		if errors.As(err, &op) {
+			return fmt.Errorf("POST %s: %w", where, op.Err)
+		}
+		return fmt.Errorf("POST %s: %w", where, err)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return fmt.Errorf("POST %s: %v", where, err)
+}
+
+// redacted is u without its query, fragment and credentials.
+func redacted(u *url.URL) string {
+	c := *u
+	c.RawQuery, c.Fragment, c.User = "", "", nil
+	return c.String()
+}
+
+// transport returns Transport, or a transport whose dialer refuses
+// link-local addresses (unless allowed) after name resolution.
+func (c *Client) transport() http.RoundTripper {
+	if c.Transport != nil {
+		return c.Transport
+	}
+	d := &net.Dialer{Timeout: 10 * time.Second, Control: c.control}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Proxy = nil // a proxy would dial the address itself, past the check
+	t.DialContext = d.DialContext
+	return t
+}
+
+// control refuses a connection to a link-local address.
+func (c *Client) control(_, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return err
+	}
+	if ip := net.ParseIP(host); ip != nil && !c.AllowLinkLocal && (ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast()) {
+		return fmt.Errorf("%w: %s is a link-local address (cloud metadata services answer there); the deployment must allow link-local hook addresses", ErrRefused, ip)
+	}
+	return nil
+}
+
+// Sign returns the X-Birdwatch-Signature value of body: "sha256=" and the
+// hex HMAC-SHA256 keyed with key.
+func Sign(key, body []byte) string {
+	m := hmac.New(sha256.New, key)
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// Verify reports whether signature is Sign(key, body), in constant time.
+func Verify(key, body []byte, signature string) bool {
+	return hmac.Equal([]byte(signature), []byte(Sign(key, body)))
+}

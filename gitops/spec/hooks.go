@@ -1,0 +1,131 @@
+package spec
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// HookType says when a webhook is called (Flagger's webhook types).
+type HookType string
+
+// Webhook types.
+const (
+	// HookPreRollout runs before the canary gets traffic, at every look
+	// until all pre-rollout hooks answer 2xx; a failure is a failed look.
+	HookPreRollout HookType = "pre-rollout"
+	// HookRollout runs at every look (e.g. drives a load test); a failure
+	// is a failed look.
+	HookRollout HookType = "rollout"
+	// HookConfirmRollout holds the rollout before its first traffic change
+	// until it answers 2xx.
+	HookConfirmRollout HookType = "confirm-rollout"
+	// HookConfirmPromotion holds the promotion until it answers 2xx.
+	HookConfirmPromotion HookType = "confirm-promotion"
+	// HookPostRollout runs once the rollout is promoted or rolled back.
+	HookPostRollout HookType = "post-rollout"
+	// HookRollback runs at every look; a 2xx answer rolls the canary back.
+	HookRollback HookType = "rollback"
+	// HookEvent runs with every committed decision; its answer changes
+	// nothing.
+	HookEvent HookType = "event"
+)
+
+// HookTypes lists the webhook types in the order of a rollout.
+var HookTypes = []HookType{HookConfirmRollout, HookPreRollout, HookRollout, HookRollback, HookConfirmPromotion, HookPostRollout, HookEvent}
+
+// Webhook is one HTTP endpoint birdwatch POSTs a signed JSON payload to.
+type Webhook struct {
+	// Name identifies the hook in the status and commit messages.
+	Name string `yaml:"name" json:"name"`
+	// Type is one of HookTypes.
+	Type HookType `yaml:"type" json:"type"`
+	// URL is an http or https URL.
+	URL string `yaml:"url" json:"url"`
+	// Timeout bounds the call. Default 10s, at most MaxHookTimeout.
+	Timeout Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
+	// Metadata is passed in the payload as it is (Flagger's metadata).
+	Metadata map[string]string `yaml:"metadata,omitempty" json:"metadata,omitempty"`
+}
+
+// DefaultHookTimeout and MaxHookTimeout bound a webhook call.
+const (
+	DefaultHookTimeout = 10 * time.Second
+	MaxHookTimeout     = time.Minute
+)
+
+// TimeoutOrDefault is the hook's timeout, DefaultHookTimeout when unset.
+func (h Webhook) TimeoutOrDefault() time.Duration {
+	if h.Timeout <= 0 {
+		return DefaultHookTimeout
+	}
+	return h.Timeout.D()
+}
+
+// HooksOf returns c's webhooks of type t, in spec order.
+func (c *Canary) HooksOf(t HookType) []Webhook {
+	var out []Webhook
+	for _, h := range c.Spec.Analysis.Webhooks {
+		if h.Type == t {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// validateWebhooks checks spec.analysis.webhooks: unique DNS-label names,
+// known types, http(s) URLs without credentials, timeouts in (0, 1m].
+// Addresses are checked when called (see CheckHookURL).
+func validateWebhooks(hooks []Webhook, ps *problems) {
+	seen := map[string]bool{}
+	for i, h := range hooks {
+		f := fmt.Sprintf("spec.analysis.webhooks[%d]", i)
+		switch {
+		case h.Name == "":
+			ps.add(f+".name", "required")
+		case !dnsLabelRE.MatchString(h.Name):
+			ps.add(f+".name", "want lowercase letters, digits and '-', got %q", h.Name)
+		case seen[h.Name]:
+			ps.add(f+".name", "%q is used by another webhook", h.Name)
+		}
+		seen[h.Name] = true
+		if !slices.Contains(HookTypes, h.Type) {
+			names := make([]string, len(HookTypes))
+			for j, t := range HookTypes {
+				names[j] = string(t)
+			}
+			ps.add(f+".type", "want one of %s, got %q", strings.Join(names, ", "), h.Type)
+		}
+		if err := CheckHookURL(h.URL); err != nil {
+			ps.add(f+".url", "%v", err)
+		}
+		if h.Timeout < 0 || h.Timeout.D() > MaxHookTimeout {
+			ps.add(f+".timeout", "must be in (0, %s], got %s", MaxHookTimeout, h.Timeout.D())
+		}
+	}
+}
+
+// CheckHookURL checks that raw is an absolute http or https URL with a
+// host and without user credentials (they would end up in logs). Where
+// it may lead is checked when it is called: the hook client refuses
+// link-local (cloud metadata) addresses unless the deployment allows them.
+func CheckHookURL(raw string) error {
+	if raw == "" {
+		return fmt.Errorf("required")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("not a URL: %v", strings.TrimPrefix(err.Error(), "parse "+fmt.Sprintf("%q", raw)+": "))
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Errorf("want an http or https URL, got scheme %q", u.Scheme)
+	case u.Host == "" || u.Hostname() == "":
+		return fmt.Errorf("no host")
+	case u.User != nil:
+		return fmt.Errorf("credentials in the URL are refused (they would be logged); use the signature to authenticate birdwatch")
+	}
+	return nil
+}
