@@ -35,10 +35,16 @@ func (m *machine) analyze(d time.Duration) bool {
 		}
 		m.needs = &Window{Start: start, Since: since, End: now, Final: final, Last: last,
 			Traffic: trafficOf(m.st.Weight, m.st.Routes)}
+		m.needHooks(m.lookHooks()...)
 		m.wait("analysis needed")
 		return false
 	}
 	m.in.Analysis = nil // one analysis serves one look
+	if decided, hookFailed := m.judgeHooks(); decided {
+		return false
+	} else if hookFailed != "" {
+		an = failedByHook(an, hookFailed)
+	}
 	m.st.LastAnalysis = an.Record
 	// Evidence of every look is kept, whatever its verdict: a judge that
 	// accumulates (sequential) must never lose a window it has counted.
@@ -63,6 +69,17 @@ func (m *machine) analyze(d time.Duration) bool {
 		return m.countAgainst(m.st.Inconclusives > *a.InconclusiveLimit,
 			fmt.Sprintf("analysis inconclusive (%d of %d tolerated): %s", m.st.Inconclusives, *a.InconclusiveLimit, an.Reason))
 	}
+}
+
+// failedByHook is the look an with its verdict turned to fail by a
+// rollout hook that did not answer 2xx.
+func failedByHook(an *Analysis, reason string) *Analysis {
+	c := *an
+	c.Verdict, c.Reason = verdict.Fail, reason
+	if an.Verdict == verdict.Fail {
+		c.Reason = reason + "; " + an.Reason
+	}
+	return &c
 }
 
 // windowStart is when the data of the current look begins: the later of the

@@ -21,7 +21,11 @@ type machine struct {
 	routes  *spec.Routing // the routes to hold in the manifest; nil = unchanged
 	promote bool
 	needs   *Window
-	command *Command // consumed once
+	// needsHooks are the hook types whose results the machine waits for;
+	// used are the results this decision acted on.
+	needsHooks []spec.HookType
+	used       []spec.HookResult
+	command    *Command // consumed once
 	refused string
 	from    int
 }
@@ -31,6 +35,7 @@ func (m *machine) maxTransitions() int { return len(m.steps) + 4 }
 
 func newMachine(in Input) *machine {
 	m := &machine{in: in, steps: in.Canary.Spec.Steps, command: in.Command}
+	m.in.Hooks = maps.Clone(in.Hooks) // consumed as used
 	if in.Status != nil {
 		m.st = cloneStatus(*in.Status)
 	}
@@ -170,7 +175,13 @@ func (m *machine) paused() bool {
 }
 
 func (m *machine) progress() bool {
+	if !m.gatesPassed() {
+		return false
+	}
 	if m.st.Step >= len(m.steps) {
+		if m.hasHooks(spec.HookConfirmPromotion) && !m.confirmed(spec.HookConfirmPromotion) {
+			return false
+		}
 		m.finish()
 		return false
 	}
@@ -245,7 +256,7 @@ func (m *machine) decision() Decision {
 	switch {
 	case len(m.actions) > 0:
 		d.Action = mainAction(m.actions)
-	case m.needs != nil:
+	case m.needs != nil || len(m.needsHooks) > 0:
 		d.Action = ActionWait
 	case m.in.Status != nil && (m.st.Phase == spec.PhaseProgressing || m.st.Phase == spec.PhaseWaitingForSync || m.st.Phase == spec.PhasePaused):
 		d.Action = ActionWait
@@ -255,6 +266,11 @@ func (m *machine) decision() Decision {
 		// A decision that needs data commits nothing until the data is in.
 		d.Commit = false
 	}
+	if len(m.needsHooks) > 0 {
+		d.NeedsHooks = m.needsHooks
+		d.Commit = false
+	}
+	d.HookResults = m.used
 	return d
 }
 
@@ -273,5 +289,10 @@ func cloneStatus(s spec.Status) spec.Status {
 	s.HandledCommands = slices.Clone(s.HandledCommands)
 	s.Evidence = maps.Clone(s.Evidence)
 	s.Routes = cloneRouting(s.Routes)
+	if s.Hooks != nil {
+		h := *s.Hooks
+		h.Results = slices.Clone(h.Results)
+		s.Hooks = &h
+	}
 	return s
 }

@@ -100,6 +100,9 @@ type Input struct {
 	Command *Command
 	// Trigger names what woke birdwatch (schedule, webhook, chatops, cli), for the history.
 	Trigger string
+	// Hooks holds the results of the webhook calls a previous Decision
+	// asked for (NeedsHooks), by type; see hooks.go.
+	Hooks map[spec.HookType][]spec.HookResult
 }
 
 // Window is the time range an analysis covers: from Start (the current
@@ -145,6 +148,12 @@ type Decision struct {
 	// NeedsAnalysis asks the caller to measure Window and call Decide again with Analysis.
 	NeedsAnalysis bool
 	Window        Window
+	// NeedsHooks asks the caller to call every webhook of these types and
+	// call Decide again with their results in Input.Hooks.
+	NeedsHooks []spec.HookType
+	// HookResults are the webhook results this decision acted on, for the
+	// commit message.
+	HookResults []spec.HookResult
 	// From is the canary weight before this decision.
 	From   int
 	Reason string

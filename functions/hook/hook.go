@@ -56,26 +56,6 @@ type Payload struct {
 	Metadata map[string]string `json:"metadata,omitempty"`
 }
 
-// Result is the outcome of one call, as recorded in the status.
-type Result struct {
-	Hook string        `json:"hook" yaml:"hook"`
-	Type spec.HookType `json:"type" yaml:"type"`
-	// OK is true when the endpoint answered 2xx.
-	OK bool `json:"ok" yaml:"ok"`
-	// Status is the HTTP status code; 0 when there was no answer.
-	Status int `json:"status,omitempty" yaml:"status,omitempty"`
-	// Error says why the call failed; "" when OK.
-	Error string `json:"error,omitempty" yaml:"error,omitempty"`
-}
-
-// String is "load-test 200" or "load-test failed: timed out after 5s".
-func (r Result) String() string {
-	if r.OK {
-		return fmt.Sprintf("%s %d", r.Hook, r.Status)
-	}
-	return fmt.Sprintf("%s failed: %s", r.Hook, r.Error)
-}
-
 // Secrets resolves deployment secrets by name (the notifiers' secrets,
 // functions/notify, satisfy it).
 type Secrets interface {
@@ -106,12 +86,12 @@ type Client struct {
 // ErrRefused wraps refusals of a hook's address.
 var ErrRefused = errors.New("hook address refused")
 
-// Call POSTs p to h.URL, signed, within h's timeout. It never panics and
-// never returns an error: a failure is a Result with OK false and Error
-// saying why (a refused address, no signing key, a timeout, a non-2xx
-// status).
-func (c *Client) Call(ctx context.Context, h spec.Webhook, p Payload) Result {
-	r := Result{Hook: h.Name, Type: h.Type}
+// Call POSTs p to h.URL, signed, within h's timeout. It never returns an
+// error: a failure is a result with OK false and Error saying why (a
+// refused address, no signing key, a timeout, a non-2xx status). The
+// result's At is p.At.
+func (c *Client) Call(ctx context.Context, h spec.Webhook, p Payload) spec.HookResult {
+	r := spec.HookResult{Hook: h.Name, Type: h.Type, At: p.At}
 	p.Hook, p.Type, p.Metadata = h.Name, h.Type, h.Metadata
 	status, err := c.post(ctx, h, p)
 	r.Status = status

@@ -129,3 +129,45 @@ func CheckHookURL(raw string) error {
 	}
 	return nil
 }
+
+// HookResult is the outcome of one webhook call, as recorded in the status.
+type HookResult struct {
+	Hook string   `yaml:"hook" json:"hook"`
+	Type HookType `yaml:"type" json:"type"`
+	// OK is true when the endpoint answered 2xx.
+	OK bool `yaml:"ok" json:"ok"`
+	// Status is the HTTP status code; 0 when there was no answer.
+	Status int `yaml:"status,omitempty" json:"status,omitempty"`
+	// Error says why the call failed; empty when OK.
+	Error string `yaml:"error,omitempty" json:"error,omitempty"`
+	// At is when the call was made.
+	At time.Time `yaml:"at" json:"at"`
+}
+
+// String is "load-test 200" or "gate failed: answered 403 Forbidden".
+func (r HookResult) String() string {
+	if r.OK {
+		return fmt.Sprintf("%s %d", r.Hook, r.Status)
+	}
+	return fmt.Sprintf("%s failed: %s", r.Hook, r.Error)
+}
+
+// HookState is the webhooks' part of a rollout's status, written by the
+// state machine.
+type HookState struct {
+	// Holding names the confirm hook (confirm-rollout or
+	// confirm-promotion) holding the rollout, empty when none; HoldingType
+	// is its type and Since when it first refused.
+	Holding     string     `yaml:"holding,omitempty" json:"holding,omitempty"`
+	HoldingType HookType   `yaml:"holdingType,omitempty" json:"holdingType,omitempty"`
+	Since       *time.Time `yaml:"since,omitempty" json:"since,omitempty"`
+	// RolloutConfirmed and PreRolloutPassed are true once every
+	// confirm-rollout (pre-rollout) hook answered 2xx in this generation.
+	RolloutConfirmed bool `yaml:"rolloutConfirmed,omitempty" json:"rolloutConfirmed,omitempty"`
+	PreRolloutPassed bool `yaml:"preRolloutPassed,omitempty" json:"preRolloutPassed,omitempty"`
+	// CalledAt is when the gate hooks (confirm, pre-rollout) were last
+	// called; they are called again one analysis interval later.
+	CalledAt *time.Time `yaml:"calledAt,omitempty" json:"calledAt,omitempty"`
+	// Results holds the last call of each hook, in spec order.
+	Results []HookResult `yaml:"results,omitempty" json:"results,omitempty"`
+}

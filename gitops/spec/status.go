@@ -57,6 +57,9 @@ type Status struct {
 	// it exactly (the replicas provider's whole pods), e.g. "weight 10 is
 	// 1 of 3 pods (33%): ..."; empty when exact.
 	Split string `yaml:"split,omitempty" json:"split,omitempty"`
+	// Hooks is where the webhooks stand: the confirm hook holding the
+	// rollout and since when, the gates passed, each hook's last result.
+	Hooks *HookState `yaml:"hooks,omitempty" json:"hooks,omitempty"`
 	// Routes are the routes birdwatch has put in the traffic manifest, as
 	// committed: header routes that send matched requests to the canary and
 	// the mirror. Empty after promotion and rollback.
