@@ -45,6 +45,9 @@ func (m *machine) hookResults(t spec.HookType) ([]spec.HookResult, bool) {
 // needHooks asks the caller for the results of hooks of types ts.
 func (m *machine) needHooks(ts ...spec.HookType) {
 	for _, t := range ts {
+		if _, given := m.in.Hooks[t]; given {
+			continue // called for this look; used when the analysis is in
+		}
 		if !slices.Contains(m.needsHooks, t) {
 			m.needsHooks = append(m.needsHooks, t)
 		}
@@ -64,7 +67,21 @@ func (m *machine) hooks() *spec.HookState {
 
 // record keeps the last result of each hook in the status, in spec order.
 func (m *machine) record(rs []spec.HookResult) {
-	h := m.hooks()
+	m.hooks()
+	RecordHooks(m.in.Canary, &m.st, rs)
+}
+
+// RecordHooks keeps the last result of each of c's hooks in st.Hooks, in
+// spec order: the machine's own calls, and the post-rollout and event
+// calls the caller makes after deciding (AfterHooks).
+func RecordHooks(c *spec.Canary, st *spec.Status, rs []spec.HookResult) {
+	if len(rs) == 0 {
+		return
+	}
+	if st.Hooks == nil {
+		st.Hooks = &spec.HookState{}
+	}
+	h := st.Hooks
 	for _, r := range rs {
 		i := slices.IndexFunc(h.Results, func(x spec.HookResult) bool { return x.Hook == r.Hook })
 		if i >= 0 {
@@ -74,7 +91,7 @@ func (m *machine) record(rs []spec.HookResult) {
 		}
 	}
 	order := map[string]int{}
-	for i, w := range m.in.Canary.Spec.Analysis.Webhooks {
+	for i, w := range c.Spec.Analysis.Webhooks {
 		order[w.Name] = i
 	}
 	slices.SortStableFunc(h.Results, func(a, b spec.HookResult) int { return order[a.Hook] - order[b.Hook] })

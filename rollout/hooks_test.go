@@ -22,10 +22,10 @@ func wh(name string, t spec.HookType) spec.Webhook {
 // answers maps a hook name to the HTTP status it answers; 0 is no answer.
 type answers map[string]int
 
-// decide runs Decide as the loop does: hooks and analysis (passing unless
+// decideAsLoop runs Decide as the loop does: hooks and analysis (passing unless
 // fail) asked for are provided, and Decide runs again, until nothing more
 // is asked. It returns the last decision and every hook called.
-func decide(t *testing.T, in Input, ans answers, fail bool) (Decision, []string) {
+func decideAsLoop(t *testing.T, in Input, ans answers, fail bool) (Decision, []string) {
 	t.Helper()
 	var called []string
 	for range 5 {
@@ -63,7 +63,7 @@ func decide(t *testing.T, in Input, ans answers, fail bool) (Decision, []string)
 
 func TestConfirmRolloutHolds(t *testing.T) {
 	c := aleph(withHooks(wh("gate", spec.HookConfirmRollout)))
-	d, called := decide(t, Input{Canary: c, Now: t0}, answers{"gate": 403}, false)
+	d, called := decideAsLoop(t, Input{Canary: c, Now: t0}, answers{"gate": 403}, false)
 	// The rollout's first commit: started, and held.
 	if !d.Commit || d.Action != ActionStart || d.SetWeight != nil || d.Status.Hooks == nil || d.Status.Hooks.Holding != "gate" ||
 		!d.Status.Hooks.Since.Equal(t0) || d.Status.Hooks.HoldingType != spec.HookConfirmRollout || len(called) != 1 {
@@ -74,17 +74,17 @@ func TestConfirmRolloutHolds(t *testing.T) {
 	}
 	st := d.Status
 	// Within the interval the gate is not asked again.
-	d, called = decide(t, Input{Canary: c, Status: &st, Now: t0.Add(30 * time.Second)}, answers{"gate": 200}, false)
+	d, called = decideAsLoop(t, Input{Canary: c, Status: &st, Now: t0.Add(30 * time.Second)}, answers{"gate": 200}, false)
 	if d.Commit || len(called) != 0 || !strings.Contains(d.Reason, "held by confirm-rollout hook gate since") {
 		t.Fatalf("within the interval: commit %v, called %v, reason %q", d.Commit, called, d.Reason)
 	}
 	// Still refusing: no new commit, the hold keeps its start.
-	d, _ = decide(t, Input{Canary: c, Status: &st, Now: t0.Add(2 * time.Minute)}, answers{"gate": 409}, false)
+	d, _ = decideAsLoop(t, Input{Canary: c, Status: &st, Now: t0.Add(2 * time.Minute)}, answers{"gate": 409}, false)
 	if d.Commit || d.Status.Hooks.Holding != "gate" || !d.Status.Hooks.Since.Equal(t0) {
 		t.Fatalf("still refusing: commit %v, hooks %+v", d.Commit, d.Status.Hooks)
 	}
 	// Confirmed: the rollout sets its first weight in the same commit.
-	d, _ = decide(t, Input{Canary: c, Status: &st, Now: t0.Add(3 * time.Minute)}, answers{"gate": 200}, false)
+	d, _ = decideAsLoop(t, Input{Canary: c, Status: &st, Now: t0.Add(3 * time.Minute)}, answers{"gate": 200}, false)
 	if !d.Commit || d.SetWeight == nil || *d.SetWeight != 1 || d.Status.Hooks.Holding != "" || !d.Status.Hooks.RolloutConfirmed {
 		t.Fatalf("confirmed: %+v, hooks %+v", d, d.Status.Hooks)
 	}
@@ -95,16 +95,16 @@ func TestConfirmRolloutHolds(t *testing.T) {
 
 func TestPreRolloutFailureIsAFailedLook(t *testing.T) {
 	c := aleph(withHooks(wh("smoke", spec.HookPreRollout)))
-	d, _ := decide(t, Input{Canary: c, Now: t0}, answers{"smoke": 500}, false)
+	d, _ := decideAsLoop(t, Input{Canary: c, Now: t0}, answers{"smoke": 500}, false)
 	if !d.Commit || d.Action != ActionStart || d.Status.Failures != 1 || d.SetWeight != nil || !strings.Contains(d.Reason, "(1 of 1 tolerated)") {
 		t.Fatalf("first failure: %+v", d)
 	}
 	st := d.Status
-	d, _ = decide(t, Input{Canary: c, Status: &st, Now: t0.Add(time.Minute)}, answers{"smoke": 0}, false)
+	d, _ = decideAsLoop(t, Input{Canary: c, Status: &st, Now: t0.Add(time.Minute)}, answers{"smoke": 0}, false)
 	if d.Action != ActionRollback || d.Status.Phase != spec.PhaseRolledBack || !strings.Contains(d.Reason, "pre-rollout hook smoke failed: timed out after 10s (2 of 1 tolerated)") {
 		t.Fatalf("second failure: %s %s %q", d.Action, d.Status.Phase, d.Reason)
 	}
-	d, _ = decide(t, Input{Canary: c, Now: t0}, answers{"smoke": 204}, false)
+	d, _ = decideAsLoop(t, Input{Canary: c, Now: t0}, answers{"smoke": 204}, false)
 	if d.SetWeight == nil || *d.SetWeight != 1 || !d.Status.Hooks.PreRolloutPassed {
 		t.Fatalf("passing gate: %+v", d)
 	}
@@ -114,21 +114,21 @@ func TestLookHooks(t *testing.T) {
 	analyzing := status(spec.PhaseProgressing, 1, 1)
 	t.Run("a failing rollout hook fails a passing look", func(t *testing.T) {
 		c := aleph(withHooks(wh("load-test", spec.HookRollout)))
-		d, called := decide(t, Input{Canary: c, Status: analyzing, Now: t0.Add(2 * time.Minute)}, answers{"load-test": 502}, false)
+		d, called := decideAsLoop(t, Input{Canary: c, Status: analyzing, Now: t0.Add(2 * time.Minute)}, answers{"load-test": 502}, false)
 		if d.Status.Failures != 1 || d.Action != ActionHold || len(called) != 1 || !strings.Contains(d.Reason, "rollout hook load-test failed: answered Bad Gateway") {
 			t.Fatalf("%s failures %d called %v reason %q", d.Action, d.Status.Failures, called, d.Reason)
 		}
 	})
 	t.Run("a rollout hook answering 2xx leaves the look to the metrics", func(t *testing.T) {
 		c := aleph(withHooks(wh("load-test", spec.HookRollout)))
-		d, _ := decide(t, Input{Canary: c, Status: analyzing, Now: t0.Add(6 * time.Minute)}, answers{"load-test": 200}, false)
+		d, _ := decideAsLoop(t, Input{Canary: c, Status: analyzing, Now: t0.Add(6 * time.Minute)}, answers{"load-test": 200}, false)
 		if d.Action != ActionAdvance || d.Status.Failures != 0 {
 			t.Fatalf("%s failures %d", d.Action, d.Status.Failures)
 		}
 	})
 	t.Run("a rollback hook answering 2xx rolls back", func(t *testing.T) {
 		c := aleph(withHooks(wh("abort", spec.HookRollback), wh("load-test", spec.HookRollout)))
-		d, called := decide(t, Input{Canary: c, Status: analyzing, Now: t0.Add(2 * time.Minute)}, answers{"abort": 200, "load-test": 200}, false)
+		d, called := decideAsLoop(t, Input{Canary: c, Status: analyzing, Now: t0.Add(2 * time.Minute)}, answers{"abort": 200, "load-test": 200}, false)
 		if d.Action != ActionRollback || d.Reason != "rollback hook abort answered 200" || len(called) != 2 {
 			t.Fatalf("%s %q called %v", d.Action, d.Reason, called)
 		}
@@ -138,7 +138,7 @@ func TestLookHooks(t *testing.T) {
 func TestConfirmPromotionHolds(t *testing.T) {
 	c := aleph(withHooks(wh("release-manager", spec.HookConfirmPromotion), wh("notify", spec.HookPostRollout), wh("events", spec.HookEvent)))
 	done := status(spec.PhaseProgressing, len(c.Spec.Steps), 100, func(s *spec.Status) { s.Hooks = &spec.HookState{RolloutConfirmed: true} })
-	d, _ := decide(t, Input{Canary: c, Status: done, Now: t0.Add(time.Minute)}, answers{"release-manager": 404}, false)
+	d, _ := decideAsLoop(t, Input{Canary: c, Status: done, Now: t0.Add(time.Minute)}, answers{"release-manager": 404}, false)
 	if d.Promote || d.Action != ActionHold || d.Status.Hooks.Holding != "release-manager" || d.Status.Hooks.HoldingType != spec.HookConfirmPromotion {
 		t.Fatalf("refused: %+v hooks %+v", d, d.Status.Hooks)
 	}
@@ -146,11 +146,26 @@ func TestConfirmPromotionHolds(t *testing.T) {
 		t.Errorf("after a hold, AfterHooks = %v; want event only", got)
 	}
 	st := d.Status
-	d, _ = decide(t, Input{Canary: c, Status: &st, Now: t0.Add(3 * time.Minute)}, answers{"release-manager": 200}, false)
+	d, _ = decideAsLoop(t, Input{Canary: c, Status: &st, Now: t0.Add(3 * time.Minute)}, answers{"release-manager": 200}, false)
 	if !d.Promote || d.Status.Phase != spec.PhaseSucceeded || d.Status.Hooks.Holding != "" {
 		t.Fatalf("confirmed: %+v", d)
 	}
 	if got := AfterHooks(c, d); len(got) != 2 || got[0] != spec.HookPostRollout {
 		t.Errorf("after promotion, AfterHooks = %v; want post-rollout and event", got)
+	}
+}
+
+// TestRequireAsksForLookHooksOnce: at a look Require asks for the rollout
+// hooks and the window; given the hook results it asks for the window only.
+func TestRequireAsksForLookHooksOnce(t *testing.T) {
+	c := aleph(withHooks(wh("load-test", spec.HookRollout)))
+	in := Input{Canary: c, Status: status(spec.PhaseProgressing, 1, 1), Now: t0.Add(2 * time.Minute)}
+	n := Require(in)
+	if n.Analysis == nil || len(n.Hooks) != 1 || n.Hooks[0] != spec.HookRollout {
+		t.Fatalf("Require = %+v; want the window and the rollout hooks", n)
+	}
+	in.Hooks = map[spec.HookType][]spec.HookResult{spec.HookRollout: {{Hook: "load-test", Type: spec.HookRollout, OK: true, Status: 200, At: in.Now}}}
+	if n := Require(in); n.Analysis == nil || len(n.Hooks) != 0 {
+		t.Fatalf("with the results, Require = %+v; want the window only", n)
 	}
 }

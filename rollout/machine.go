@@ -26,8 +26,8 @@ type machine struct {
 	needsHooks []spec.HookType
 	used       []spec.HookResult
 	command    *Command // consumed once
-	refused string
-	from    int
+	refused    string
+	from       int
 }
 
 // maxTransitions bounds one Decide call: steps plus start, sync and promote.

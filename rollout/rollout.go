@@ -170,11 +170,15 @@ type Needs struct {
 	// Analysis is the window to measure and judge into Input.Analysis; nil
 	// when no look is due.
 	Analysis *Window
+	// Hooks are the webhook types to call, every hook of each, with the
+	// results put in Input.Hooks (see hooks.go); call Require again after.
+	Hooks []spec.HookType
 }
 
 // Require says what Decide needs for in: a sync observation first (when
 // in does not carry one yet, call Require again after filling it), then
-// an analysis window. It changes nothing.
+// webhook results (again: a confirm gate passed leads to the next gate),
+// then an analysis window. It changes nothing.
 func Require(in Input) Needs {
 	if in.BadInput != "" {
 		return Needs{}
@@ -184,11 +188,12 @@ func Require(in Input) Needs {
 		return Needs{Sync: true}
 	}
 	d := decide(in)
-	if !d.NeedsAnalysis {
-		return Needs{}
+	n := Needs{Hooks: d.NeedsHooks}
+	if d.NeedsAnalysis {
+		w := d.Window
+		n.Analysis = &w
 	}
-	w := d.Window
-	return Needs{Analysis: &w}
+	return n
 }
 
 // Decide computes the next step of a rollout. It never panics on any status.

@@ -40,6 +40,9 @@ type Config struct {
 	// Deployment secrets spec.notify names by secretRef: files in a
 	// directory, else AWS Secrets Manager secrets PREFIX+NAME.
 	NotifySecretsDir, NotifySecretsPrefix string
+	// HooksAllowLinkLocal lets spec.analysis.webhooks reach link-local
+	// addresses (cloud metadata services); off by default.
+	HooksAllowLinkLocal bool
 
 	// GitHub: pull requests, webhooks, comments, statuses.
 	GitHubRepo, GitHubAPIURL, GitHubTokenFile, GitHubLogin, GitHubSecretFile, GitHubMergeMethod string
@@ -183,6 +186,9 @@ var settingsTable = []setting{
 	{group: "notify", flag: "notify-secrets-prefix", env: "BIRDWATCH_NOTIFY_SECRETS_PREFIX", modes: modeAll,
 		usage: "read the secrets spec.notify names from AWS Secrets Manager as PREFIX+NAME when they are not in the directory",
 		field: func(c *Config) any { return &c.NotifySecretsPrefix }},
+	{group: "notify", flag: "hooks-allow-link-local", env: "BIRDWATCH_HOOKS_ALLOW_LINK_LOCAL", modes: modeAll,
+		usage: "let spec.analysis.webhooks call link-local addresses (169.254.0.0/16, fe80::/10, where cloud metadata services answer); webhook calls are signed with the deployment secret birdwatch-hooks, found like the notify secrets",
+		field: func(c *Config) any { return &c.HooksAllowLinkLocal }},
 
 	{group: "github", flag: "github-repo", env: "BIRDWATCH_GITHUB_REPO", modes: modeAll, usage: "GitOps repository on GitHub, owner/name (default: from a github.com repository URL)",
 		field: func(c *Config) any { return &c.GitHubRepo }},

@@ -12,6 +12,7 @@ import (
 	"github.com/birdwatch-gitops/birdwatch/analyzer/judge"
 	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics"
 	"github.com/birdwatch-gitops/birdwatch/functions/core"
+	"github.com/birdwatch-gitops/birdwatch/functions/hook"
 	"github.com/birdwatch-gitops/birdwatch/gitops/pullrequest"
 	"github.com/birdwatch-gitops/birdwatch/gitops/repo"
 	"github.com/birdwatch-gitops/birdwatch/gitops/sync"
@@ -166,7 +167,8 @@ func newEngine(ctx context.Context, cfg *Config, log *slog.Logger) (*core.Engine
 	if err != nil {
 		return nil, nil, err
 	}
-	e := &core.Engine{Repo: r, Judges: judges(), Sync: syncEngines(cfg, r), Log: log}
+	e := &core.Engine{Repo: r, Judges: judges(), Sync: syncEngines(cfg, r), Log: log,
+		Hooks: &hook.Client{Secrets: cfg.notifySecrets(), AllowLinkLocal: cfg.HooksAllowLinkLocal}}
 	e.PullRequests, err = pullRequests(ctx, cfg)
 	if err != nil {
 		r.Close()

@@ -56,6 +56,9 @@ type Engine struct {
 	Now func() time.Time
 	// Log receives one structured line per decision; nil discards.
 	Log *slog.Logger
+	// Hooks calls the canaries' webhooks (spec.analysis.webhooks); nil
+	// makes every call fail (confirm hooks hold, rollout hooks fail looks).
+	Hooks HookCaller
 	// Notifiers are told of every committed decision (Slack, ...); their
 	// errors are logged, never fatal: Git already holds the decision.
 	Notifiers []Notifier

@@ -33,28 +33,8 @@ import (
 // over the raw body and compare in constant time (Verify).
 const SignatureHeader = "X-Birdwatch-Signature"
 
-// Payload is the JSON body of every call.
-type Payload struct {
-	// Canary and Namespace name the canary.
-	Canary    string `json:"canary"`
-	Namespace string `json:"namespace"`
-	// Hook and Type are the webhook's name and type.
-	Hook string        `json:"hook"`
-	Type spec.HookType `json:"type"`
-	// Phase is the rollout's phase (Progressing, Paused, Succeeded, ...).
-	Phase string `json:"phase"`
-	// Version is the canary version; Stable the stable one.
-	Version string `json:"version"`
-	Stable  string `json:"stable"`
-	// Weight is the canary's weight; Step the 0-based step index.
-	Weight int `json:"weight"`
-	Step   int `json:"step"`
-	// At is when birdwatch called (RFC 3339), so receivers can refuse
-	// replays of old bodies.
-	At time.Time `json:"at"`
-	// Metadata is the hook's metadata from the spec.
-	Metadata map[string]string `json:"metadata,omitempty"`
-}
+// Payload is the JSON body of every call (spec.HookPayload).
+type Payload = spec.HookPayload
 
 // Secrets resolves deployment secrets by name (the notifiers' secrets,
 // functions/notify, satisfy it).

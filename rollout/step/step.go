@@ -76,6 +76,9 @@ type Ports struct {
 	// traffic.New on spec.traffic. A provider says what it supports by the
 	// interfaces it implements (traffic.Router) and traffic.Supports.
 	Traffic func(c *spec.Canary) (traffic.Provider, error)
+	// Hooks calls spec.analysis.webhooks; nil makes every call fail
+	// (confirm hooks hold, rollout hooks fail their looks).
+	Hooks HookCaller
 }
 
 // Request is what one decision is about.
@@ -169,7 +172,7 @@ func (p Ports) DecideInvalid(snap Snapshot, iv Invalid, req Request) (*Result, e
 	cp := *c
 	cp.Spec.Canary, cp.Spec.Stable = st.Generation, st.Stable
 	in := rollout.Input{Canary: &cp, Status: st, Now: req.Now, Trigger: req.Trigger, BadInput: iv.Problem()}
-	res, err := p.finish(nil, &cp, in, nil, nil, req)
+	res, err := p.finish(context.Background(), nil, &cp, in, nil, nil, req)
 	var bad *BadInputError
 	if errors.As(err, &bad) {
 		bad.Err = problems
@@ -197,6 +200,7 @@ func (p Ports) decideOn(ctx context.Context, snap Snapshot, c *spec.Canary, st *
 		}
 		need = rollout.Require(in)
 	}
+	need = p.requireHooks(ctx, c, &in, need)
 	var res *judge.Result
 	if need.Analysis != nil {
 		if res, err = p.analyze(ctx, c, st, *need.Analysis); err != nil {
@@ -204,13 +208,13 @@ func (p Ports) decideOn(ctx context.Context, snap Snapshot, c *spec.Canary, st *
 		}
 		in.Analysis = toRolloutAnalysis(res, req.Now, *need.Analysis)
 	}
-	return p.finish(snap, c, in, tr, res, req)
+	return p.finish(ctx, snap, c, in, tr, res, req)
 }
 
 // finish calls the state machine and builds the effects. When they cannot
 // be written (a promote path gone, routes a provider refuses), that is bad
 // input: the state machine is asked again with it, to freeze.
-func (p Ports) finish(snap Snapshot, c *spec.Canary, in rollout.Input, tr *trafficState, res *judge.Result, req Request) (*Result, error) {
+func (p Ports) finish(ctx context.Context, snap Snapshot, c *spec.Canary, in rollout.Input, tr *trafficState, res *judge.Result, req Request) (*Result, error) {
 	for {
 		d := rollout.Decide(in)
 		out := &Result{Canary: c, Decision: d, Analysis: res, Before: in.Status}
@@ -228,6 +232,12 @@ func (p Ports) finish(snap Snapshot, c *spec.Canary, in rollout.Input, tr *traff
 		}
 		files, err := buildFiles(snap, c, &d, tr)
 		if err == nil {
+			if p.afterHooks(ctx, c, &d, req.Now) {
+				if err := restatus(snap, c, d, files); err != nil {
+					return nil, err
+				}
+			}
+			out.Effects.Message.Body = withHooksNote(out.Effects.Message.Body, d)
 			out.Decision, out.Effects.Status, out.Effects.Files = d, d.Status, files
 			return out, nil
 		}
