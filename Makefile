@@ -159,3 +159,18 @@ readme-settings:
 schema:
 	go test ./gitops/schema -run 'TestCommentsUpToDate|TestPublishedSchemaUpToDate' -update >/dev/null || true
 	go test ./gitops/schema -update
+
+## release: birdwatch binaries for linux and darwin, amd64 and arm64 (static, stripped,
+## -trimpath, version from `git describe`), and their SHA256SUMS, in dist/.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+RELEASE_PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
+.PHONY: release
+release:
+	rm -rf dist && mkdir -p dist
+	@for p in $(RELEASE_PLATFORMS); do \
+		os=$${p%/*}; arch=$${p#*/}; out=dist/birdwatch-$(VERSION)-$$os-$$arch; \
+		echo "build $$out"; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -buildvcs=false \
+			-ldflags "-s -w -buildid= -X main.version=$(VERSION)" -o $$out ./cmd/birdwatch || exit 1; \
+	done
+	cd dist && sha256sum birdwatch-* > SHA256SUMS && cat SHA256SUMS
