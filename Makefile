@@ -2,6 +2,11 @@
 # Both install what they need from Debian (prometheus, git) when it is missing, and say so.
 
 GO          ?= go
+# go.mod's toolchain line names the patched Go every build uses (govulncheck finds the standard
+# library's known vulnerabilities in older ones); auto lets the go command fetch it from the module
+# proxy where the machine's go.env says local.
+GOTOOLCHAIN ?= auto
+export GOTOOLCHAIN
 BIN         := bin/birdwatch
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 TEST_TIMEOUT ?= 9m

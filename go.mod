@@ -2,6 +2,8 @@ module github.com/birdwatch-gitops/birdwatch
 
 go 1.26.8
 
+toolchain go1.26.11
+
 require (
 	github.com/ProtonMail/go-crypto v1.1.6
 	github.com/aws/aws-lambda-go v1.55.1
