@@ -69,7 +69,7 @@ func Measure(ctx context.Context, p Provider, t templates.Template, v Vars, at t
 		if s.text == "" {
 			continue
 		}
-		expr, err := Render(s.text, v)
+		expr, err := RenderDialect(DialectOf(p), s.text, v)
 		if err != nil {
 			return Measurement{}, fmt.Errorf("error rendering %s %s for version %q: %w", t.Name, s.field, v.Version, err)
 		}
@@ -79,7 +79,7 @@ func Measure(ctx context.Context, p Provider, t templates.Template, v Vars, at t
 	m.HasRequests = t.Requests != ""
 	m.HasCounts = m.HasRequests && t.Errors != ""
 	for _, s := range steps {
-		val, warnings, err := query(ctx, p, s.text, at)
+		val, warnings, err := query(ctx, p, s.text, at, v.Window)
 		m.Warnings = append(m.Warnings, warnings...)
 		if err != nil {
 			return m, fmt.Errorf("error measuring %s %s for version %q: %w", t.Name, s.field, v.Version, err)
@@ -92,7 +92,14 @@ func Measure(ctx context.Context, p Provider, t templates.Template, v Vars, at t
 	return m, nil
 }
 
-func query(ctx context.Context, p Provider, expr string, at time.Time) (float64, []string, error) {
+func query(ctx context.Context, p Provider, expr string, at time.Time, window time.Duration) (float64, []string, error) {
+	if wp, ok := p.(WindowProvider); ok {
+		if at.IsZero() {
+			at = time.Now()
+		}
+		v, err := wp.QueryWindow(ctx, expr, at.Add(-window), at)
+		return v, nil, err
+	}
 	if wp, ok := p.(warningProvider); ok {
 		r, err := wp.QueryResult(ctx, expr, at)
 		return r.Value, r.Warnings, err

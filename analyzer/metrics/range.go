@@ -163,7 +163,7 @@ func MeasureRange(ctx context.Context, p RangeProvider, t templates.Template, v 
 		if q.text == "" {
 			continue
 		}
-		expr, err := Render(q.text, v)
+		expr, err := RenderDialect(DialectOf(p), q.text, v)
 		if err != nil {
 			return m, fmt.Errorf("error rendering %s %s for version %q: %w", t.Name, q.field, v.Version, err)
 		}

@@ -1,13 +1,10 @@
 package metrics
 
 import (
-	"bytes"
 	"fmt"
 	"maps"
 	"slices"
 	"strconv"
-	"strings"
-	"text/template"
 	"time"
 
 	"github.com/birdwatch-gitops/birdwatch/templates"
@@ -58,23 +55,7 @@ type Vars struct {
 // a missing argument is an error (missingkey=error). See Vars for how values
 // are escaped. Errors wrap ErrTemplate or ErrInvalidValue.
 func Render(query string, v Vars) (string, error) {
-	if strings.IndexByte(query, 0) >= 0 {
-		return "", fmt.Errorf("%w: query contains a NUL byte", ErrTemplate)
-	}
-	tmpl, err := template.New("query").Option("missingkey=error").Parse(query)
-	if err != nil {
-		return "", fmt.Errorf("%w: %w", ErrTemplate, err)
-	}
-	bindings, data := bind(v)
-	var out bytes.Buffer
-	if err := tmpl.Execute(&out, data); err != nil {
-		return "", fmt.Errorf("%w: %w", ErrTemplate, err)
-	}
-	expr, err := substitute(out.Bytes(), bindings)
-	if err != nil {
-		return "", err
-	}
-	return strings.TrimSpace(expr), nil
+	return RenderDialect(PromQL, query, v)
 }
 
 // Check reports whether query is a valid template that uses only the known
@@ -82,15 +63,11 @@ func Render(query string, v Vars) (string, error) {
 // renders the query with placeholder values, so it needs no real Vars; use it
 // when a spec is validated. Errors wrap ErrTemplate.
 func Check(query string, argNames ...string) error {
-	v := Vars{
-		Service: "service", Namespace: "namespace", Version: "version", Stable: "stable", Canary: "canary",
-		Interval: time.Minute, Window: time.Minute, Args: make(map[string]string, len(argNames)),
-	}
+	args := make(map[string]string, len(argNames))
 	for _, a := range argNames {
-		v.Args[a] = "arg"
+		args[a] = "arg"
 	}
-	_, err := Render(query, v)
-	return err
+	return CheckDialect(PromQL, query, args)
 }
 
 // CheckTemplate validates t (templates.Template.Validate) and Checks each of

@@ -101,7 +101,7 @@ func validateDir(dir string) (*validation, error) {
 		return nil, fmt.Errorf("no %s folder in %s: %w", spec.SpecDir, dir, err)
 	}
 	tree := spectree.Dir(dir)
-	canaries, err := spectree.Load(tree, core.Checks(judges()))
+	canaries, err := spectree.Load(tree, core.WithMetricChecks(core.Checks(judges()), newMetricsRegistry(nil, 0)))
 	var problems []spec.Problem
 	var perr *spec.Error
 	switch {

@@ -182,6 +182,10 @@ func newEngine(ctx context.Context, cfg *Config, log *slog.Logger) (*core.Engine
 		}
 		e.Metrics = p
 	}
+	e.Providers = newMetricsRegistry(cfg.metricsSecret, cfg.PrometheusTimeout)
+	if e.Metrics != nil {
+		e.Providers.SetDefault("prometheus", e.Metrics)
+	}
 	d, err := newDispatcher(ctx, cfg, e.Metrics, log)
 	if err != nil {
 		r.Close()

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	gosync "sync"
 	"time"
@@ -45,6 +46,11 @@ func (e *Engine) measureMetric(ctx context.Context, c *spec.Canary, st *spec.Sta
 		in.Err = err
 		return
 	}
+	provider, err := e.metricProvider(ctx, m)
+	if err != nil {
+		in.Err = err
+		return
+	}
 	in.Config.Unit = tmpl.Unit
 	if m.Query != "" {
 		in.Config.Unit = m.Unit
@@ -52,10 +58,10 @@ func (e *Engine) measureMetric(ctx context.Context, c *spec.Canary, st *spec.Sta
 	window := w.End.Sub(w.Start).Round(time.Second)
 	vars := func(version string) metrics.Vars {
 		return metrics.Vars{Service: c.Spec.Service, Namespace: c.Metadata.Namespace, Version: version,
-			Stable: st.Stable, Canary: st.Generation, Interval: c.Spec.Analysis.Interval.D(), Window: window, Args: m.Args}
+			Stable: st.Stable, Canary: st.Generation, Interval: c.Spec.Analysis.Interval.D(), Window: window, Args: m.TemplateArgs()}
 	}
-	canary, cerr := metrics.Measure(ctx, e.Metrics, tmpl, vars(st.Generation), w.End)
-	baseline, berr := metrics.Measure(ctx, e.Metrics, tmpl, vars(st.Stable), w.End)
+	canary, cerr := metrics.Measure(ctx, provider, tmpl, vars(st.Generation), w.End)
+	baseline, berr := metrics.Measure(ctx, provider, tmpl, vars(st.Stable), w.End)
 	in.Canary, cerr = toSeries(canary, cerr)
 	in.Baseline, berr = toSeries(baseline, berr)
 	if canary.HasRequests {
@@ -86,6 +92,12 @@ func metricTemplate(m *spec.Metric) (templates.Template, error) {
 		}
 		t := templates.Template{Name: "inline", Description: "inline query of metric " + m.Name, Unit: unit, Query: m.Query}
 		return t, t.Validate()
+	}
+	if m.Resolved != nil {
+		return TemplateOf(m.Resolved), nil
+	}
+	if m.TemplateRef != nil {
+		return templates.Template{}, fmt.Errorf("metric %s: templateRef %s is not resolved", m.Name, m.TemplateRef.Name)
 	}
 	return templates.Metric(m.Template)
 }

@@ -29,7 +29,7 @@ func (s snapshot) ReadFile(path string) ([]byte, error) {
 // ports are the step's ports wired to the engine's Prometheus, judges and sync gates.
 func (e *Engine) ports() step.Ports {
 	p := step.Ports{Judges: e.Judges, Sync: syncGate{e.Sync}, Hooks: e.Hooks}
-	if e.Metrics != nil {
+	if e.Metrics != nil || e.Providers != nil {
 		p.Metrics = measurer{e}
 	}
 	return p

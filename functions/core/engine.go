@@ -44,6 +44,9 @@ type Chainer interface {
 type Engine struct {
 	Repo    Repository
 	Metrics metrics.Provider
+	// Providers builds the providers MetricTemplates name (datadog, web,
+	// ...); nil means only the Metrics provider (Prometheus) exists.
+	Providers *metrics.Registry
 	// Judges maps spec.analysis.judge to a judge.
 	Judges map[string]judge.Judge
 	// Sync maps spec.sync.engine to a gate.
@@ -195,7 +198,7 @@ func (e *Engine) selectCanaries(ctx context.Context, req Request) (*tick, error)
 	if err != nil {
 		return nil, fmt.Errorf("fetch: %w", err)
 	}
-	fl, err := step.Load(spectree.Snapshot{Snapshot: snap}, Checks(e.Judges))
+	fl, err := step.Load(spectree.Snapshot{Snapshot: snap}, e.checks())
 	if err != nil {
 		return nil, err
 	}

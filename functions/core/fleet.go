@@ -18,7 +18,7 @@ func (e *Engine) Fleet(ctx context.Context) ([]Entry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fetch: %w", err)
 	}
-	fl, err := step.Load(spectree.Snapshot{Snapshot: snap}, Checks(e.Judges))
+	fl, err := step.Load(spectree.Snapshot{Snapshot: snap}, e.checks())
 	if err != nil {
 		return nil, err
 	}

@@ -22,9 +22,14 @@ func (e *Engine) measureSamples(ctx context.Context, c *spec.Canary, st *spec.St
 	if in.Err != nil {
 		return
 	}
-	rp, ok := e.Metrics.(metrics.RangeProvider)
+	provider, err := e.metricProvider(ctx, m)
+	if err != nil {
+		in.Err = err
+		return
+	}
+	rp, ok := provider.(metrics.RangeProvider)
 	if !ok {
-		in.Err = fmt.Errorf("metric %s: the metrics provider %T cannot run range queries", m.Name, e.Metrics)
+		in.Err = fmt.Errorf("metric %s: the metrics provider %T cannot run range queries", m.Name, provider)
 		return
 	}
 	tmpl, err := metricTemplate(m)
@@ -39,7 +44,7 @@ func (e *Engine) measureSamples(ctx context.Context, c *spec.Canary, st *spec.St
 	step := metrics.SampleStep(c.Spec.Analysis.Interval.D(), w.End.Sub(w.Start), minSamples)
 	fetch := func(version string) ([]float64, error) {
 		v := metrics.Vars{Service: c.Spec.Service, Namespace: c.Metadata.Namespace, Version: version,
-			Stable: st.Stable, Canary: st.Generation, Interval: c.Spec.Analysis.Interval.D(), Args: m.Args}
+			Stable: st.Stable, Canary: st.Generation, Interval: c.Spec.Analysis.Interval.D(), Args: m.TemplateArgs()}
 		set, err := metrics.Samples(ctx, rp, tmpl, v, w.Start, w.End, step)
 		if errors.Is(err, metrics.ErrNoData) {
 			return nil, nil

@@ -160,7 +160,7 @@ func (e *Engine) updateEach(ctx context.Context, snap *repo.Snapshot, ps []*pend
 // redecideOn decides p again on s, with its spec as s holds it.
 func (e *Engine) redecideOn(ctx context.Context, s *repo.Snapshot, p *pending, req Request) error {
 	if p.canary != nil {
-		fl, err := step.Load(spectree.Snapshot{Snapshot: s}, Checks(e.Judges))
+		fl, err := step.Load(spectree.Snapshot{Snapshot: s}, e.checks())
 		if err != nil {
 			return err
 		}
@@ -220,7 +220,7 @@ func (e *Engine) redecideChanged(ctx context.Context, old, next *repo.Snapshot, 
 		return
 	}
 	if specChanged {
-		fl, err := step.Load(spectree.Snapshot{Snapshot: next}, Checks(e.Judges))
+		fl, err := step.Load(spectree.Snapshot{Snapshot: next}, e.checks())
 		for _, p := range changed {
 			if err != nil {
 				p.err = err

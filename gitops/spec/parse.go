@@ -71,6 +71,11 @@ func ParseDocuments(file string, data []byte, checks Checks) ([]Document, error)
 			return out, &Error{Problems: yamlProblems(file, nil, err)}
 		}
 		ix := newLineIndex(&doc)
+		if documentKind(&doc) == KindMetricTemplate { // read by ParseMetricTemplates
+			var skip yaml.Node
+			_ = strict.Decode(&skip) // keeps the two decoders on the same document
+			continue
+		}
 		d := Document{Line: docLine(&doc)}
 		var named struct {
 			Metadata Metadata `yaml:"metadata"`
@@ -90,6 +95,7 @@ func ParseDocuments(file string, data []byte, checks Checks) ([]Document, error)
 			continue
 		}
 		c.File, c.Line, c.Doc = file, docLine(&doc), index
+		setRefLines(&c, ix)
 		ps := &problems{file: file, index: ix}
 		checkExplicitZeros(&c, ix, ps)
 		SetDefaults(&c)

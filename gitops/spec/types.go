@@ -315,9 +315,11 @@ type Analysis struct {
 // Metric is one query judged for the canary against the baseline.
 type Metric struct {
 	Name string `yaml:"name" json:"name"`
-	// Template names an embedded query template; Query is an inline one. Exactly one is set.
-	Template string `yaml:"template,omitempty" json:"template,omitempty"`
-	Query    string `yaml:"query,omitempty" json:"query,omitempty"`
+	// Template names an embedded query template, TemplateRef a MetricTemplate
+	// of the repository, Query is an inline one. Exactly one is set.
+	Template    string       `yaml:"template,omitempty" json:"template,omitempty"`
+	TemplateRef *TemplateRef `yaml:"templateRef,omitempty" json:"templateRef,omitempty"`
+	Query       string       `yaml:"query,omitempty" json:"query,omitempty"`
 	// Unit of an inline query's value, shown in reports (e.g. ms, percent). Templates bring their own.
 	Unit string `yaml:"unit,omitempty" json:"unit,omitempty"`
 	// Direction says which change is bad: increase (default), decrease or either.
@@ -329,8 +331,12 @@ type Metric struct {
 	// Max and Min are absolute guards on the canary's value, in the metric's unit.
 	Max *float64 `yaml:"max,omitempty" json:"max,omitempty"`
 	Min *float64 `yaml:"min,omitempty" json:"min,omitempty"`
-	// Args are extra template variables.
+	// Args are extra template variables; for a TemplateRef they override
+	// the MetricTemplate's defaults.
 	Args map[string]string `yaml:"args,omitempty" json:"args,omitempty"`
+	// Resolved is the MetricTemplate TemplateRef names, set by
+	// ResolveTemplates; nil before, and for other metrics.
+	Resolved *MetricTemplate `yaml:"-" json:"-"`
 
 	// The fields below configure the mannwhitney judge (Kayenta's classifier).
 

@@ -16,6 +16,13 @@ type Checks struct {
 	Template func(name string) error                          // embedded metric templates
 	Query    func(query string, args map[string]string) error // inline query templates (syntax, variables)
 	Path     func(path string) error                          // YAML paths in promote edits
+	// MetricProvider says whether a metrics provider type (of a
+	// MetricTemplate) exists in this build.
+	MetricProvider func(name string) error
+	// MetricQuery checks one MetricTemplate query for the provider with the
+	// given arguments (an empty value stands for any): it parses, uses only
+	// known variables and given arguments, and tells the versions apart.
+	MetricQuery func(provider, query string, args map[string]string) error
 	// Routing says whether the traffic provider can hold the routes r (header
 	// routes, mirror); it is called for every routing state the steps reach.
 	Routing func(provider string, r Routing) error
@@ -126,8 +133,12 @@ func validateMetric(m *Metric, f string, checks Checks, ps *problems, seen map[s
 	}
 	seen[m.Name] = true
 	switch {
-	case (m.Template == "") == (m.Query == ""):
-		ps.add(f, "set exactly one of template or query")
+	case countSet(m.Template != "", m.TemplateRef != nil, m.Query != "") != 1:
+		ps.add(f, "set exactly one of template, templateRef or query")
+	case m.TemplateRef != nil:
+		if m.TemplateRef.Name == "" {
+			ps.add(f+".templateRef.name", "required")
+		}
 	case m.Template != "" && checks.Template != nil:
 		if err := checks.Template(m.Template); err != nil {
 			ps.add(f+".template", "%v", err)
@@ -256,4 +267,15 @@ func checkLevels(ps *problems, field string, on []string) {
 			ps.add(fmt.Sprintf("%s[%d]", field, i), "want one of %s, got %q", strings.Join(NotifyLevels, ", "), l)
 		}
 	}
+}
+
+// countSet counts the true values.
+func countSet(set ...bool) int {
+	n := 0
+	for _, b := range set {
+		if b {
+			n++
+		}
+	}
+	return n
 }

@@ -9,7 +9,8 @@ import (
 	"github.com/birdwatch-gitops/birdwatch/gitops/yamledit"
 )
 
-// Load reads and parses every spec under .birdwatch/ in t. Every file
+// Load reads and parses every spec under .birdwatch/ in t: the Canaries,
+// and the MetricTemplates their templateRefs are resolved against. Every file
 // there must be a regular file of at most MaxFileBytes outside any .git
 // folder; a canary defined twice is reported in both files and returned
 // from neither. Problems come back as one *spec.Error, with the canaries
@@ -22,6 +23,7 @@ func Load(t Tree, checks spec.Checks) ([]*spec.Canary, error) {
 	}
 	var problems []spec.Problem
 	var all []*spec.Canary
+	var tmpls []*spec.MetricTemplate
 	files := map[string][]string{} // canary key -> files defining it
 	for _, e := range entries {
 		if msg := FileProblem(e); msg != "" {
@@ -35,8 +37,13 @@ func Load(t Tree, checks spec.Checks) ([]*spec.Canary, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", e.Path, err)
 		}
-		cs, err := spec.ParseCanaries(e.Path, data, checks)
+		ts, err := spec.ParseMetricTemplates(e.Path, data, checks)
 		var perr *spec.Error
+		if errors.As(err, &perr) {
+			problems = append(problems, perr.Problems...)
+		}
+		tmpls = append(tmpls, ts...)
+		cs, err := spec.ParseCanaries(e.Path, data, checks)
 		if errors.As(err, &perr) {
 			problems = append(problems, perr.Problems...)
 			continue
@@ -56,6 +63,10 @@ func Load(t Tree, checks spec.Checks) ([]*spec.Canary, error) {
 			continue
 		}
 		out = append(out, c)
+	}
+	var perr *spec.Error
+	if errors.As(spec.ResolveTemplates(out, tmpls, checks), &perr) {
+		problems = append(problems, perr.Problems...)
 	}
 	if len(problems) > 0 {
 		return out, &spec.Error{Problems: problems}

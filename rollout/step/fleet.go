@@ -67,7 +67,8 @@ func (f *Fleet) Find(key string) (*spec.Canary, []Invalid) {
 	return nil, out
 }
 
-// Load reads and parses every spec under spec.SpecDir in t once, with the
+// Load reads and parses every spec under spec.SpecDir in t once (Canaries,
+// and the MetricTemplates their templateRefs resolve against), with the
 // file checks validate makes (spectree.FileProblem: no links, no file over
 // 1 MiB, nothing under .git). Only I/O errors fail it; problems land in
 // the Fleet, each affecting only the canaries of its file or document.
@@ -78,6 +79,7 @@ func Load(t spectree.Tree, checks spec.Checks) (*Fleet, error) {
 	}
 	f := &Fleet{}
 	var valid []*spec.Canary
+	var tmpls []*spec.MetricTemplate
 	for _, e := range entries {
 		p := e.Path
 		if msg := spectree.FileProblem(e); msg != "" {
@@ -93,8 +95,13 @@ func Load(t spectree.Tree, checks spec.Checks) (*Fleet, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", p, err)
 		}
-		docs, err := spec.ParseDocuments(p, data, checks)
+		ts, err := spec.ParseMetricTemplates(p, data, checks)
 		var perr *spec.Error
+		if errors.As(err, &perr) {
+			f.Problems = append(f.Problems, perr.Problems...)
+		}
+		tmpls = append(tmpls, ts...)
+		docs, err := spec.ParseDocuments(p, data, checks)
 		if errors.As(err, &perr) {
 			f.Problems = append(f.Problems, perr.Problems...)
 		}
@@ -108,8 +115,25 @@ func Load(t spectree.Tree, checks spec.Checks) (*Fleet, error) {
 			f.Invalid = append(f.Invalid, Invalid{Canary: c, Problems: d.Problems})
 		}
 	}
-	f.Canaries = f.dropDuplicates(valid)
+	f.Canaries = f.resolveTemplates(f.dropDuplicates(valid), tmpls, checks)
 	return f, nil
+}
+
+// resolveTemplates resolves the templateRefs of cs against the snapshot's
+// MetricTemplates; a canary with a bad reference becomes Invalid alone.
+func (f *Fleet) resolveTemplates(cs []*spec.Canary, tmpls []*spec.MetricTemplate, checks spec.Checks) []*spec.Canary {
+	lib, problems := spec.NewTemplateLibrary(tmpls)
+	f.Problems = append(f.Problems, problems...)
+	var out []*spec.Canary
+	for _, c := range cs {
+		if ps := lib.Resolve(c, checks); len(ps) > 0 {
+			f.Problems = append(f.Problems, ps...)
+			f.Invalid = append(f.Invalid, Invalid{Canary: c, Problems: ps})
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // dropDuplicates keeps the canaries whose namespace/name is defined once

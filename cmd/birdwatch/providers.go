@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics"
+)
+
+// newMetricsRegistry wires the metrics providers a MetricTemplate can name,
+// explicitly (no self-registration): each type's package and dialect.
+// secrets resolves secretRefs; nil means none can be resolved (validate).
+func newMetricsRegistry(secrets metrics.SecretSource, timeout time.Duration) *metrics.Registry {
+	r := metrics.NewRegistry(secrets, timeout)
+	r.Add("prometheus", metrics.Kind{Dialect: metrics.PromQL, New: newPrometheusKind})
+	return r
+}
+
+// newPrometheusKind builds a Prometheus-compatible provider (Prometheus,
+// VictoriaMetrics, Thanos, Mimir, Grafana Cloud) from a MetricTemplate's
+// provider section: the secret's "token" is the bearer token, its
+// "username"/"password" basic auth.
+func newPrometheusKind(_ context.Context, cfg metrics.ProviderConfig) (metrics.Provider, error) {
+	pc := metrics.PrometheusConfig{URL: cfg.Address, Timeout: cfg.Timeout, Headers: cfg.Headers, BearerToken: cfg.Secret["token"]}
+	if u := cfg.Secret["username"]; u != "" {
+		pc.BasicAuth = &metrics.BasicAuth{Username: u, Password: cfg.Secret["password"]}
+	}
+	return metrics.NewPrometheus(pc)
+}
+
+// metricsSecret resolves a MetricTemplate's secretRef NAME from the
+// deployment as every other secret is (see secretStore): the file
+// BIRDWATCH_METRICS_SECRET_<NAME>_FILE, else the AWS Secrets Manager secret
+// BIRDWATCH_METRICS_SECRET_<NAME>_SECRET_ID, else the variable
+// BIRDWATCH_METRICS_SECRET_<NAME> (NAME upper-cased, '-', '.' and '/' as
+// '_'). The value is a token or a JSON object of fields; never logged.
+func (c *Config) metricsSecret(ctx context.Context, name string) (string, error) {
+	if c.secrets == nil {
+		c.secrets = newSecretStore()
+	}
+	v := metricsSecretVar(name)
+	return c.secrets.resolve(ctx, v, os.Getenv(v+"_FILE"))
+}
+
+// metricsSecretVar is the variable holding the metrics secret name.
+func metricsSecretVar(name string) string {
+	return "BIRDWATCH_METRICS_SECRET_" + strings.ToUpper(strings.NewReplacer("-", "_", ".", "_", "/", "_").Replace(name))
+}
