@@ -92,7 +92,7 @@ func (t Template) Validate() error {
 		if q.text == "" {
 			continue
 		}
-		if _, err := template.New(q.field).Parse(q.text); err != nil {
+		if _, err := template.New(q.field).Funcs(parseFuncs).Parse(NormalizeArgs(q.text)); err != nil {
 			problems = append(problems, fmt.Sprintf("%s: %v", q.field, err))
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"text/template"
 	"time"
 	"unicode/utf8"
+
+	"github.com/birdwatch-gitops/birdwatch/templates"
 )
 
 // Dialect is the query language a template is rendered for. It decides how
@@ -40,29 +42,6 @@ func (d Dialect) String() string {
 // (a Kubernetes label value, which is what versions and services are).
 var plainValueRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$`)
 
-// argRefRE finds the two argument spellings text/template cannot parse:
-// Argo Rollouts' {{ args.name }} and names with dashes, {{ .Args.service-name }}.
-// Both become {{ (arg "name") }}, which fails like missingkey=error when the
-// argument is missing.
-var argRefRE = regexp.MustCompile(`(^|[^\w.])args\.([A-Za-z_](?:[\w-]*\w)?)|\.Args\.([A-Za-z_]\w*-(?:[\w-]*\w)?)`)
-
-// actionRE finds template actions, the only place argument references are rewritten.
-var actionRE = regexp.MustCompile(`(?s)\{\{.*?\}\}`)
-
-// rewriteArgs rewrites the argument spellings of argRefRE inside the
-// actions of query into calls of the arg function.
-func rewriteArgs(query string) string {
-	return actionRE.ReplaceAllStringFunc(query, func(action string) string {
-		return argRefRE.ReplaceAllStringFunc(action, func(m string) string {
-			sub := argRefRE.FindStringSubmatch(m)
-			if sub[3] != "" {
-				return `(arg "` + sub[3] + `")`
-			}
-			return sub[1] + `(arg "` + sub[2] + `")`
-		})
-	})
-}
-
 // RenderDialect executes the Go text/template query with v and returns the
 // query in dialect d, trimmed of surrounding space. Arguments may be written
 // {{ .Args.name }}, {{ .Args.name-with-dashes }} or, as in Argo Rollouts,
@@ -81,7 +60,7 @@ func RenderDialect(d Dialect, query string, v Vars) (string, error) {
 		return p, nil
 	}
 	tmpl, err := template.New("query").Option("missingkey=error").
-		Funcs(template.FuncMap{"arg": arg}).Parse(rewriteArgs(query))
+		Funcs(template.FuncMap{"arg": arg}).Parse(templates.NormalizeArgs(query))
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrTemplate, err)
 	}

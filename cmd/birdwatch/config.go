@@ -34,6 +34,10 @@ type Config struct {
 	PrometheusTimeout                                                             time.Duration
 	PrometheusSigV4Region, PrometheusUsername, PrometheusPasswordFile             string
 	PrometheusCAFile, PrometheusCertFile, PrometheusKeyFile, PrometheusServerName string
+	// PrometheusBearerTokenFile and PrometheusHeaders reach Prometheus-compatible
+	// stores behind a gateway (Grafana Cloud, Mimir's X-Scope-OrgID, Thanos).
+	PrometheusBearerTokenFile string
+	PrometheusHeaders         []string
 
 	// Slack decision messages.
 	SlackBotTokenFile, SlackAPIURL string
@@ -173,6 +177,10 @@ var settingsTable = []setting{
 		field: func(c *Config) any { return &c.PrometheusKeyFile }},
 	{group: "prometheus", flag: "prometheus-server-name", env: "BIRDWATCH_PROMETHEUS_SERVER_NAME", modes: modeAll, usage: "name checked in Prometheus' certificate",
 		field: func(c *Config) any { return &c.PrometheusServerName }},
+	{group: "prometheus", flag: "prometheus-bearer-token-file", env: "BIRDWATCH_PROMETHEUS_BEARER_TOKEN_FILE", secret: "BIRDWATCH_PROMETHEUS_BEARER_TOKEN", modes: modeAll,
+		usage: "file holding a bearer token for Prometheus-compatible stores (Grafana Cloud, Mimir, Thanos)", field: func(c *Config) any { return &c.PrometheusBearerTokenFile }},
+	{group: "prometheus", flag: "prometheus-header", env: "BIRDWATCH_PROMETHEUS_HEADERS", modes: modeAll,
+		usage: "extra request headers, Name=value, comma-separated (e.g. X-Scope-OrgID=tenant1)", field: func(c *Config) any { return &c.PrometheusHeaders }},
 	{group: "prometheus", flag: "prometheus-sigv4-region", env: "BIRDWATCH_PROMETHEUS_SIGV4_REGION", modes: modeAll,
 		usage: "sign queries with AWS SigV4 for Amazon Managed Prometheus in this region", field: func(c *Config) any { return &c.PrometheusSigV4Region }},
 

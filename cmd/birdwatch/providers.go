@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"net/http"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics"
+	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics/web"
 )
 
 // newMetricsRegistry wires the metrics providers a MetricTemplate can name,
@@ -15,6 +18,7 @@ import (
 func newMetricsRegistry(secrets metrics.SecretSource, timeout time.Duration) *metrics.Registry {
 	r := metrics.NewRegistry(secrets, timeout)
 	r.Add("prometheus", metrics.Kind{Dialect: metrics.PromQL, New: newPrometheusKind})
+	r.Add("web", metrics.Kind{Dialect: metrics.Plain, New: web.New})
 	return r
 }
 
@@ -47,4 +51,22 @@ func (c *Config) metricsSecret(ctx context.Context, name string) (string, error)
 // metricsSecretVar is the variable holding the metrics secret name.
 func metricsSecretVar(name string) string {
 	return "BIRDWATCH_METRICS_SECRET_" + strings.ToUpper(strings.NewReplacer("-", "_", ".", "_", "/", "_").Replace(name))
+}
+
+// parseHeaders reads Name=value pairs (BIRDWATCH_PROMETHEUS_HEADERS);
+// values are not put in errors, as a header may carry a credential.
+func parseHeaders(pairs []string) (map[string]string, error) {
+	if len(pairs) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]string, len(pairs))
+	for _, kv := range pairs {
+		name, value, ok := strings.Cut(kv, "=")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" || strings.ContainsAny(name, " \t:") {
+			return nil, fmt.Errorf("prometheus header %q: want Name=value", name)
+		}
+		out[http.CanonicalHeaderKey(name)] = strings.TrimSpace(value)
+	}
+	return out, nil
 }

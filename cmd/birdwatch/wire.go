@@ -182,6 +182,9 @@ func newEngine(ctx context.Context, cfg *Config, log *slog.Logger) (*core.Engine
 		}
 		e.Metrics = p
 	}
+	if cfg.secrets == nil {
+		cfg.secrets = newSecretStore() // before the loop's goroutines resolve secretRefs
+	}
 	e.Providers = newMetricsRegistry(cfg.metricsSecret, cfg.PrometheusTimeout)
 	if e.Metrics != nil {
 		e.Providers.SetDefault("prometheus", e.Metrics)
@@ -213,6 +216,12 @@ func newPrometheus(ctx context.Context, cfg *Config) (*metrics.Prometheus, error
 	}
 	if cfg.PrometheusUsername != "" || password != "" {
 		pc.BasicAuth = &metrics.BasicAuth{Username: cfg.PrometheusUsername, Password: password}
+	}
+	if pc.BearerToken, err = cfg.secret(ctx, "BIRDWATCH_PROMETHEUS_BEARER_TOKEN"); err != nil {
+		return nil, err
+	}
+	if pc.Headers, err = parseHeaders(cfg.PrometheusHeaders); err != nil {
+		return nil, err
 	}
 	if cfg.PrometheusCAFile != "" || cfg.PrometheusCertFile != "" || cfg.PrometheusKeyFile != "" || cfg.PrometheusServerName != "" {
 		pc.TLS = &metrics.TLSConfig{CAFile: cfg.PrometheusCAFile, CertFile: cfg.PrometheusCertFile,
