@@ -24,6 +24,8 @@ deps:
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v ssh-keygen >/dev/null 2>&1 || missing="$$missing openssh-client"; \
 	command -v gpg >/dev/null 2>&1 || missing="$$missing gnupg"; \
+	command -v victoria-metrics >/dev/null 2>&1 || missing="$$missing victoria-metrics"; \
+	command -v influxd >/dev/null 2>&1 || missing="$$missing influxdb"; \
 	if [ -n "$$missing" ]; then \
 		echo "make: installing Debian packages:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
