@@ -195,3 +195,36 @@ func cacheKey(ref ProviderRef) string {
 	}
 	return b.String()
 }
+
+// MaxWindowedPoints is the most points RangeByWindows asks for: one query
+// each.
+const MaxWindowedPoints = 500
+
+// RangeByWindows is QueryRange for providers whose API has no step-aligned
+// range query matching Measure's semantics: it runs one QueryWindow per
+// step, (t-step, t] for t = r.Start, r.Start+step, ... r.End, so each point
+// is exactly what an instant look at t over one step measures. Steps
+// without data are left out; a failure other than ErrNoData ends it.
+func RangeByWindows(ctx context.Context, wp WindowProvider, expr string, r Range) ([]Point, error) {
+	if err := r.validate(); err != nil {
+		return nil, err
+	}
+	if n := r.End.Sub(r.Start)/r.Step + 1; n > MaxWindowedPoints {
+		return nil, fmt.Errorf("%w: %d points, this provider answers at most %d (one query each)", ErrInvalidRange, n, MaxWindowedPoints)
+	}
+	var pts []Point
+	for t := r.Start; !t.After(r.End); t = t.Add(r.Step) {
+		v, err := wp.QueryWindow(ctx, expr, t.Add(-r.Step), t)
+		if errors.Is(err, ErrNoData) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		pts = append(pts, Point{T: t.UTC(), V: v})
+	}
+	if len(pts) == 0 {
+		return nil, ErrNoData
+	}
+	return pts, nil
+}

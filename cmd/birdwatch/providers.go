@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics"
+	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics/influxdb"
 	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics/web"
 )
 
@@ -19,6 +20,7 @@ func newMetricsRegistry(secrets metrics.SecretSource, timeout time.Duration) *me
 	r := metrics.NewRegistry(secrets, timeout)
 	r.Add("prometheus", metrics.Kind{Dialect: metrics.PromQL, New: newPrometheusKind})
 	r.Add("web", metrics.Kind{Dialect: metrics.Plain, New: web.New})
+	r.Add("influxdb", metrics.Kind{Dialect: metrics.Plain, New: influxdb.New})
 	return r
 }
 
