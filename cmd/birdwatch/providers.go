@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics"
+	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics/datadog"
 	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics/influxdb"
 	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics/web"
 )
@@ -21,6 +22,7 @@ func newMetricsRegistry(secrets metrics.SecretSource, timeout time.Duration) *me
 	r.Add("prometheus", metrics.Kind{Dialect: metrics.PromQL, New: newPrometheusKind})
 	r.Add("web", metrics.Kind{Dialect: metrics.Plain, New: web.New})
 	r.Add("influxdb", metrics.Kind{Dialect: metrics.Plain, New: influxdb.New})
+	r.Add("datadog", metrics.Kind{Dialect: metrics.Plain, New: datadog.New})
 	return r
 }
 

@@ -54,40 +54,56 @@ type Client struct {
 // Do sends the request newReq builds (once per attempt) and returns the
 // body of a 2xx answer.
 func (c *Client) Do(ctx context.Context, newReq func(ctx context.Context) (*http.Request, error)) ([]byte, error) {
+	var body []byte
+	err := c.Retry(ctx, func(ctx context.Context) (time.Duration, error) {
+		var retryAfter time.Duration
+		var err error
+		body, retryAfter, err = c.once(ctx, newReq)
+		return retryAfter, err
+	})
+	return body, err
+}
+
+// Retry runs once until it succeeds, fails with an error that does not
+// wrap metrics.ErrUnavailable, or the attempts are spent. Each attempt gets
+// a context bounded by the Timeout. A positive retryAfter from once (a
+// server's Retry-After) replaces the backoff; one longer than MaxRetryAfter
+// or than ctx's deadline allows fails at once.
+func (c *Client) Retry(ctx context.Context, once func(ctx context.Context) (retryAfter time.Duration, err error)) error {
 	attempts := or(c.Attempts, DefaultAttempts)
 	wait := time.Duration(or(int(c.Backoff), int(DefaultBackoff)))
 	var lastErr error
 	for attempt := range attempts {
 		if attempt > 0 {
 			if err := sleep(ctx, wait); err != nil {
-				return nil, fmt.Errorf("%w: %w (last error: %w)", metrics.ErrUnavailable, err, lastErr)
+				return fmt.Errorf("%w: %w (last error: %w)", metrics.ErrUnavailable, err, lastErr)
 			}
 			wait *= 2
 		}
-		body, retryAfter, err := c.once(ctx, newReq)
+		actx, cancel := context.WithTimeout(ctx, time.Duration(or(int(c.Timeout), int(metrics.DefaultTimeout))))
+		retryAfter, err := once(actx)
+		cancel()
 		if err == nil || !errors.Is(err, metrics.ErrUnavailable) {
-			return body, err
+			return err
 		}
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("%w: %w", metrics.ErrUnavailable, ctx.Err())
+			return fmt.Errorf("%w: %w", metrics.ErrUnavailable, ctx.Err())
 		}
 		lastErr = err
 		if retryAfter > 0 {
 			if limit := time.Duration(or(int(c.MaxRetryAfter), int(DefaultMaxRetryAfter))); retryAfter > limit || !fitsDeadline(ctx, retryAfter) {
-				return nil, fmt.Errorf("%w (not waiting %s)", err, retryAfter)
+				return fmt.Errorf("%w (not waiting %s)", err, retryAfter)
 			}
 			wait = retryAfter
 		} else {
 			wait -= time.Duration(rand.Int64N(int64(wait)/2 + 1))
 		}
 	}
-	return nil, fmt.Errorf("after %d attempts: %w", attempts, lastErr)
+	return fmt.Errorf("after %d attempts: %w", attempts, lastErr)
 }
 
 // once makes one attempt; retryAfter is the server's Retry-After, if any.
 func (c *Client) once(ctx context.Context, newReq func(ctx context.Context) (*http.Request, error)) ([]byte, time.Duration, error) {
-	ctx, cancel := context.WithTimeout(ctx, time.Duration(or(int(c.Timeout), int(metrics.DefaultTimeout))))
-	defer cancel()
 	req, err := newReq(ctx)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%w: %w", metrics.ErrQuery, err)
@@ -98,7 +114,7 @@ func (c *Client) once(ctx context.Context, newReq func(ctx context.Context) (*ht
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, 0, fmt.Errorf("%w: %s %s://%s%s: %w", metrics.ErrUnavailable, req.Method, req.URL.Scheme, req.URL.Host, req.URL.Path, stripURL(err))
+		return nil, 0, Transport(req, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
@@ -107,17 +123,35 @@ func (c *Client) once(ctx context.Context, newReq func(ctx context.Context) (*ht
 		return nil, 0, fmt.Errorf("%w: reading the answer: %w", metrics.ErrUnavailable, err)
 	case len(body) > MaxBody:
 		return nil, 0, fmt.Errorf("%w: answer larger than %d bytes", metrics.ErrQuery, MaxBody)
-	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-		ra := retryAfter(resp.Header.Get("Retry-After"), time.Now())
-		what := "server error"
-		if resp.StatusCode == http.StatusTooManyRequests {
-			what = "rate-limited"
-		}
-		return nil, ra, fmt.Errorf("%w: %s: %s %s", metrics.ErrUnavailable, what, resp.Status, snippet(body))
-	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		return nil, 0, fmt.Errorf("%w: %s %s", metrics.ErrQuery, resp.Status, snippet(body))
+	}
+	ra, err := Classify(resp.StatusCode, resp.Status, resp.Header, body)
+	if err != nil {
+		return nil, ra, err
 	}
 	return body, 0, nil
+}
+
+// Transport is the error of a request that got no answer: ErrUnavailable,
+// naming the URL without its query (which may carry an API key).
+func Transport(req *http.Request, err error) error {
+	return fmt.Errorf("%w: %s %s://%s%s: %w", metrics.ErrUnavailable, req.Method, req.URL.Scheme, req.URL.Host, req.URL.Path, stripURL(err))
+}
+
+// Classify maps an HTTP answer to nil (2xx), ErrUnavailable with the
+// Retry-After (429, 5xx) or ErrQuery (any other status), quoting the start
+// of the body, where APIs explain a refusal.
+func Classify(code int, status string, h http.Header, body []byte) (time.Duration, error) {
+	switch {
+	case code == http.StatusTooManyRequests || code >= 500:
+		what := "server error"
+		if code == http.StatusTooManyRequests {
+			what = "rate-limited"
+		}
+		return retryAfter(h.Get("Retry-After"), time.Now()), fmt.Errorf("%w: %s: %s %s", metrics.ErrUnavailable, what, status, snippet(body))
+	case code < 200 || code > 299:
+		return 0, fmt.Errorf("%w: %s %s", metrics.ErrQuery, status, snippet(body))
+	}
+	return 0, nil
 }
 
 // retryAfter parses a Retry-After header: seconds or an HTTP date.
