@@ -7,6 +7,7 @@
 //	name:        the template's name, equal to the file name without .yaml
 //	description: one sentence for people
 //	unit:        unit of the value, for example percent or ms
+//	provider:    metrics provider type; default prometheus
 //	args:        optional map of extra argument name -> description, used
 //	             in queries as {{ .Args.name }}
 //	query:       the value for ONE version over the window (one series)
@@ -53,6 +54,12 @@ type Template struct {
 	Description string `yaml:"description"`
 	// Unit is the unit of the value, for example "percent" or "ms".
 	Unit string `yaml:"unit"`
+	// Provider is the metrics provider type the queries are written for
+	// (datadog, influxdb, ...); empty means prometheus. Templates of other
+	// providers are used by copying them into a MetricTemplate of the
+	// repository (birdwatch templates NAME), which says where the
+	// provider is and which secret it uses.
+	Provider string `yaml:"provider,omitempty"`
 	// Args maps each extra argument the queries use as {{ .Args.NAME }} to
 	// its description. Nil means the queries use no arguments.
 	Args map[string]string `yaml:"args,omitempty"`
@@ -154,4 +161,12 @@ func Names() []string {
 		}
 	}
 	return names
+}
+
+// ProviderType is t's provider type, "prometheus" when none is given.
+func (t Template) ProviderType() string {
+	if t.Provider == "" {
+		return "prometheus"
+	}
+	return t.Provider
 }

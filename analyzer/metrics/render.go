@@ -76,12 +76,23 @@ func CheckTemplate(t templates.Template) error {
 	if err := t.Validate(); err != nil {
 		return err
 	}
-	args := slices.Sorted(maps.Keys(t.Args))
+	d := PromQL
+	if t.ProviderType() != "prometheus" {
+		d = Plain
+	}
+	args := make(map[string]string, len(t.Args))
+	for _, a := range slices.Sorted(maps.Keys(t.Args)) {
+		args[a] = "arg"
+	}
 	for _, q := range []struct{ field, text string }{{"query", t.Query}, {"errors", t.Errors}, {"requests", t.Requests}} {
 		if q.text == "" {
 			continue
 		}
-		if err := Check(q.text, args...); err != nil {
+		uses, err := UsesVersion(d, q.text, args)
+		if err == nil && !uses {
+			err = fmt.Errorf("%w: the query does not use {{ .Version }}", ErrTemplate)
+		}
+		if err != nil {
 			return fmt.Errorf("template %s, %s: %w", t.Name, q.field, err)
 		}
 	}

@@ -168,7 +168,17 @@ func TestCheckTemplate(t *testing.T) {
 		{
 			name: "count metric with declared argument",
 			tmpl: templates.Template{Name: "c", Unit: "percent", Args: map[string]string{"code": "x"},
-				Errors: `sum(x{c="{{ .Args.code }}"})`, Requests: `sum(x)`},
+				Errors: `sum(x{c="{{ .Args.code }}",v="{{ .Version }}"})`, Requests: `sum(x{v="{{ .Version }}"})`},
+		},
+		{
+			name:    "a query that cannot tell the versions apart",
+			tmpl:    templates.Template{Name: "c", Unit: "percent", Errors: `sum(x{v="{{ .Version }}"})`, Requests: `sum(x)`},
+			wantErr: ErrTemplate,
+		},
+		{
+			name: "a datadog template renders plain",
+			tmpl: templates.Template{Name: "d", Unit: "percent", Provider: "datadog",
+				Errors: `sum:e{version:{{ .Version }}}.as_count()`, Requests: `sum:h{version:{{ .Version }}}.as_count()`},
 		},
 		{
 			name:    "undeclared argument in requests",

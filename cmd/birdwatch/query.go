@@ -5,11 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics"
+	"github.com/birdwatch-gitops/birdwatch/functions/core"
+	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
 	"github.com/birdwatch-gitops/birdwatch/templates"
 	"github.com/spf13/cobra"
 )
@@ -17,9 +21,13 @@ import (
 // queryOptions are the flags of birdwatch query besides the Prometheus ones.
 type queryOptions struct {
 	template, service, namespace, version, stable, canary string
-	window                                                time.Duration
-	at                                                    string
-	args                                                  map[string]string
+	// templateFile, provider, address, secretRef and headers choose a
+	// MetricTemplate file and the provider the queries run on.
+	templateFile, provider, address, secretRef string
+	headers                                    map[string]string
+	window                                     time.Duration
+	at                                         string
+	args                                       map[string]string
 }
 
 func newQueryCommand() *cobra.Command {
@@ -27,10 +35,12 @@ func newQueryCommand() *cobra.Command {
 	var o queryOptions
 	cmd := &cobra.Command{
 		Use:   "query",
-		Short: "Render a metric template for one version and show what Prometheus returns",
-		Long: "query renders the embedded metric template for one version, runs its queries\n" +
-			"against Prometheus and prints the rendered PromQL with the errors, requests and value,\n" +
-			"for writing and debugging specs.",
+		Short: "Render a metric template for one version and show what its provider returns",
+		Long: "query renders an embedded metric template (--template) or a MetricTemplate file\n" +
+			"(--template-file) for one version, runs its queries on the provider (--provider, default\n" +
+			"the template's, else Prometheus) and prints the rendered queries with the counts and value,\n" +
+			"for writing, debugging and backtesting specs. Secrets come from the deployment's variables\n" +
+			"BIRDWATCH_METRICS_SECRET_<NAME>[_FILE|_SECRET_ID].",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runQuery(cmd.Context(), cmd.OutOrStdout(), cfg, o)
@@ -39,6 +49,11 @@ func newQueryCommand() *cobra.Command {
 	cfg.bind(cmd, "prometheus")
 	f := cmd.Flags()
 	f.StringVar(&o.template, "template", "", "embedded metric template (see birdwatch templates)")
+	f.StringVar(&o.templateFile, "template-file", "", "file holding a MetricTemplate (instead of --template)")
+	f.StringVar(&o.provider, "provider", "", "provider type: "+strings.Join(newMetricsRegistry(nil, 0).Names(), ", ")+" (default: the template's)")
+	f.StringVar(&o.address, "address", "", "the provider's API address (default: the template's, else the provider's default)")
+	f.StringVar(&o.secretRef, "secret-ref", "", "name of the deployment secret with the provider's credentials")
+	f.StringToStringVar(&o.headers, "header", nil, "extra request header name=value, repeatable")
 	f.StringVar(&o.service, "service", "", "service name (.Service)")
 	f.StringVar(&o.namespace, "namespace", "", "namespace (.Namespace)")
 	f.StringVar(&o.version, "version", "", "version to measure (.Version)")
@@ -47,17 +62,16 @@ func newQueryCommand() *cobra.Command {
 	f.DurationVar(&o.window, "window", 10*time.Minute, "window the queries aggregate over (.Window, also .Interval)")
 	f.StringVar(&o.at, "at", "", "evaluation time, RFC 3339; default now")
 	f.StringToStringVar(&o.args, "arg", nil, "template argument name=value (.Args.name), repeatable")
-	for _, name := range []string{"template", "service", "version"} {
+	cmd.MarkFlagsMutuallyExclusive("template", "template-file")
+	cmd.MarkFlagsOneRequired("template", "template-file")
+	for _, name := range []string{"service", "version"} {
 		_ = cmd.MarkFlagRequired(name) // cannot fail: the flags exist
 	}
 	return cmd
 }
 
 func runQuery(ctx context.Context, w io.Writer, cfg *Config, o queryOptions) error {
-	if cfg.Prometheus == "" {
-		return errors.New("no Prometheus URL: give --prometheus or BIRDWATCH_PROMETHEUS_URL")
-	}
-	tmpl, err := templates.Metric(o.template)
+	tmpl, ref, args, err := queryTemplate(o)
 	if err != nil {
 		return err
 	}
@@ -67,15 +81,72 @@ func runQuery(ctx context.Context, w io.Writer, cfg *Config, o queryOptions) err
 			return fmt.Errorf("parse --at: %w", err)
 		}
 	}
-	p, err := newPrometheus(ctx, cfg)
+	p, err := queryProvider(ctx, cfg, ref)
 	if err != nil {
 		return err
 	}
 	v := metrics.Vars{Service: o.service, Namespace: o.namespace, Version: o.version,
-		Stable: or(o.stable, o.version), Canary: or(o.canary, o.version), Interval: o.window, Window: o.window, Args: o.args}
+		Stable: or(o.stable, o.version), Canary: or(o.canary, o.version), Interval: o.window, Window: o.window, Args: args}
 	m, merr := metrics.Measure(ctx, p, tmpl, v, at)
 	printMeasurement(w, tmpl, v, m, merr == nil)
 	return merr
+}
+
+// queryTemplate loads the template of o and says where its queries run:
+// flags over the MetricTemplate's provider over the embedded template's.
+// The arguments are the template's defaults overridden by --arg.
+func queryTemplate(o queryOptions) (templates.Template, metrics.ProviderRef, map[string]string, error) {
+	var ref metrics.ProviderRef
+	var tmpl templates.Template
+	args := map[string]string{}
+	if o.templateFile != "" {
+		data, err := os.ReadFile(o.templateFile)
+		if err != nil {
+			return tmpl, ref, nil, err
+		}
+		checks := core.WithMetricChecks(spec.Checks{}, newMetricsRegistry(nil, 0))
+		ts, err := spec.ParseMetricTemplates(o.templateFile, data, checks)
+		if err != nil {
+			return tmpl, ref, nil, err
+		}
+		if len(ts) != 1 {
+			return tmpl, ref, nil, fmt.Errorf("%s holds %d MetricTemplates, want 1", o.templateFile, len(ts))
+		}
+		tmpl, ref = core.TemplateOf(ts[0]), core.ProviderRef(ts[0])
+		maps.Copy(args, ts[0].Spec.Args)
+	} else {
+		t, err := templates.Metric(o.template)
+		if err != nil {
+			return tmpl, ref, nil, err
+		}
+		tmpl, ref = t, metrics.ProviderRef{Type: t.ProviderType()}
+	}
+	maps.Copy(args, o.args)
+	if o.provider != "" {
+		ref = metrics.ProviderRef{Type: o.provider}
+	}
+	if o.address != "" {
+		ref.Address = o.address
+	}
+	if o.secretRef != "" {
+		ref.SecretRef = o.secretRef
+	}
+	if len(o.headers) > 0 {
+		ref.Headers = o.headers
+	}
+	return tmpl, ref, args, nil
+}
+
+// queryProvider builds the provider ref names: the configured Prometheus
+// for a bare prometheus ref, else the registry's.
+func queryProvider(ctx context.Context, cfg *Config, ref metrics.ProviderRef) (metrics.Provider, error) {
+	if ref.Type == "prometheus" && ref.Address == "" {
+		if cfg.Prometheus == "" {
+			return nil, errors.New("no Prometheus URL: give --prometheus or BIRDWATCH_PROMETHEUS_URL (or --provider and --address)")
+		}
+		return newPrometheus(ctx, cfg)
+	}
+	return newMetricsRegistry(cfg.metricsSecret, cfg.PrometheusTimeout).Provider(ctx, ref)
 }
 
 func or(s, def string) string {

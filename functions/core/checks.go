@@ -35,7 +35,11 @@ func Checks(judges map[string]judge.Judge) spec.Checks {
 			return nil
 		},
 		Template: func(name string) error {
-			_, err := templates.Metric(name)
+			t, err := templates.Metric(name)
+			if err == nil && t.ProviderType() != "prometheus" {
+				return fmt.Errorf("%s is a %s template: copy it into a MetricTemplate under .birdwatch/ (birdwatch templates %s), set its provider, and use templateRef",
+					name, t.ProviderType(), name)
+			}
 			return err
 		},
 		Query: func(query string, args map[string]string) error {

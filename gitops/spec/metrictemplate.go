@@ -31,7 +31,8 @@ type MetricTemplate struct {
 }
 
 // MetricTemplateSpec is the body of a MetricTemplate. Either Query (one
-// value) or both Bad and Total (event counts, which the sequential judge
+// value, optionally with Total, the request count minRequests is checked
+// against) or both Bad and Total (event counts, which the sequential judge
 // tests) are set. Queries are Go text/template strings that see the
 // variables of analyzer/metrics.Vars; arguments may be written
 // {{ .Args.name }}, {{ .Args.name-with-dashes }} or {{ args.name }} (Argo).
@@ -212,7 +213,7 @@ func validateMetricTemplate(t *MetricTemplate, checks Checks, ps *problems) {
 		}
 	}
 	switch {
-	case s.Query != "" && (s.Bad != "" || s.Total != ""):
+	case s.Query != "" && s.Bad != "":
 		ps.add("spec", "set either query or bad and total, not both")
 	case s.Query == "" && (s.Bad == "" || s.Total == ""):
 		ps.add("spec", "set query (one value), or bad and total (event counts)")
