@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,7 +36,7 @@ func TestValidateMetricTemplates(t *testing.T) {
 		{"unknown provider", withRef, strings.Replace(teamTemplate, "spec:\n", "spec:\n  provider: {type: splunk}\n", 1), "",
 			`.birdwatch/templates/http.yaml:6: spec.provider.type: unknown metrics provider "splunk" (have `},
 		{"missing arg", strings.Replace(withRef, "args: {service-name: aleph}", "args: {}", 1), teamTemplate, "",
-			`.birdwatch/games/aleph.yaml:39: spec.analysis.metrics[1].templateRef: missing argument "service-name"`},
+			fmt.Sprintf(`.birdwatch/games/aleph.yaml:%d: spec.analysis.metrics[1].templateRef: missing argument "service-name"`, lineOf(withRef, "templateRef:"))},
 		{"query without the version", withRef, strings.ReplaceAll(teamTemplate, `,version="{{ .Version }}"`, ""), "",
 			".birdwatch/templates/http.yaml:7: spec.bad: invalid query template: the query does not use the canary's version"},
 		{"argument not declared", withRef, strings.Replace(teamTemplate, "args: {service-name: \"\"}", "args: {}", 1), "",
@@ -65,4 +66,9 @@ func TestValidateMetricTemplates(t *testing.T) {
 			}
 		})
 	}
+}
+
+// lineOf is the 1-based line of the first occurrence of sub in s.
+func lineOf(s, sub string) int {
+	return strings.Count(s[:strings.Index(s, sub)], "\n") + 1
 }
