@@ -45,6 +45,12 @@ func TestValidateMetricTemplates(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
+			if err := os.CopyFS(dir, os.DirFS("../../templates/examples/aleph")); err != nil { // the manifests the canary names
+				t.Fatal(err)
+			}
+			if err := os.Remove(filepath.Join(dir, ".birdwatch", "aleph.yaml")); err != nil {
+				t.Fatal(err)
+			}
 			for p, content := range map[string]string{"games/aleph.yaml": tc.canary, "templates/http.yaml": tc.template} {
 				path := filepath.Join(dir, ".birdwatch", p)
 				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
