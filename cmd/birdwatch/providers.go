@@ -11,6 +11,7 @@ import (
 	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics"
 	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics/datadog"
 	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics/influxdb"
+	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics/newrelic"
 	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics/web"
 )
 
@@ -23,6 +24,7 @@ func newMetricsRegistry(secrets metrics.SecretSource, timeout time.Duration) *me
 	r.Add("web", metrics.Kind{Dialect: metrics.Plain, New: web.New})
 	r.Add("influxdb", metrics.Kind{Dialect: metrics.Plain, New: influxdb.New})
 	r.Add("datadog", metrics.Kind{Dialect: metrics.Plain, New: datadog.New})
+	r.Add("newrelic", metrics.Kind{Dialect: metrics.Plain, New: newrelic.New})
 	return r
 }
 
