@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,8 +8,6 @@ import (
 	"testing"
 
 	"github.com/birdwatch-gitops/birdwatch/gitops/pullrequest/githubtest"
-	"github.com/birdwatch-gitops/birdwatch/internal/fleet"
-	"github.com/birdwatch-gitops/birdwatch/templates"
 )
 
 // TestRunGitHubAPIMode: with BIRDWATCH_GIT_API=github, `run --once` makes
@@ -18,17 +15,7 @@ import (
 // repository): the commit is GitHub's (createCommitOnBranch), and nothing
 // is cloned into the cache directory.
 func TestRunGitHubAPIMode(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Fatal("needs git")
-	}
-	example, err := fs.Sub(templates.Examples, "examples/aleph")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := fleet.Create(t.Context(), t.TempDir(), example, "fleet: initial")
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := serveFleet(t)
 	srv := githubtest.New(t, f.Bare, "acme", "gitops", nil)
 	cache := filepath.Join(t.TempDir(), "cache")
 	out, _, err := run(t, "run", "--once", "--git-api", "github", "--github-repo", "acme/gitops", "--github-api-url", srv.URL,

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/birdwatch-gitops/birdwatch/internal/fleet"
-	"github.com/birdwatch-gitops/birdwatch/internal/promtest"
 	"github.com/birdwatch-gitops/birdwatch/report"
 )
 
@@ -97,26 +96,7 @@ func TestReportAndStatusWithPrometheus(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs a real Prometheus")
 	}
-	status, err := os.ReadFile("../../report/testdata/report/status-rolledback.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := reportFleet(t, string(status))
-	start := time.Date(2026, 11, 20, 11, 50, 0, 0, time.UTC)
-	gen := promtest.Istio{Service: "aleph", Namespace: "games", Start: start, End: start.Add(30 * time.Minute), Step: 10 * time.Second, Seed: 5,
-		Versions: []promtest.IstioVersion{
-			{Version: "v03", RPS: 100, ErrorRatio: 0.001, LatencyMedianMs: 40, LatencySigma: 0.3},
-			{Version: "v04", RPS: 20, ErrorRatio: 0.5, LatencyMedianMs: 40, LatencySigma: 0.3},
-		}}
-	fams, err := gen.Generate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	om, err := promtest.OpenMetrics(fams)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prom := promtest.Start(t, promtest.Options{OpenMetrics: om})
+	f, prom := rolledBackAleph(t)
 	common := []string{"--repo", f.URL(), "--cache-dir", filepath.Join(t.TempDir(), "cache"), "--prometheus", prom.URL()}
 	pngDir := t.TempDir()
 	out, _, err := run(t, append([]string{"report", "--png", pngDir, "--markdown", "-"}, common...)...)

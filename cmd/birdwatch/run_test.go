@@ -1,33 +1,18 @@
 package main
 
 import (
-	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/birdwatch-gitops/birdwatch/internal/fleet"
-	"github.com/birdwatch-gitops/birdwatch/templates"
 )
 
 // TestRunAndStatus drives the binary's wiring end to end on a real fleet
 // repository: the first step needs no metrics, so Prometheus may be absent.
 func TestRunAndStatus(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("needs git")
-	}
-	example, err := fs.Sub(templates.Examples, "examples/aleph")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := fleet.Create(t.Context(), t.TempDir(), example, "fleet: initial")
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := serveFleet(t)
 	cache := filepath.Join(t.TempDir(), "cache")
 	common := []string{"--repo", f.URL(), "--cache-dir", cache}
 

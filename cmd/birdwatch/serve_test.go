@@ -64,10 +64,15 @@ func serveGitHubAPI(t *testing.T, token string) *httptest.Server {
 	return srv
 }
 
+// serveFleet is a fleet repository holding the embedded aleph example.
+// Without the git binary it skips under -short and fails otherwise.
 func serveFleet(t *testing.T) *fleet.Repo {
 	t.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("needs git")
+		if testing.Short() {
+			t.Skip("needs git")
+		}
+		t.Fatal("needs git")
 	}
 	files, err := fleet.ExampleFiles("aleph")
 	if err != nil {

@@ -51,9 +51,10 @@ func browser(t *testing.T, ctx context.Context, width, height int) context.Conte
 	return bctx
 }
 
-// uiFleet is the aleph example rolled back from v04 (its status in Git),
-// with Istio metrics of that rollout backfilled into a real Prometheus.
-func uiFleet(t *testing.T) (*fleet.Repo, *promtest.Server) {
+// rolledBackAleph is the aleph example rolled back from v04 (its status in
+// Git), with Istio metrics of that rollout backfilled into a real
+// Prometheus: v04 answers 503 to half its requests, v03 to 0.1%.
+func rolledBackAleph(t *testing.T) (*fleet.Repo, *promtest.Server) {
 	t.Helper()
 	status, err := os.ReadFile("../../report/testdata/report/status-rolledback.yaml")
 	if err != nil {
@@ -115,7 +116,7 @@ func TestPagesInABrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs chromium and a real Prometheus")
 	}
-	f, prom := uiFleet(t)
+	f, prom := rolledBackAleph(t)
 	dir := t.TempDir()
 	const token = "ui-browser-token-93c1"
 	if err := os.WriteFile(filepath.Join(dir, "ui-token"), []byte(token+"\n"), 0o600); err != nil {

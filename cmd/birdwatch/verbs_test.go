@@ -3,30 +3,15 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"io/fs"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/birdwatch-gitops/birdwatch/internal/fleet"
-	"github.com/birdwatch-gitops/birdwatch/templates"
 )
 
 // TestVerbsGetAndExitCodes drives promote/abort/retry, get and get --watch
 // on a real fleet repository, and checks the exit code of each outcome.
 func TestVerbsGetAndExitCodes(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Fatal("needs git")
-	}
-	example, err := fs.Sub(templates.Examples, "examples/aleph")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := fleet.Create(t.Context(), t.TempDir(), example, "fleet: initial")
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := serveFleet(t)
 	common := []string{"--repo", f.URL(), "--cache-dir", filepath.Join(t.TempDir(), "cache")}
 	with := func(args ...string) []string { return append(args, common...) }
 
