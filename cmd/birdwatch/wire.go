@@ -20,7 +20,7 @@ import (
 
 // judges is the explicit registry of spec.analysis.judge values.
 func judges() map[string]judge.Judge {
-	js := []judge.Judge{judge.Sequential{}, judge.Threshold{}, judge.MannWhitney{}}
+	js := []judge.Judge{judge.Sequential{}, judge.Sequential{Binomial: true}, judge.Threshold{}, judge.MannWhitney{}}
 	m := make(map[string]judge.Judge, len(js))
 	for _, j := range js {
 		m[j.Name()] = j
