@@ -161,24 +161,7 @@ func (g *GitHubRepo) snapshot(commit, tree, parent string, when time.Time) (*Sna
 // fresh read. Only files are added or replaced; modes are GitHub's choice
 // (existing files keep theirs).
 func (g *GitHubRepo) Update(ctx context.Context, decide func(*Snapshot) (*Change, error)) (UpdateResult, error) {
-	return retryUpdate(ctx, g.opts, g.where(), func() (*Snapshot, error) {
-		snap, err := g.Fetch(ctx)
-		if err != nil {
-			return nil, err
-		}
-		change, err := decide(snap)
-		if err != nil {
-			return nil, fmt.Errorf("decide on %s: %w", snap.Commit(), err)
-		}
-		if change == nil {
-			return nil, nil
-		}
-		pushed, err := g.commit(ctx, snap, *change)
-		if errors.Is(err, ErrNoChange) {
-			return nil, nil
-		}
-		return pushed, err
-	})
+	return retryUpdate(ctx, g.opts, g.where(), func() (*Snapshot, error) { return updateRound(ctx, g.Fetch, g.commit, decide) })
 }
 
 // commit makes c on top of parent with createCommitOnBranch.

@@ -168,7 +168,24 @@ func retryUpdate(ctx context.Context, opts Options, where string, once func() (*
 }
 
 func (r *Repo) updateOnce(ctx context.Context, decide func(*Snapshot) (*Change, error)) (*Snapshot, error) {
-	snap, err := r.Fetch(ctx)
+	return updateRound(ctx, r.Fetch, func(ctx context.Context, snap *Snapshot, c Change) (*Snapshot, error) {
+		commit, err := r.Commit(ctx, snap, c)
+		if err != nil {
+			return nil, err
+		}
+		if err := r.Push(ctx, commit, snap); err != nil {
+			return nil, err
+		}
+		return commit, nil
+	}, decide)
+}
+
+// updateRound is one round of an Update, for every kind of repository:
+// read the branch, decide on it, land the change; a nil change, or one
+// that changes nothing (ErrNoChange), lands nothing and returns nil.
+func updateRound(ctx context.Context, fetch func(context.Context) (*Snapshot, error),
+	land func(context.Context, *Snapshot, Change) (*Snapshot, error), decide func(*Snapshot) (*Change, error)) (*Snapshot, error) {
+	snap, err := fetch(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -179,17 +196,11 @@ func (r *Repo) updateOnce(ctx context.Context, decide func(*Snapshot) (*Change, 
 	if change == nil {
 		return nil, nil
 	}
-	commit, err := r.Commit(ctx, snap, *change)
+	landed, err := land(ctx, snap, *change)
 	if errors.Is(err, ErrNoChange) {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	if err := r.Push(ctx, commit, snap); err != nil {
-		return nil, err
-	}
-	return commit, nil
+	return landed, err
 }
 
 // backoff is the wait before round attempt+1: drawn uniformly from [d/2, d],
