@@ -228,3 +228,7 @@ func RangeByWindows(ctx context.Context, wp WindowProvider, expr string, r Range
 	}
 	return pts, nil
 }
+
+// Check reports whether r can be asked for (see ErrInvalidRange), for
+// providers outside this package.
+func (r Range) Check() error { return r.validate() }

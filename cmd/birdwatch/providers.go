@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics"
+	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics/cloudwatch"
 	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics/datadog"
 	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics/influxdb"
 	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics/newrelic"
@@ -25,6 +26,7 @@ func newMetricsRegistry(secrets metrics.SecretSource, timeout time.Duration) *me
 	r.Add("influxdb", metrics.Kind{Dialect: metrics.Plain, New: influxdb.New})
 	r.Add("datadog", metrics.Kind{Dialect: metrics.Plain, New: datadog.New})
 	r.Add("newrelic", metrics.Kind{Dialect: metrics.Plain, New: newrelic.New})
+	r.Add("cloudwatch", metrics.Kind{Dialect: metrics.Plain, New: cloudwatch.New})
 	return r
 }
 

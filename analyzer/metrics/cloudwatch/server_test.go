@@ -1,0 +1,348 @@
+package cloudwatch
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/fxamacker/cbor/v2"
+)
+
+// The fake speaks what the SDK (service/cloudwatch v1.76) sends: Smithy
+// RPC v2 CBOR, POST /service/GraniteServiceVersion20100801/operation/
+// GetMetricData, signed with SigV4 for service "monitoring". Bodies are
+// decoded and encoded with fxamacker/cbor, not the SDK's own codec, so a
+// mistake in either side's shape shows.
+
+const (
+	testRegion = "eu-west-1"
+	testKeyID  = "AKIDTESTCLOUDWATCH"
+	testSecret = "test/secret/key"
+)
+
+// cwRequest is GetMetricDataInput as CBOR.
+type cwRequest struct {
+	MetricDataQueries []struct {
+		Id         string
+		Expression *string
+		Period     *int32
+		ReturnData *bool
+		MetricStat *struct {
+			Metric struct {
+				Namespace  string
+				MetricName string
+				Dimensions []struct{ Name, Value string }
+			}
+			Period int32
+			Stat   string
+		}
+	}
+	StartTime, EndTime time.Time
+	NextToken          *string
+	ScanBy             string
+}
+
+// cwResult is MetricDataResult as CBOR.
+type cwResult struct {
+	Id         string      `cbor:"Id"`
+	Label      string      `cbor:"Label"`
+	StatusCode string      `cbor:"StatusCode"`
+	Timestamps []time.Time `cbor:"Timestamps"`
+	Values     []float64   `cbor:"Values"`
+}
+
+// observation is one value published to a metric.
+type observation struct {
+	t time.Time
+	v float64
+}
+
+// fakeCloudWatch holds metrics (key: namespace|name|dim=value,...) and
+// answers GetMetricData like CloudWatch: buckets of Period seconds from
+// StartTime, the stat over each bucket's observations, buckets without
+// observations left out, metric math of ids and numbers with + - * /.
+type fakeCloudWatch struct {
+	t       *testing.T
+	data    map[string][]observation
+	special func(w http.ResponseWriter, q cwRequest) bool // answers instead when it returns true
+	calls   atomic.Int64
+	badSigs atomic.Int64
+	pageLen int // > 0: answer at most this many points per page
+}
+
+func (f *fakeCloudWatch) serve() *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.calls.Add(1)
+		body, _ := io.ReadAll(r.Body)
+		if r.Method != http.MethodPost || r.URL.Path != "/service/GraniteServiceVersion20100801/operation/GetMetricData" ||
+			r.Header.Get("Smithy-Protocol") != "rpc-v2-cbor" || r.Header.Get("Content-Type") != "application/cbor" {
+			cwError(w, 404, "UnknownOperationException", "UnknownOperation", "not GetMetricData over rpc-v2-cbor")
+			return
+		}
+		if err := verifySigV4(r, body); err != nil {
+			f.badSigs.Add(1)
+			cwError(w, 403, "InvalidSignatureException", "SignatureDoesNotMatch", err.Error())
+			return
+		}
+		var q cwRequest
+		if err := cbor.Unmarshal(body, &q); err != nil {
+			cwError(w, 400, "SerializationException", "InvalidParameterValue", err.Error())
+			return
+		}
+		if f.special != nil && f.special(w, q) {
+			return
+		}
+		results, err := f.answer(q)
+		if err != nil {
+			cwError(w, 400, "InvalidParameterValueException", "InvalidParameterValue", err.Error())
+			return
+		}
+		out := map[string]any{"MetricDataResults": results, "Messages": []any{}}
+		if f.pageLen > 0 {
+			off := 0
+			if q.NextToken != nil {
+				off, _ = strconv.Atoi(*q.NextToken)
+			}
+			for i := range results {
+				r := &results[i]
+				lo, hi := min(off, len(r.Values)), min(off+f.pageLen, len(r.Values))
+				if hi < len(r.Values) {
+					r.StatusCode = "PartialData"
+					out["NextToken"] = strconv.Itoa(hi)
+				}
+				r.Timestamps, r.Values = r.Timestamps[lo:hi], r.Values[lo:hi]
+			}
+		}
+		cwWrite(w, 200, out)
+	}))
+}
+
+// answer evaluates the queries of q.
+func (f *fakeCloudWatch) answer(q cwRequest) ([]cwResult, error) {
+	series := map[string]map[int64]float64{} // id -> bucket start (unix) -> value
+	var out []cwResult
+	for _, mq := range q.MetricDataQueries {
+		var s map[int64]float64
+		switch {
+		case mq.MetricStat != nil:
+			ms := mq.MetricStat
+			if ms.Period%60 != 0 || ms.Period <= 0 {
+				return nil, fmt.Errorf("period %d is not a multiple of 60", ms.Period)
+			}
+			var dims []string
+			for _, d := range ms.Metric.Dimensions {
+				dims = append(dims, d.Name+"="+d.Value)
+			}
+			slices.Sort(dims)
+			key := ms.Metric.Namespace + "|" + ms.Metric.MetricName + "|" + strings.Join(dims, ",")
+			s = buckets(f.data[key], q.StartTime, q.EndTime, time.Duration(ms.Period)*time.Second, ms.Stat)
+			if s == nil {
+				return nil, fmt.Errorf("unsupported stat %q", ms.Stat)
+			}
+		case mq.Expression != nil:
+			var err error
+			if s, err = evaluate(*mq.Expression, series); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, fmt.Errorf("query %q has neither MetricStat nor Expression", mq.Id)
+		}
+		series[mq.Id] = s
+		if mq.ReturnData == nil || *mq.ReturnData {
+			res := cwResult{Id: mq.Id, Label: mq.Id, StatusCode: "Complete", Timestamps: []time.Time{}, Values: []float64{}}
+			for _, b := range slices.Sorted(maps.Keys(s)) {
+				res.Timestamps = append(res.Timestamps, time.Unix(b, 0).UTC())
+				res.Values = append(res.Values, s[b])
+			}
+			out = append(out, res)
+		}
+	}
+	return out, nil
+}
+
+// buckets aggregates obs over [start, end) in buckets of period from start.
+func buckets(obs []observation, start, end time.Time, period time.Duration, stat string) map[int64]float64 {
+	groups := map[int64][]float64{}
+	for _, o := range obs {
+		if o.t.Before(start) || !o.t.Before(end) {
+			continue
+		}
+		b := start.Add(o.t.Sub(start) / period * period).Unix()
+		groups[b] = append(groups[b], o.v)
+	}
+	out := map[int64]float64{}
+	for b, vs := range groups {
+		switch stat {
+		case "Sum":
+			out[b] = sum(vs)
+		case "SampleCount":
+			out[b] = float64(len(vs))
+		case "Average":
+			out[b] = sum(vs) / float64(len(vs))
+		case "Maximum":
+			out[b] = slices.Max(vs)
+		case "Minimum":
+			out[b] = slices.Min(vs)
+		case "p99":
+			s := slices.Sorted(slices.Values(vs)) // nearest rank
+			out[b] = s[int(math.Ceil(0.99*float64(len(s))))-1]
+		default:
+			return nil
+		}
+	}
+	return out
+}
+
+func sum(vs []float64) float64 {
+	s := 0.0
+	for _, v := range vs {
+		s += v
+	}
+	return s
+}
+
+var tokenRE = regexp.MustCompile(`^\s*([A-Za-z][A-Za-z0-9_]*|[0-9.]+)\s*([-+*/]|$)`)
+
+// evaluate computes "a OP b OP c ..." left to right over aligned buckets.
+func evaluate(expr string, series map[string]map[int64]float64) (map[int64]float64, error) {
+	var acc map[int64]float64
+	op := ""
+	for rest := expr; rest != ""; {
+		m := tokenRE.FindStringSubmatch(rest)
+		if m == nil {
+			return nil, fmt.Errorf("cannot parse expression %q", expr)
+		}
+		rest = rest[len(m[0]):]
+		operand := func(b int64) (float64, bool) {
+			if n, err := strconv.ParseFloat(m[1], 64); err == nil {
+				return n, true
+			}
+			v, ok := series[m[1]][b]
+			return v, ok
+		}
+		if _, isNum := strconv.ParseFloat(m[1], 64); isNum != nil && series[m[1]] == nil {
+			return nil, fmt.Errorf("unknown id %q in expression", m[1])
+		}
+		if acc == nil {
+			acc = map[int64]float64{}
+			for _, s := range series {
+				for b := range s {
+					if v, ok := operand(b); ok {
+						acc[b] = v
+					}
+				}
+			}
+		} else {
+			next := map[int64]float64{}
+			for b, a := range acc {
+				v, ok := operand(b)
+				if !ok {
+					continue
+				}
+				switch op {
+				case "+":
+					next[b] = a + v
+				case "-":
+					next[b] = a - v
+				case "*":
+					next[b] = a * v
+				case "/":
+					next[b] = a / v
+				}
+			}
+			acc = next
+		}
+		op = m[2]
+	}
+	return acc, nil
+}
+
+var cborEnc = func() cbor.EncMode {
+	em, err := cbor.EncOptions{Time: cbor.TimeUnix, TimeTag: cbor.EncTagRequired}.EncMode()
+	if err != nil {
+		panic(err)
+	}
+	return em
+}()
+
+func cwWrite(w http.ResponseWriter, code int, v any) {
+	b, err := cborEnc.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	w.Header().Set("Smithy-Protocol", "rpc-v2-cbor")
+	w.Header().Set("Content-Type", "application/cbor")
+	w.WriteHeader(code)
+	_, _ = w.Write(b)
+}
+
+// cwError answers an error as CloudWatch does in RPC v2 CBOR: __type and
+// message in the body, the AWS Query code in X-Amzn-Query-Error (CloudWatch
+// is awsQueryCompatible).
+func cwError(w http.ResponseWriter, code int, typ, queryCode, msg string) {
+	w.Header().Set("X-Amzn-Query-Error", queryCode+";Sender")
+	cwWrite(w, code, map[string]string{"__type": "com.amazonaws.cloudwatch#" + typ, "message": msg})
+}
+
+var authRE = regexp.MustCompile(`^AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request, SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$`)
+
+// verifySigV4 recomputes the request's signature with the SDK's own v4
+// signer over the signed headers and the body received, and compares.
+func verifySigV4(r *http.Request, body []byte) error {
+	m := authRE.FindStringSubmatch(r.Header.Get("Authorization"))
+	if m == nil {
+		return fmt.Errorf("no SigV4 Authorization header")
+	}
+	if m[1] != testKeyID || m[3] != testRegion || m[4] != "monitoring" {
+		return fmt.Errorf("credential scope %s/%s/%s, want %s/%s/monitoring", m[1], m[3], m[4], testKeyID, testRegion)
+	}
+	at, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
+	if err != nil {
+		return fmt.Errorf("X-Amz-Date: %w", err)
+	}
+	if d := time.Since(at); d > 5*time.Minute || d < -5*time.Minute {
+		return fmt.Errorf("signed %s ago", d)
+	}
+	again, _ := http.NewRequest(r.Method, "http://"+r.Host+r.URL.RequestURI(), bytes.NewReader(body))
+	again.Header = http.Header{}
+	for _, h := range strings.Split(m[5], ";") {
+		switch h {
+		case "host":
+		case "content-length":
+			again.ContentLength = r.ContentLength
+		default:
+			again.Header[http.CanonicalHeaderKey(h)] = r.Header.Values(h)
+		}
+	}
+	hash := sha256.Sum256(body)
+	creds := aws.Credentials{AccessKeyID: testKeyID, SecretAccessKey: testSecret}
+	if err := v4.NewSigner().SignHTTP(r.Context(), creds, again, hex.EncodeToString(hash[:]), "monitoring", testRegion, at); err != nil {
+		return err
+	}
+	want := authRE.FindStringSubmatch(again.Header.Get("Authorization"))
+	if want == nil || want[5] != m[5] || !hmac.Equal([]byte(want[6]), []byte(m[6])) {
+		return fmt.Errorf("signature does not match")
+	}
+	return nil
+}
+
+// nearly reports whether a and b agree to 1e-9 relative.
+func nearly(a, b float64) bool {
+	return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b))
+}
