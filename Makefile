@@ -26,6 +26,8 @@ deps:
 	command -v gpg >/dev/null 2>&1 || missing="$$missing gnupg"; \
 	command -v victoria-metrics >/dev/null 2>&1 || missing="$$missing victoria-metrics"; \
 	command -v influxd >/dev/null 2>&1 || missing="$$missing influxdb"; \
+	command -v carbon-cache >/dev/null 2>&1 || missing="$$missing graphite-carbon"; \
+	command -v graphite-manage >/dev/null 2>&1 || missing="$$missing graphite-web"; \
 	if [ -n "$$missing" ]; then \
 		echo "make: installing Debian packages:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
