@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/api"
@@ -54,6 +56,10 @@ type PrometheusConfig struct {
 	// TLS sets a custom CA, a client certificate and the expected server
 	// name for https URLs; nil means Go's defaults (system roots).
 	TLS *TLSConfig
+	// Wrap, if set, wraps the transport outermost (after the other auth
+	// settings), for credentials this package does not know, such as a
+	// Google OAuth2 token source (analyzer/metrics/gcm); nil means none.
+	Wrap func(http.RoundTripper) http.RoundTripper
 }
 
 // Prometheus is a Provider backed by the Prometheus HTTP API through the
@@ -107,6 +113,9 @@ func NewPrometheus(cfg PrometheusConfig) (*Prometheus, error) {
 			return nil, errors.New("prometheus config: SigV4 needs a region and credentials")
 		}
 		rt = newSigV4RoundTripper(*cfg.SigV4, rt)
+	}
+	if cfg.Wrap != nil {
+		rt = cfg.Wrap(rt)
 	}
 	client, err := api.NewClient(api.Config{Address: cfg.URL, RoundTripper: rt})
 	if err != nil {
@@ -187,6 +196,14 @@ func classify(err error) error {
 	switch apiErr.Type {
 	case v1.ErrServer, v1.ErrTimeout, v1.ErrCanceled:
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	case v1.ErrClient:
+		// The client reports a 4xx without a Prometheus error body only as
+		// "client error: CODE"; 429 (rate-limited: Grafana Cloud, Cloud
+		// Monitoring, Mimir) is retried like a 5xx.
+		if strings.HasSuffix(apiErr.Msg, ": 429") {
+			return fmt.Errorf("%w: rate-limited: %w", ErrUnavailable, err)
+		}
+		return fmt.Errorf("%w: %w", ErrQuery, err)
 	default: // bad_data, execution, client_error (4xx), bad_response (malformed)
 		return fmt.Errorf("%w: %w", ErrQuery, err)
 	}

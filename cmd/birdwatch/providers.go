@@ -11,6 +11,7 @@ import (
 	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics"
 	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics/cloudwatch"
 	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics/datadog"
+	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics/gcm"
 	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics/graphite"
 	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics/influxdb"
 	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics/newrelic"
@@ -29,6 +30,7 @@ func newMetricsRegistry(secrets metrics.SecretSource, timeout time.Duration) *me
 	r.Add("newrelic", metrics.Kind{Dialect: metrics.Plain, New: newrelic.New})
 	r.Add("cloudwatch", metrics.Kind{Dialect: metrics.Plain, New: cloudwatch.New})
 	r.Add("graphite", metrics.Kind{Dialect: metrics.Plain, New: graphite.New})
+	r.Add("gcm", metrics.Kind{Dialect: metrics.PromQL, New: gcm.New})
 	return r
 }
 
