@@ -24,10 +24,13 @@ type queryOptions struct {
 	// templateFile, provider, address, secretRef and headers choose a
 	// MetricTemplate file and the provider the queries run on.
 	templateFile, provider, address, secretRef string
-	headers                                    map[string]string
-	window                                     time.Duration
-	at                                         string
-	args                                       map[string]string
+	// region is the cloud region (cloudwatch); "" means the template's,
+	// else the AWS default chain's.
+	region  string
+	headers map[string]string
+	window  time.Duration
+	at      string
+	args    map[string]string
 }
 
 func newQueryCommand() *cobra.Command {
@@ -52,6 +55,7 @@ func newQueryCommand() *cobra.Command {
 	f.StringVar(&o.templateFile, "template-file", "", "file holding a MetricTemplate (instead of --template)")
 	f.StringVar(&o.provider, "provider", "", "provider type: "+strings.Join(newMetricsRegistry(nil, 0).Names(), ", ")+" (default: the template's)")
 	f.StringVar(&o.address, "address", "", "the provider's API address (default: the template's, else the provider's default)")
+	f.StringVar(&o.region, "region", "", "the provider's cloud region (cloudwatch; default: the template's, else AWS_REGION)")
 	f.StringVar(&o.secretRef, "secret-ref", "", "name of the deployment secret with the provider's credentials")
 	f.StringToStringVar(&o.headers, "header", nil, "extra request header name=value, repeatable")
 	f.StringVar(&o.service, "service", "", "service name (.Service)")
@@ -130,6 +134,9 @@ func queryTemplate(o queryOptions) (templates.Template, metrics.ProviderRef, map
 	}
 	if o.secretRef != "" {
 		ref.SecretRef = o.secretRef
+	}
+	if o.region != "" {
+		ref.Region = o.region
 	}
 	if len(o.headers) > 0 {
 		ref.Headers = o.headers

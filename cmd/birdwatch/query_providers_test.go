@@ -94,7 +94,10 @@ func TestTemplatesPrintsMetricTemplates(t *testing.T) {
 	}
 	list, _, err := run(t, "templates")
 	flat := strings.Join(strings.Fields(list), " ")
-	for _, w := range []string{"datadog-apm-error-rate datadog counts", "influxdb-http-error-rate influxdb counts", "web-error-rate web counts", "istio-error-rate prometheus counts"} {
+	for _, w := range []string{"datadog-apm-error-rate datadog counts", "influxdb-http-error-rate influxdb counts", "web-error-rate web counts", "istio-error-rate prometheus counts",
+		"cloudwatch-lambda-error-rate cloudwatch counts", "cloudwatch-alb-error-rate cloudwatch counts", "cloudwatch-apigateway-error-rate cloudwatch counts",
+		"cloudwatch-apprunner-error-rate cloudwatch counts", "cloudwatch-ecs-error-rate cloudwatch counts", "cloudwatch-lambda-latency-p99 cloudwatch value",
+		"graphite-statsd-error-rate graphite counts", "graphite-statsd-latency-p99 graphite value", "gcm-cloud-run-error-rate gcm counts", "gcm-cloud-run-latency-p99 gcm value"} {
 		if err != nil || !strings.Contains(flat, w) {
 			t.Errorf("templates lacks %q: %v\n%s", w, err, list)
 		}

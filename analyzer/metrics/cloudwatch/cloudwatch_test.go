@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics"
+	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics/cloudwatch/cwtest"
 	"github.com/birdwatch-gitops/birdwatch/templates"
 )
 
@@ -21,8 +22,8 @@ func lambdaKey(metric, version string) string {
 // lambdaData publishes 40 minutes of invocations, errors and durations for
 // versions 6 and 7, ending at end, and returns the reference per-minute
 // counts {errors, invocations} and the durations of version 7.
-func lambdaData(end time.Time) (map[string][]observation, map[int64][2]float64, map[int64][]float64) {
-	data := map[string][]observation{}
+func lambdaData(end time.Time) (map[string][]cwtest.Observation, map[int64][2]float64, map[int64][]float64) {
+	data := map[string][]cwtest.Observation{}
 	ref := map[int64][2]float64{}
 	dur := map[int64][]float64{}
 	for i := range 40 {
@@ -36,12 +37,12 @@ func lambdaData(end time.Time) (map[string][]observation, map[int64][2]float64, 
 			// CloudWatch receives Lambda's counts as several datapoints a minute.
 			for _, part := range []float64{0.25, 0.75} {
 				at := minute.Add(time.Duration(part * float64(time.Minute)))
-				data[lambdaKey("Invocations", v)] = append(data[lambdaKey("Invocations", v)], observation{at, inv * part})
-				data[lambdaKey("Errors", v)] = append(data[lambdaKey("Errors", v)], observation{at, errs * part})
+				data[lambdaKey("Invocations", v)] = append(data[lambdaKey("Invocations", v)], cwtest.Observation{T: at, V: inv * part})
+				data[lambdaKey("Errors", v)] = append(data[lambdaKey("Errors", v)], cwtest.Observation{T: at, V: errs * part})
 			}
 			for k := range 10 {
 				d := float64(20 + (i*7+k*13)%50)
-				data[lambdaKey("Duration", v)] = append(data[lambdaKey("Duration", v)], observation{minute.Add(time.Duration(k) * time.Second), d})
+				data[lambdaKey("Duration", v)] = append(data[lambdaKey("Duration", v)], cwtest.Observation{T: minute.Add(time.Duration(k) * time.Second), V: d})
 				if v == "7" {
 					dur[minute.Unix()] = append(dur[minute.Unix()], d)
 				}
@@ -58,14 +59,14 @@ func newTestProvider(t *testing.T, url string, secret metrics.Secret, timeout ti
 	t.Helper()
 	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
-	p, err := build(context.Background(), metrics.ProviderConfig{Address: url, Region: testRegion, Secret: secret, Timeout: timeout}, 5*time.Millisecond)
+	p, err := build(context.Background(), metrics.ProviderConfig{Address: url, Region: cwtest.Region, Secret: secret, Timeout: timeout}, 5*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return p
 }
 
-var goodSecret = metrics.Secret{"accessKeyId": testKeyID, "secretAccessKey": testSecret}
+var goodSecret = metrics.Secret{"accessKeyId": cwtest.KeyID, "secretAccessKey": cwtest.SecretKey}
 
 func TestCloudWatch(t *testing.T) {
 	end := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
@@ -99,19 +100,19 @@ func TestCloudWatch(t *testing.T) {
 
 	tests := []struct {
 		name       string
-		special    func(w http.ResponseWriter, q cwRequest) bool
+		special    func(w http.ResponseWriter, q cwtest.Request) bool
 		pageLen    int
 		secret     metrics.Secret
 		timeout    time.Duration
 		run        func(p *Provider) (any, error)
-		assertions func(t *testing.T, got any, err error, f *fakeCloudWatch)
+		assertions func(t *testing.T, got any, err error, f *cwtest.Server)
 	}{
 		{
 			name: "template counts reach Measure as counts",
 			run: func(p *Provider) (any, error) {
 				return metrics.Measure(context.Background(), p, errorRate, vars, at)
 			},
-			assertions: func(t *testing.T, got any, err error, f *fakeCloudWatch) {
+			assertions: func(t *testing.T, got any, err error, f *cwtest.Server) {
 				m := got.(metrics.Measurement)
 				if err != nil || !m.HasCounts {
 					t.Fatalf("Measure: %+v, %v", m, err)
@@ -120,8 +121,8 @@ func TestCloudWatch(t *testing.T) {
 				if !nearly(m.Errors, we) || !nearly(m.Requests, wn) || !nearly(m.Value, 100*we/wn) {
 					t.Errorf("got errors %v requests %v value %v, want %v %v %v", m.Errors, m.Requests, m.Value, we, wn, 100*we/wn)
 				}
-				if f.badSigs.Load() != 0 {
-					t.Errorf("%d requests failed SigV4", f.badSigs.Load())
+				if f.BadSigs.Load() != 0 {
+					t.Errorf("%d requests failed SigV4", f.BadSigs.Load())
 				}
 			},
 		},
@@ -130,7 +131,7 @@ func TestCloudWatch(t *testing.T) {
 			run: func(p *Provider) (any, error) {
 				return metrics.Measure(context.Background(), p, p99, vars, at)
 			},
-			assertions: func(t *testing.T, got any, err error, _ *fakeCloudWatch) {
+			assertions: func(t *testing.T, got any, err error, _ *cwtest.Server) {
 				var all []float64
 				for m, ds := range dur {
 					if tm := time.Unix(m, 0); !tm.Before(from) && tm.Before(to) {
@@ -148,7 +149,7 @@ func TestCloudWatch(t *testing.T) {
 			run: func(p *Provider) (any, error) {
 				return p.QueryWindow(context.Background(), ratioExpr, at.Add(-window), at)
 			},
-			assertions: func(t *testing.T, got any, err error, _ *fakeCloudWatch) {
+			assertions: func(t *testing.T, got any, err error, _ *cwtest.Server) {
 				want := 100 * refSum(0, from, to) / refSum(1, from, to)
 				if err != nil || !nearly(got.(float64), want) {
 					t.Errorf("got %v, %v; want %v", got, err, want)
@@ -161,7 +162,7 @@ func TestCloudWatch(t *testing.T) {
 				return p.QueryRange(context.Background(), "{id: e, metricStat: {metric: {namespace: AWS/Lambda, metricName: Errors, dimensions: [{name: FunctionName, value: aleph}, {name: Resource, value: 'aleph:live'}, {name: ExecutedVersion, value: '7'}]}, stat: Sum}}",
 					metrics.Range{Start: end.Add(-20 * time.Minute), End: end, Step: 2 * time.Minute})
 			},
-			assertions: func(t *testing.T, got any, err error, _ *fakeCloudWatch) {
+			assertions: func(t *testing.T, got any, err error, _ *cwtest.Server) {
 				pts := got.([]metrics.Point)
 				if err != nil || len(pts) != 11 {
 					t.Fatalf("got %d points, %v; want 11", len(pts), err)
@@ -180,10 +181,10 @@ func TestCloudWatch(t *testing.T) {
 				return p.QueryRange(context.Background(), "{id: e, metricStat: {metric: {namespace: AWS/Lambda, metricName: Invocations, dimensions: [{name: FunctionName, value: aleph}, {name: Resource, value: 'aleph:live'}, {name: ExecutedVersion, value: '7'}]}, stat: Sum}}",
 					metrics.Range{Start: end.Add(-9 * time.Minute), End: end, Step: time.Minute})
 			},
-			assertions: func(t *testing.T, got any, err error, f *fakeCloudWatch) {
+			assertions: func(t *testing.T, got any, err error, f *cwtest.Server) {
 				pts := got.([]metrics.Point)
-				if err != nil || len(pts) != 10 || f.calls.Load() != 4 {
-					t.Fatalf("got %d points in %d calls, %v; want 10 in 4", len(pts), f.calls.Load(), err)
+				if err != nil || len(pts) != 10 || f.Calls.Load() != 4 {
+					t.Fatalf("got %d points in %d calls, %v; want 10 in 4", len(pts), f.Calls.Load(), err)
 				}
 				for _, pt := range pts {
 					if want := refSum(1, pt.T.Add(-time.Minute), pt.T); !nearly(pt.V, want) {
@@ -201,38 +202,38 @@ func TestCloudWatch(t *testing.T) {
 		},
 		{
 			name:   "wrong secret key fails SigV4: a refused query",
-			secret: metrics.Secret{"accessKeyId": testKeyID, "secretAccessKey": "wrong"},
+			secret: metrics.Secret{"accessKeyId": cwtest.KeyID, "secretAccessKey": "wrong"},
 			run: func(p *Provider) (any, error) {
 				return p.QueryWindow(context.Background(), ratioExpr, at.Add(-window), at)
 			},
-			assertions: func(t *testing.T, got any, err error, f *fakeCloudWatch) {
+			assertions: func(t *testing.T, got any, err error, f *cwtest.Server) {
 				wantErr(metrics.ErrQuery, "SignatureDoesNotMatch")(t, got, err, f)
-				if f.badSigs.Load() == 0 {
+				if f.BadSigs.Load() == 0 {
 					t.Error("the fake did not see a bad signature")
 				}
 			},
 		},
 		{
 			name: "throttled (400 Throttling) after the retries: unavailable",
-			special: func(w http.ResponseWriter, _ cwRequest) bool {
-				cwError(w, 400, "LimitExceededException", "Throttling", "Rate exceeded")
+			special: func(w http.ResponseWriter, _ cwtest.Request) bool {
+				cwtest.Error(w, 400, "LimitExceededException", "Throttling", "Rate exceeded")
 				return true
 			},
 			run: func(p *Provider) (any, error) {
 				return p.QueryWindow(context.Background(), ratioExpr, at.Add(-window), at)
 			},
-			assertions: func(t *testing.T, got any, err error, f *fakeCloudWatch) {
+			assertions: func(t *testing.T, got any, err error, f *cwtest.Server) {
 				wantErr(metrics.ErrUnavailable, "throttled")(t, got, err, f)
-				if f.calls.Load() != Attempts {
-					t.Errorf("%d calls, want %d", f.calls.Load(), Attempts)
+				if f.Calls.Load() != Attempts {
+					t.Errorf("%d calls, want %d", f.Calls.Load(), Attempts)
 				}
 			},
 		},
 		{
 			name: "429 ThrottlingException: unavailable",
-			special: func(w http.ResponseWriter, _ cwRequest) bool {
+			special: func(w http.ResponseWriter, _ cwtest.Request) bool {
 				w.Header().Set("Retry-After", "1")
-				cwWrite(w, 429, map[string]string{"__type": "com.amazonaws.cloudwatch#ThrottlingException", "message": "slow down"})
+				cwtest.Write(w, 429, map[string]string{"__type": "com.amazonaws.cloudwatch#ThrottlingException", "message": "slow down"})
 				return true
 			},
 			run: func(p *Provider) (any, error) {
@@ -242,8 +243,8 @@ func TestCloudWatch(t *testing.T) {
 		},
 		{
 			name: "PartialData without NextToken: unavailable, never a value",
-			special: func(w http.ResponseWriter, q cwRequest) bool {
-				cwWrite(w, 200, map[string]any{"MetricDataResults": []cwResult{{Id: "rate", Label: "rate", StatusCode: "PartialData",
+			special: func(w http.ResponseWriter, q cwtest.Request) bool {
+				cwtest.Write(w, 200, map[string]any{"MetricDataResults": []cwtest.Result{{Id: "rate", Label: "rate", StatusCode: "PartialData",
 					Timestamps: []time.Time{end.Add(-window)}, Values: []float64{0.5}}}})
 				return true
 			},
@@ -254,8 +255,8 @@ func TestCloudWatch(t *testing.T) {
 		},
 		{
 			name: "Forbidden result: refused",
-			special: func(w http.ResponseWriter, q cwRequest) bool {
-				cwWrite(w, 200, map[string]any{"MetricDataResults": []cwResult{{Id: "rate", Label: "rate", StatusCode: "Forbidden",
+			special: func(w http.ResponseWriter, q cwtest.Request) bool {
+				cwtest.Write(w, 200, map[string]any{"MetricDataResults": []cwtest.Result{{Id: "rate", Label: "rate", StatusCode: "Forbidden",
 					Timestamps: []time.Time{}, Values: []float64{}}}})
 				return true
 			},
@@ -266,11 +267,11 @@ func TestCloudWatch(t *testing.T) {
 		},
 		{
 			name: "several series for the answer: too many series",
-			special: func(w http.ResponseWriter, q cwRequest) bool {
-				r := func(label string) cwResult {
-					return cwResult{Id: "rate", Label: label, StatusCode: "Complete", Timestamps: []time.Time{end.Add(-window)}, Values: []float64{1}}
+			special: func(w http.ResponseWriter, q cwtest.Request) bool {
+				r := func(label string) cwtest.Result {
+					return cwtest.Result{Id: "rate", Label: label, StatusCode: "Complete", Timestamps: []time.Time{end.Add(-window)}, Values: []float64{1}}
 				}
-				cwWrite(w, 200, map[string]any{"MetricDataResults": []cwResult{r("tg-a"), r("tg-b")}})
+				cwtest.Write(w, 200, map[string]any{"MetricDataResults": []cwtest.Result{r("tg-a"), r("tg-b")}})
 				return true
 			},
 			run: func(p *Provider) (any, error) {
@@ -280,8 +281,8 @@ func TestCloudWatch(t *testing.T) {
 		},
 		{
 			name: "an answer of another shape: refused, not a value",
-			special: func(w http.ResponseWriter, q cwRequest) bool {
-				cwWrite(w, 200, map[string]any{"MetricDataResults": []map[string]any{{"Id": "rate", "StatusCode": "Complete", "Values": "0.5"}}})
+			special: func(w http.ResponseWriter, q cwtest.Request) bool {
+				cwtest.Write(w, 200, map[string]any{"MetricDataResults": []map[string]any{{"Id": "rate", "StatusCode": "Complete", "Values": "0.5"}}})
 				return true
 			},
 			run: func(p *Provider) (any, error) {
@@ -299,7 +300,7 @@ func TestCloudWatch(t *testing.T) {
 		{
 			name:    "timeout: unavailable",
 			timeout: 150 * time.Millisecond,
-			special: func(w http.ResponseWriter, q cwRequest) bool {
+			special: func(w http.ResponseWriter, q cwtest.Request) bool {
 				time.Sleep(600 * time.Millisecond)
 				return false
 			},
@@ -313,18 +314,18 @@ func TestCloudWatch(t *testing.T) {
 			run: func(p *Provider) (any, error) {
 				return p.QueryWindow(context.Background(), "- {id: a, metricStat: {metric: {namespace: X}}, stat: Sum}", at.Add(-window), at)
 			},
-			assertions: func(t *testing.T, got any, err error, f *fakeCloudWatch) {
+			assertions: func(t *testing.T, got any, err error, f *cwtest.Server) {
 				wantErr(metrics.ErrQuery, "field stat not found")(t, got, err, f)
-				if f.calls.Load() != 0 {
-					t.Errorf("%d calls", f.calls.Load())
+				if f.Calls.Load() != 0 {
+					t.Errorf("%d calls", f.Calls.Load())
 				}
 			},
 		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := &fakeCloudWatch{t: t, data: data, special: tc.special, pageLen: tc.pageLen}
-			srv := f.serve()
+			f := &cwtest.Server{Data: data, Special: tc.special, PageLen: tc.pageLen}
+			srv := f.Start()
 			defer srv.Close()
 			secret := tc.secret
 			if secret == nil {
@@ -341,12 +342,12 @@ func TestCloudWatch(t *testing.T) {
 func TestDefaultChain(t *testing.T) {
 	end := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	data, ref, _ := lambdaData(end)
-	f := &fakeCloudWatch{t: t, data: data}
-	srv := f.serve()
+	f := &cwtest.Server{Data: data}
+	srv := f.Start()
 	defer srv.Close()
-	t.Setenv("AWS_ACCESS_KEY_ID", testKeyID)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", testSecret)
-	t.Setenv("AWS_REGION", testRegion)
+	t.Setenv("AWS_ACCESS_KEY_ID", cwtest.KeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", cwtest.SecretKey)
+	t.Setenv("AWS_REGION", cwtest.Region)
 	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
 	p, err := New(context.Background(), metrics.ProviderConfig{Address: srv.URL})
@@ -382,8 +383,8 @@ func TestNewRefuses(t *testing.T) {
 	}
 }
 
-func wantErr(kind error, text string) func(t *testing.T, got any, err error, f *fakeCloudWatch) {
-	return func(t *testing.T, got any, err error, _ *fakeCloudWatch) {
+func wantErr(kind error, text string) func(t *testing.T, got any, err error, f *cwtest.Server) {
+	return func(t *testing.T, got any, err error, _ *cwtest.Server) {
 		t.Helper()
 		if !errors.Is(err, kind) || !strings.Contains(err.Error(), text) {
 			t.Errorf("got %v, %v; want an error wrapping %v containing %q", got, err, kind, text)
@@ -401,4 +402,9 @@ func nearestRank(vs []float64, q float64) float64 {
 		}
 	}
 	return s[int(math.Ceil(q*float64(len(s))))-1]
+}
+
+// nearly reports whether a and b agree to 1e-9 relative.
+func nearly(a, b float64) bool {
+	return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b))
 }

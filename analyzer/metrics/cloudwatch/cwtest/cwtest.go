@@ -1,4 +1,8 @@
-package cloudwatch
+// Package cwtest is a fake Amazon CloudWatch GetMetricData endpoint for
+// tests: it speaks what the SDK (service/cloudwatch v1.76) sends, Smithy
+// RPC v2 CBOR, and verifies each request's SigV4 signature with the SDK's
+// own signer. Not for production use.
+package cwtest
 
 import (
 	"bytes"
@@ -16,7 +20,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -30,14 +33,18 @@ import (
 // decoded and encoded with fxamacker/cbor, not the SDK's own codec, so a
 // mistake in either side's shape shows.
 
+// The credentials and region the fake accepts.
 const (
-	testRegion = "eu-west-1"
-	testKeyID  = "AKIDTESTCLOUDWATCH"
-	testSecret = "test/secret/key"
+	// Region is the region requests must be signed for.
+	Region = "eu-west-1"
+	// KeyID is the access key id requests must be signed with.
+	KeyID = "AKIDTESTCLOUDWATCH"
+	// SecretKey is the secret access key of KeyID.
+	SecretKey = "test/secret/key"
 )
 
-// cwRequest is GetMetricDataInput as CBOR.
-type cwRequest struct {
+// Request is GetMetricDataInput as CBOR.
+type Request struct {
 	MetricDataQueries []struct {
 		Id         string
 		Expression *string
@@ -58,8 +65,8 @@ type cwRequest struct {
 	ScanBy             string
 }
 
-// cwResult is MetricDataResult as CBOR.
-type cwResult struct {
+// Result is MetricDataResult as CBOR.
+type Result struct {
 	Id         string      `cbor:"Id"`
 	Label      string      `cbor:"Label"`
 	StatusCode string      `cbor:"StatusCode"`
@@ -67,61 +74,66 @@ type cwResult struct {
 	Values     []float64   `cbor:"Values"`
 }
 
-// observation is one value published to a metric.
-type observation struct {
-	t time.Time
-	v float64
+// Observation is one value published to a metric.
+type Observation struct {
+	T time.Time
+	V float64
 }
 
-// fakeCloudWatch holds metrics (key: namespace|name|dim=value,...) and
+// Server holds metrics (key: namespace|name|dim=value,...) and
 // answers GetMetricData like CloudWatch: buckets of Period seconds from
 // StartTime, the stat over each bucket's observations, buckets without
 // observations left out, metric math of ids and numbers with + - * /.
-type fakeCloudWatch struct {
-	t       *testing.T
-	data    map[string][]observation
-	special func(w http.ResponseWriter, q cwRequest) bool // answers instead when it returns true
-	calls   atomic.Int64
-	badSigs atomic.Int64
-	pageLen int // > 0: answer at most this many points per page
+type Server struct {
+	// Data are the metrics' observations by key; read-only once started.
+	Data map[string][]Observation
+	// Special, if set, answers a request instead when it returns true.
+	Special func(w http.ResponseWriter, q Request) bool
+	// Calls counts the requests received.
+	Calls atomic.Int64
+	// BadSigs counts the requests refused for their signature.
+	BadSigs atomic.Int64
+	// PageLen > 0 answers at most that many points per page, with a NextToken.
+	PageLen int
 }
 
-func (f *fakeCloudWatch) serve() *httptest.Server {
+// Start serves the fake until the returned server is closed.
+func (f *Server) Start() *httptest.Server {
 	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.calls.Add(1)
+		f.Calls.Add(1)
 		body, _ := io.ReadAll(r.Body)
 		if r.Method != http.MethodPost || r.URL.Path != "/service/GraniteServiceVersion20100801/operation/GetMetricData" ||
 			r.Header.Get("Smithy-Protocol") != "rpc-v2-cbor" || r.Header.Get("Content-Type") != "application/cbor" {
-			cwError(w, 404, "UnknownOperationException", "UnknownOperation", "not GetMetricData over rpc-v2-cbor")
+			Error(w, 404, "UnknownOperationException", "UnknownOperation", "not GetMetricData over rpc-v2-cbor")
 			return
 		}
-		if err := verifySigV4(r, body); err != nil {
-			f.badSigs.Add(1)
-			cwError(w, 403, "InvalidSignatureException", "SignatureDoesNotMatch", err.Error())
+		if err := VerifySigV4(r, body); err != nil {
+			f.BadSigs.Add(1)
+			Error(w, 403, "InvalidSignatureException", "SignatureDoesNotMatch", err.Error())
 			return
 		}
-		var q cwRequest
+		var q Request
 		if err := cbor.Unmarshal(body, &q); err != nil {
-			cwError(w, 400, "SerializationException", "InvalidParameterValue", err.Error())
+			Error(w, 400, "SerializationException", "InvalidParameterValue", err.Error())
 			return
 		}
-		if f.special != nil && f.special(w, q) {
+		if f.Special != nil && f.Special(w, q) {
 			return
 		}
 		results, err := f.answer(q)
 		if err != nil {
-			cwError(w, 400, "InvalidParameterValueException", "InvalidParameterValue", err.Error())
+			Error(w, 400, "InvalidParameterValueException", "InvalidParameterValue", err.Error())
 			return
 		}
 		out := map[string]any{"MetricDataResults": results, "Messages": []any{}}
-		if f.pageLen > 0 {
+		if f.PageLen > 0 {
 			off := 0
 			if q.NextToken != nil {
 				off, _ = strconv.Atoi(*q.NextToken)
 			}
 			for i := range results {
 				r := &results[i]
-				lo, hi := min(off, len(r.Values)), min(off+f.pageLen, len(r.Values))
+				lo, hi := min(off, len(r.Values)), min(off+f.PageLen, len(r.Values))
 				if hi < len(r.Values) {
 					r.StatusCode = "PartialData"
 					out["NextToken"] = strconv.Itoa(hi)
@@ -129,14 +141,14 @@ func (f *fakeCloudWatch) serve() *httptest.Server {
 				r.Timestamps, r.Values = r.Timestamps[lo:hi], r.Values[lo:hi]
 			}
 		}
-		cwWrite(w, 200, out)
+		Write(w, 200, out)
 	}))
 }
 
 // answer evaluates the queries of q.
-func (f *fakeCloudWatch) answer(q cwRequest) ([]cwResult, error) {
+func (f *Server) answer(q Request) ([]Result, error) {
 	series := map[string]map[int64]float64{} // id -> bucket start (unix) -> value
-	var out []cwResult
+	var out []Result
 	for _, mq := range q.MetricDataQueries {
 		var s map[int64]float64
 		switch {
@@ -151,7 +163,7 @@ func (f *fakeCloudWatch) answer(q cwRequest) ([]cwResult, error) {
 			}
 			slices.Sort(dims)
 			key := ms.Metric.Namespace + "|" + ms.Metric.MetricName + "|" + strings.Join(dims, ",")
-			s = buckets(f.data[key], q.StartTime, q.EndTime, time.Duration(ms.Period)*time.Second, ms.Stat)
+			s = buckets(f.Data[key], q.StartTime, q.EndTime, time.Duration(ms.Period)*time.Second, ms.Stat)
 			if s == nil {
 				return nil, fmt.Errorf("unsupported stat %q", ms.Stat)
 			}
@@ -165,7 +177,7 @@ func (f *fakeCloudWatch) answer(q cwRequest) ([]cwResult, error) {
 		}
 		series[mq.Id] = s
 		if mq.ReturnData == nil || *mq.ReturnData {
-			res := cwResult{Id: mq.Id, Label: mq.Id, StatusCode: "Complete", Timestamps: []time.Time{}, Values: []float64{}}
+			res := Result{Id: mq.Id, Label: mq.Id, StatusCode: "Complete", Timestamps: []time.Time{}, Values: []float64{}}
 			for _, b := range slices.Sorted(maps.Keys(s)) {
 				res.Timestamps = append(res.Timestamps, time.Unix(b, 0).UTC())
 				res.Values = append(res.Values, s[b])
@@ -177,14 +189,14 @@ func (f *fakeCloudWatch) answer(q cwRequest) ([]cwResult, error) {
 }
 
 // buckets aggregates obs over [start, end) in buckets of period from start.
-func buckets(obs []observation, start, end time.Time, period time.Duration, stat string) map[int64]float64 {
+func buckets(obs []Observation, start, end time.Time, period time.Duration, stat string) map[int64]float64 {
 	groups := map[int64][]float64{}
 	for _, o := range obs {
-		if o.t.Before(start) || !o.t.Before(end) {
+		if o.T.Before(start) || !o.T.Before(end) {
 			continue
 		}
-		b := start.Add(o.t.Sub(start) / period * period).Unix()
-		groups[b] = append(groups[b], o.v)
+		b := start.Add(o.T.Sub(start) / period * period).Unix()
+		groups[b] = append(groups[b], o.V)
 	}
 	out := map[int64]float64{}
 	for b, vs := range groups {
@@ -281,7 +293,9 @@ var cborEnc = func() cbor.EncMode {
 	return em
 }()
 
-func cwWrite(w http.ResponseWriter, code int, v any) {
+// Write answers v as CBOR with the RPC v2 headers; it panics if v cannot
+// be encoded (a bug in the test).
+func Write(w http.ResponseWriter, code int, v any) {
 	b, err := cborEnc.Marshal(v)
 	if err != nil {
 		panic(err)
@@ -292,25 +306,25 @@ func cwWrite(w http.ResponseWriter, code int, v any) {
 	_, _ = w.Write(b)
 }
 
-// cwError answers an error as CloudWatch does in RPC v2 CBOR: __type and
+// Error answers an error as CloudWatch does in RPC v2 CBOR: __type and
 // message in the body, the AWS Query code in X-Amzn-Query-Error (CloudWatch
 // is awsQueryCompatible).
-func cwError(w http.ResponseWriter, code int, typ, queryCode, msg string) {
+func Error(w http.ResponseWriter, code int, typ, queryCode, msg string) {
 	w.Header().Set("X-Amzn-Query-Error", queryCode+";Sender")
-	cwWrite(w, code, map[string]string{"__type": "com.amazonaws.cloudwatch#" + typ, "message": msg})
+	Write(w, code, map[string]string{"__type": "com.amazonaws.cloudwatch#" + typ, "message": msg})
 }
 
 var authRE = regexp.MustCompile(`^AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request, SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$`)
 
-// verifySigV4 recomputes the request's signature with the SDK's own v4
+// VerifySigV4 recomputes the request's signature with the SDK's own v4
 // signer over the signed headers and the body received, and compares.
-func verifySigV4(r *http.Request, body []byte) error {
+func VerifySigV4(r *http.Request, body []byte) error {
 	m := authRE.FindStringSubmatch(r.Header.Get("Authorization"))
 	if m == nil {
 		return fmt.Errorf("no SigV4 Authorization header")
 	}
-	if m[1] != testKeyID || m[3] != testRegion || m[4] != "monitoring" {
-		return fmt.Errorf("credential scope %s/%s/%s, want %s/%s/monitoring", m[1], m[3], m[4], testKeyID, testRegion)
+	if m[1] != KeyID || m[3] != Region || m[4] != "monitoring" {
+		return fmt.Errorf("credential scope %s/%s/%s, want %s/%s/monitoring", m[1], m[3], m[4], KeyID, Region)
 	}
 	at, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
 	if err != nil {
@@ -331,8 +345,8 @@ func verifySigV4(r *http.Request, body []byte) error {
 		}
 	}
 	hash := sha256.Sum256(body)
-	creds := aws.Credentials{AccessKeyID: testKeyID, SecretAccessKey: testSecret}
-	if err := v4.NewSigner().SignHTTP(r.Context(), creds, again, hex.EncodeToString(hash[:]), "monitoring", testRegion, at); err != nil {
+	creds := aws.Credentials{AccessKeyID: KeyID, SecretAccessKey: SecretKey}
+	if err := v4.NewSigner().SignHTTP(r.Context(), creds, again, hex.EncodeToString(hash[:]), "monitoring", Region, at); err != nil {
 		return err
 	}
 	want := authRE.FindStringSubmatch(again.Header.Get("Authorization"))
@@ -340,9 +354,4 @@ func verifySigV4(r *http.Request, body []byte) error {
 		return fmt.Errorf("signature does not match")
 	}
 	return nil
-}
-
-// nearly reports whether a and b agree to 1e-9 relative.
-func nearly(a, b float64) bool {
-	return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b))
 }
