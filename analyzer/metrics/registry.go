@@ -76,6 +76,9 @@ type Kind struct {
 	Dialect Dialect
 	// New builds a provider; it checks cfg but contacts nothing.
 	New func(ctx context.Context, cfg ProviderConfig) (Provider, error)
+	// Check, if set, checks a rendered query's syntax offline (validate);
+	// nil means only rendering is checked.
+	Check func(expr string) error
 }
 
 // ProviderRef says which provider a template's queries run on, as written
@@ -142,6 +145,15 @@ func (r *Registry) CheckQuery(name, query string, args map[string]string) error 
 	}
 	if !uses {
 		return fmt.Errorf("%w: the query does not use the canary's version ({{ .Version }}), so it would measure canary and baseline alike", ErrTemplate)
+	}
+	if k.Check != nil {
+		expr, err := RenderDialect(k.Dialect, query, placeholderVars("version", args))
+		if err != nil {
+			return err
+		}
+		if err := k.Check(expr); err != nil {
+			return fmt.Errorf("%w: %w", ErrTemplate, err)
+		}
 	}
 	return nil
 }

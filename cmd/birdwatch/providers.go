@@ -28,7 +28,7 @@ func newMetricsRegistry(secrets metrics.SecretSource, timeout time.Duration) *me
 	r.Add("influxdb", metrics.Kind{Dialect: metrics.Plain, New: influxdb.New})
 	r.Add("datadog", metrics.Kind{Dialect: metrics.Plain, New: datadog.New})
 	r.Add("newrelic", metrics.Kind{Dialect: metrics.Plain, New: newrelic.New})
-	r.Add("cloudwatch", metrics.Kind{Dialect: metrics.Plain, New: cloudwatch.New})
+	r.Add("cloudwatch", metrics.Kind{Dialect: metrics.Plain, New: cloudwatch.New, Check: cloudwatch.Check})
 	r.Add("graphite", metrics.Kind{Dialect: metrics.Plain, New: graphite.New})
 	r.Add("gcm", metrics.Kind{Dialect: metrics.PromQL, New: gcm.New})
 	return r

@@ -117,6 +117,13 @@ func build(ctx context.Context, cfg metrics.ProviderConfig, maxBackoff time.Dura
 	return &Provider{api: cloudwatch.NewFromConfig(ac, clientOpts...)}, nil
 }
 
+// Check checks a rendered query offline, as Query would before calling
+// CloudWatch: YAML metric data queries of known fields, or an expression.
+func Check(expr string) error {
+	_, err := parse(expr, 60)
+	return err
+}
+
 // Dialect implements metrics.DialectProvider.
 func (p *Provider) Dialect() metrics.Dialect { return metrics.Plain }
 
