@@ -3,6 +3,7 @@ package traffic
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"go.yaml.in/yaml/v3"
 
@@ -19,7 +20,9 @@ const contourGroup = "projectcontour.io/"
 //	spec.routes[i].services[k].name == CanaryService
 //
 // A service with "mirror: true" is a mirror, never a weighted destination,
-// even when it names the canary. Config.Route selects the HTTPProxy by
+// even when it names the canary, and its weight (the share it copies) is
+// not part of the split; Contour is a Router for that mirror (see
+// contour_routes.go). Config.Route selects the HTTPProxy by
 // metadata.name; without it the one route holding both services is used.
 // Contour's weights are proportions (absent weights share evenly);
 // birdwatch writes percentages, so both services carry a weight key and
@@ -89,6 +92,13 @@ func (p *Contour) locate(f *yamledit.File) (*split, error) {
 			}
 		}
 	}
-	return c.pick(&p.m, scope{kinds: "HTTPProxy (apiVersion " + contourGroup + "*)", kind: "HTTPProxy",
+	s, err := c.pick(&p.m, scope{kinds: "HTTPProxy (apiVersion " + contourGroup + "*)", kind: "HTTPProxy",
 		list: "spec.routes", named: "HTTPProxy", route: p.cfg.Route})
+	if err != nil {
+		return nil, err
+	}
+	// A mirror's weight is the share of requests it copies, not a share
+	// of the split.
+	s.others = slices.DeleteFunc(s.others, func(j int) bool { return !notMirror(s.doc, fmt.Sprintf("%s[%d]", s.list, j)) })
+	return s, nil
 }

@@ -132,3 +132,7 @@ func fuzzSetRoutes(f *testing.F, kind string) {
 		}
 	})
 }
+
+func FuzzALBSetRoutes(f *testing.F)     { fuzzSetRoutes(f, "alb") }
+func FuzzTraefikSetRoutes(f *testing.F) { fuzzSetRoutes(f, "traefik") }
+func FuzzContourSetRoutes(f *testing.F) { fuzzSetRoutes(f, "contour") }

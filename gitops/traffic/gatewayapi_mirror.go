@@ -110,36 +110,46 @@ func (p *GatewayAPI) setMirror(doc []byte, s *split, managed *yaml.Node, m *Mirr
 // mirrorEdits turns the filters list at path (list: its node, nil when
 // absent) into one holding want (nil: none) as birdwatch's only mirror.
 func (p *GatewayAPI) mirrorEdits(doc []byte, path string, list, want *yaml.Node) ([]byte, error) {
-	var filters, others []*yaml.Node
+	return reconcileMirror(doc, path, list, want, p.ourMirror)
+}
+
+// reconcileMirror turns the list at path (list: its node, nil when
+// absent) into one holding want (nil: none) as its only item for which
+// ours is true, after the others: the filters of a Gateway API rule, the
+// services of a Contour route, the mirrors of a Traefik mirroring
+// service. A list birdwatch added is removed whole, so adding and removing
+// a mirror gives the file back byte for byte.
+func reconcileMirror(doc []byte, path string, list, want *yaml.Node, ours func(*yaml.Node) bool) ([]byte, error) {
+	var items, others []*yaml.Node
 	if list != nil && list.Kind == yaml.SequenceNode {
-		filters = list.Content
+		items = list.Content
 	}
-	var ours []int
-	for j, f := range filters {
-		if p.ourMirror(f) {
-			ours = append(ours, j)
+	var mine []int
+	for j, f := range items {
+		if ours(f) {
+			mine = append(mine, j)
 		} else {
 			others = append(others, f)
 		}
 	}
 	switch {
-	case want == nil && len(ours) == 0:
+	case want == nil && len(mine) == 0:
 		return doc, nil
 	case want == nil && len(others) == 0:
 		return yamledit.Delete(doc, path) // birdwatch added the list: remove it whole
-	case want != nil && len(ours) == 1 && sameValue(filters[ours[0]], want):
+	case want != nil && len(mine) == 1 && sameValue(items[mine[0]], want):
 		return doc, nil
 	case want != nil && (len(others) == 0 || list.Style&yaml.FlowStyle != 0):
-		items := make([]*yaml.Node, 0, len(others)+1)
+		out := make([]*yaml.Node, 0, len(others)+1)
 		for _, f := range others {
-			items = append(items, copyNode(f))
+			out = append(out, copyNode(f))
 		}
-		return yamledit.SetValue(doc, path, seqNode(append(items, want)...))
+		return yamledit.SetValue(doc, path, seqNode(append(out, want)...))
 	}
 	out := doc
-	for i := len(ours) - 1; i >= 0; i-- {
+	for i := len(mine) - 1; i >= 0; i-- {
 		var err error
-		if out, err = yamledit.Delete(out, fmt.Sprintf("%s[%d]", path, ours[i])); err != nil {
+		if out, err = yamledit.Delete(out, fmt.Sprintf("%s[%d]", path, mine[i])); err != nil {
 			return nil, err
 		}
 	}

@@ -90,8 +90,8 @@ var ErrUnsupported = errors.New("not supported by the traffic provider")
 
 // Supports reports, without a manifest, whether provider kind can hold r:
 // nil, or an error wrapping ErrUnsupported that names the provider and what
-// it cannot do. The providers that set weights only (smi, yamlpath) support
-// only the zero Routes; an unknown kind is an error wrapping
+// it cannot do. The providers that set weights only (smi, yamlpath,
+// apisix, replicas, service) support only the zero Routes; an unknown kind is an error wrapping
 // ErrUnknownProvider. Supports does not validate r: see Routes.Validate.
 func Supports(kind string, r Routes) error {
 	if len(r.Headers) == 0 && r.Mirror == nil {
@@ -104,7 +104,13 @@ func Supports(kind string, r Routes) error {
 		return gatewaySupports(r)
 	case "nginx":
 		return nginxSupports(r)
-	case "smi", "yamlpath", "alb", "traefik", "contour", "apisix", "replicas", "service":
+	case "alb":
+		return albSupports(r)
+	case "traefik":
+		return traefikSupports(r)
+	case "contour":
+		return contourSupports(r)
+	case "smi", "yamlpath", "apisix", "replicas", "service":
 		return weightsOnly(kind, r)
 	default:
 		return fmt.Errorf("traffic provider %q: %w", kind, ErrUnknownProvider)

@@ -47,6 +47,10 @@ var (
 	// podinfoHosts names the two versions by destination host (Argo
 	// Rollouts' stableService and canaryService).
 	podinfoHosts = Config{StableService: "podinfo-stable", CanaryService: "podinfo-canary"}
+	// podinfoALB is the weighted action "podinfo" of an ALB Ingress.
+	podinfoALB     = Config{Route: "podinfo", StableService: "podinfo-stable", CanaryService: "podinfo-canary"}
+	podinfoPrimary = Config{StableService: "podinfo-primary", CanaryService: "podinfo-canary"}
+	betaRoute      = HeaderRoute{Name: "beta", Match: []Match{queryBeta}}
 )
 
 func mirror(p float64) *Mirror { return &Mirror{Name: "shadow", Percent: p} }
@@ -96,6 +100,30 @@ func routeCases() []routeCase {
 			{name: "header regex", routes: Routes{Headers: []HeaderRoute{{Name: "qa", Match: []Match{{On: OnHeader, Name: "X-Canary", Op: Regex, Value: "beta|alpha"}}}}}, want: "regex.yaml"},
 			{name: "exact value outside the annotation's characters", routes: Routes{Headers: []HeaderRoute{{Name: "qa", Match: []Match{{On: OnHeader, Name: "X-User", Op: Exact, Value: "dev@example.com; qa"}}}}}, want: "exact-pattern.yaml"},
 			{name: "promotion removes all", routes: Routes{}, want: "input.yaml"},
+		}},
+		{kind: "alb", name: "podinfo", cfg: podinfoALB, steps: []routeStep{
+			{name: "header route on both hosts", routes: Routes{Headers: []HeaderRoute{gatewayQA}}, want: "header.yaml"},
+			{name: "second route by query prefix", routes: Routes{Headers: []HeaderRoute{gatewayQA, betaRoute}}, want: "two-routes.yaml"},
+			{name: "first route removed", routes: Routes{Headers: []HeaderRoute{betaRoute}}, want: "beta.yaml"},
+			{name: "promotion removes all", routes: Routes{}, want: "input.yaml"},
+		}},
+		{kind: "alb", name: "legacy-conditions", cfg: Config{Route: "shop", StableService: "shop-stable", CanaryService: "shop-canary"}, steps: []routeStep{
+			{name: "header and query route", routes: Routes{Headers: []HeaderRoute{qaRoute}}, want: "qa.yaml"},
+			{name: "rollback removes all", routes: Routes{}, want: "input.yaml"},
+		}},
+		{kind: "contour", name: "podinfo", cfg: podinfoPrimary, steps: []routeStep{
+			{name: "mirror 20%", routes: Routes{Mirror: mirror(20)}, want: "mirror.yaml"},
+			{name: "mirror 100%", routes: Routes{Mirror: mirror(100)}, want: "mirror-all.yaml"},
+			{name: "promotion removes all", routes: Routes{}, want: "input.yaml"},
+		}},
+		{kind: "traefik", name: "api", cfg: Config{Route: "api-wrr", StableService: "api-stable", CanaryService: "api-canary"}, steps: []routeStep{
+			{name: "mirror 20% beside the recorder", routes: Routes{Mirror: mirror(20)}, want: "mirror.yaml"},
+			{name: "mirror 50%", routes: Routes{Mirror: mirror(50)}, want: "mirror-50.yaml"},
+			{name: "promotion removes all", routes: Routes{}, want: "input.yaml"},
+		}},
+		{kind: "traefik", name: "no-mirrors", cfg: Config{StableService: "checkout-stable", CanaryService: "checkout-canary"}, steps: []routeStep{
+			{name: "mirror 5%", routes: Routes{Mirror: mirror(5)}, want: "mirror.yaml"},
+			{name: "rollback removes all", routes: Routes{}, want: "input.yaml"},
 		}},
 	}
 }
@@ -269,11 +297,61 @@ func markAdded(kind string, cfg Config, root *yaml.Node, drop map[int]bool) {
 				span(f, f)
 			}
 		}
+	case "alb":
+		anns := mapGet(mapGet(root, "metadata"), "annotations")
+		for i := 0; anns != nil && i+1 < len(anns.Content); i += 2 {
+			if k := anns.Content[i].Value; strings.HasPrefix(k, albActionPrefix+RoutePrefix) || strings.HasPrefix(k, albConditionsPrefix+RoutePrefix) {
+				span(anns.Content[i], anns.Content[i+1])
+			}
+		}
+		for _, rule := range contentOf(mapGet(spec, "rules")) {
+			for _, p := range contentOf(mapGet(mapGet(rule, "http"), "paths")) {
+				b := mapGet(p, "backend")
+				if strings.HasPrefix(scalarOf(mapGet(mapGet(b, "service"), "name"))+scalarOf(mapGet(b, "serviceName")), RoutePrefix) {
+					span(p, p)
+				}
+			}
+		}
+	case "contour":
+		for _, route := range contentOf(mapGet(spec, "routes")) {
+			for _, svc := range contentOf(mapGet(route, "services")) {
+				if scalarOf(mapGet(svc, "mirror")) == "true" && scalarOf(mapGet(svc, "name")) == cfg.CanaryService {
+					span(svc, svc)
+				}
+			}
+		}
+	case "traefik":
+		mirroring := mapGet(spec, "mirroring")
+		mirrors := mapGet(mirroring, "mirrors")
+		if mirrors == nil {
+			return
+		}
+		var ours []*yaml.Node
+		for _, m := range mirrors.Content {
+			if scalarOf(mapGet(m, "name")) == cfg.CanaryService {
+				ours = append(ours, m)
+			}
+		}
+		if len(ours) == len(mirrors.Content) {
+			markKeys(mirroring, drop, "mirrors")
+			return
+		}
+		for _, m := range ours {
+			span(m, m)
+		}
 	case "nginx":
 		if scalarOf(mapGet(mapGet(root, "metadata"), "name")) == cfg.Route {
 			markKeys(mapGet(mapGet(root, "metadata"), "annotations"), drop, nginxOwned...)
 		}
 	}
+}
+
+// contentOf is n's items, none for nil.
+func contentOf(n *yaml.Node) []*yaml.Node {
+	if n == nil {
+		return nil
+	}
+	return n.Content
 }
 
 // markKeys marks the lines of the entries of mapping m with the keys.

@@ -101,6 +101,25 @@ func TestSupports(t *testing.T) {
 			msg: `nginx cannot route by header "X!Canary"`},
 		{name: "nginx regex the validator refuses", kind: "nginx", routes: hr(header("X-Canary", Regex, "a{1,2} b")), err: ErrUnsupported,
 			msg: `ingress-nginx's annotation validation refuses ", " in canary-by-header-pattern; write them as \xHH`},
+		{name: "alb header and query routes", kind: "alb", routes: Routes{Headers: []HeaderRoute{qaRoute, {Name: "beta", Match: []Match{queryBeta}}}}},
+		{name: "alb mirror", kind: "alb", routes: Routes{Mirror: mirror(20)}, err: ErrUnsupported, msg: "alb cannot mirror traffic (mirror 20%)"},
+		{name: "alb cookie", kind: "alb", routes: Routes{Headers: []HeaderRoute{devRoute}}, err: ErrUnsupported,
+			msg: `alb cannot route by cookie (header route "dev": cookie user exact "developer")`},
+		{name: "alb regex", kind: "alb", routes: Routes{Headers: []HeaderRoute{testers}}, err: ErrUnsupported, msg: `alb cannot match a regex (header route "testers"`},
+		{name: "alb wildcard in a value", kind: "alb", routes: hr(header("X-Canary", Exact, "a*b")), err: ErrUnsupported, msg: "alb cannot match the characters * and ? literally"},
+		{name: "alb four conditions", kind: "alb", routes: hr(header("A", Exact, "1"), header("B", Exact, "1"), header("C", Exact, "1"), header("D", Exact, "1")),
+			err: ErrUnsupported, msg: "alb cannot AND 4 conditions"},
+		{name: "alb long header name", kind: "alb", routes: hr(header(strings.Repeat("x", 41), Exact, "1")), err: ErrUnsupported, msg: "limit for a header name is 40"},
+		{name: "alb same header twice", kind: "alb", routes: hr(header("X-A", Exact, "1"), header("x-a", Prefix, "2")), err: ErrUnsupported, msg: "alb cannot test the header x-a twice"},
+		{name: "traefik mirror", kind: "traefik", routes: Routes{Mirror: mirror(20)}},
+		{name: "traefik fractional mirror", kind: "traefik", routes: Routes{Mirror: mirror(0.5)}, err: ErrUnsupported, msg: "traefik cannot mirror 0.5%: a mirror's percent is an integer"},
+		{name: "traefik header route", kind: "traefik", routes: Routes{Headers: []HeaderRoute{devRoute}}, err: ErrUnsupported,
+			msg: `traefik sets weights and mirrors only: it cannot route requests by header, cookie or query parameter (header route "dev")`},
+		{name: "contour mirror", kind: "contour", routes: Routes{Mirror: mirror(100)}},
+		{name: "contour fractional mirror", kind: "contour", routes: Routes{Mirror: mirror(12.5)}, err: ErrUnsupported, msg: "contour cannot mirror 12.5%"},
+		{name: "contour header route", kind: "contour", routes: Routes{Headers: []HeaderRoute{devRoute}, Mirror: mirror(5)}, err: ErrUnsupported, msg: "contour sets weights and mirrors only"},
+		{name: "apisix mirror", kind: "apisix", routes: Routes{Mirror: mirror(5)}, err: ErrUnsupported, msg: "apisix sets traffic weights only"},
+
 		{name: "nginx cookie regex the validator refuses", kind: "nginx", routes: hr(Match{On: OnCookie, Name: "user", Op: Regex, Value: "dev;.*"}), err: ErrUnsupported, msg: `refuses ";"`},
 	}
 	for _, tt := range tests {
@@ -128,7 +147,7 @@ func TestRoutersAreProviders(t *testing.T) {
 		"apisix": {StableService: "a", CanaryService: "b"}, "replicas": {StableDeployment: "a", CanaryDeployment: "b"},
 		"service": {ActiveService: "a", StableVersion: "v1", CanaryVersion: "v2"},
 	}
-	want := map[string]bool{"istio": true, "gatewayapi": true, "nginx": true}
+	want := map[string]bool{"istio": true, "gatewayapi": true, "nginx": true, "alb": true, "traefik": true, "contour": true}
 	for kind := range Providers() {
 		t.Run(kind, func(t *testing.T) {
 			cfg := cfgs[kind]

@@ -241,6 +241,17 @@ type itemList struct {
 	path    string       // the list's path in the document: "spec.http"
 	items   []*yaml.Node // the list's items, as parsed
 	managed int          // index of the managed item
+	// nameOf reads an item's name; nil means its "name" key (alb: the
+	// path's backend service name).
+	nameOf func(*yaml.Node) string
+}
+
+// name returns item it's name.
+func (l itemList) name(it *yaml.Node) string {
+	if l.nameOf != nil {
+		return l.nameOf(it)
+	}
+	return scalarOf(mapGet(it, "name"))
 }
 
 // namedItem is an item birdwatch wants in a list.
@@ -253,7 +264,7 @@ type namedItem struct {
 func (l itemList) ours() []int {
 	var idx []int
 	for i, it := range l.items {
-		if strings.HasPrefix(scalarOf(mapGet(it, "name")), RoutePrefix) {
+		if strings.HasPrefix(l.name(it), RoutePrefix) {
 			idx = append(idx, i)
 		}
 	}
@@ -279,12 +290,12 @@ func (l itemList) reconcile(src []byte, want []namedItem) ([]byte, error) {
 		}
 		var err error
 		if out, err = yamledit.Delete(out, fmt.Sprintf("{%d}%s[%d]", l.doc, l.path, at)); err != nil {
-			return nil, fmt.Errorf("remove %s[%d] (%s): %w", l.path, at, scalarOf(mapGet(l.items[at], "name")), err)
+			return nil, fmt.Errorf("remove %s[%d] (%s): %w", l.path, at, l.name(l.items[at]), err)
 		}
 	}
 	kept := make(map[string]bool, len(keep))
 	for at := range keep {
-		kept[scalarOf(mapGet(l.items[at], "name"))] = true
+		kept[l.name(l.items[at])] = true
 	}
 	p := l.managed - deletedBefore - len(keep)
 	for _, w := range want {
@@ -311,7 +322,7 @@ func (l itemList) keepable(ours []int, want []namedItem) map[int]bool {
 	var order []int // wanted positions of the kept items, in list order
 	first := -1
 	for _, at := range ours {
-		name := scalarOf(mapGet(l.items[at], "name"))
+		name := l.name(l.items[at])
 		j, ok := pos[name]
 		if !ok || at > l.managed || !sameValue(l.items[at], want[j].node) {
 			continue

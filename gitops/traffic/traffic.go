@@ -6,10 +6,12 @@
 // HTTPProxy; apisix: ApisixRoute; yamlpath: any YAML value), or none at
 // all (replicas: the pod counts of two Deployments; service: a Service's
 // version selector), and edits the file's bytes through gitops/yamledit,
-// so everything except the weight values is preserved. The istio, gatewayapi and nginx providers are also
-// Routers: they add and remove the routes that send requests matching a
-// header, cookie or query parameter to the canary, and the mirror that
-// copies a share of traffic to it, touching nothing they did not write.
+// so everything except the weight values is preserved. The istio,
+// gatewayapi, nginx, alb, traefik and contour providers are also Routers:
+// they add and remove the routes that send requests matching a header,
+// cookie or query parameter to the canary (istio, gatewayapi, nginx, alb),
+// and the mirror that copies a share of traffic to it (istio, gatewayapi,
+// traefik, contour), touching nothing they did not write.
 //
 // Providers are pure functions of the file content: they do no I/O, hold no
 // state and are safe for concurrent use.
