@@ -15,7 +15,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/birdwatch-gitops/birdwatch/functions/core"
+	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
 	"github.com/birdwatch-gitops/birdwatch/rollout"
+	"github.com/birdwatch-gitops/birdwatch/rollout/step"
 )
 
 func newDiffCommand() *cobra.Command {
@@ -94,12 +96,23 @@ func printPlan(w io.Writer, p core.Planned) error {
 	if d.Refused != "" {
 		fmt.Fprintln(&head, d.Refused)
 	}
+	for _, h := range p.Hooks {
+		fmt.Fprintf(&head, "would call %s (not called: a dry run assumes %s)\n", h, assumedAnswer(h))
+	}
 	comment := "# " + strings.ReplaceAll(strings.TrimRight(head.String(), "\n"), "\n", "\n# ")
 	comment = strings.ReplaceAll(comment, "# \n", "#\n")
 	if err := fdiff.NewUnifiedEncoder(w, fdiff.DefaultContextLines).Encode(newPatch(comment, p.Files)); err != nil {
 		return fmt.Errorf("write diff of %s: %w", p.Canary, err)
 	}
 	return nil
+}
+
+// assumedAnswer says what a dry run takes hook call h to answer.
+func assumedAnswer(h step.HookCall) string {
+	if h.Hook.Type == spec.HookRollback {
+		return "no rollback is asked"
+	}
+	return "200"
 }
 
 func shortHash(h string) string { return h[:min(len(h), 8)] }

@@ -13,7 +13,9 @@ import (
 	"github.com/birdwatch-gitops/birdwatch/functions/core"
 	"github.com/birdwatch-gitops/birdwatch/gitops/repo"
 	"github.com/birdwatch-gitops/birdwatch/internal/fleet"
+	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
 	"github.com/birdwatch-gitops/birdwatch/rollout"
+	"github.com/birdwatch-gitops/birdwatch/rollout/step"
 )
 
 // diffDeadProm is a Prometheus URL nothing listens on: the decisions in these
@@ -290,5 +292,27 @@ func TestDiffCommandLine(t *testing.T) {
 				t.Errorf("history %v (%v): want only the initial commit", s, err)
 			}
 		})
+	}
+}
+
+// TestPrintPlanNamesTheHooks checks that a plan lists the webhooks its
+// decision would have called and what it assumed they answer.
+func TestPrintPlanNamesTheHooks(t *testing.T) {
+	p := core.Planned{Canary: "games/aleph", Commit: "0123456789abcdef", Decision: rollout.Decision{Action: rollout.ActionStart, Reason: "new canary v05"},
+		Hooks: []step.HookCall{
+			{Hook: spec.Webhook{Name: "gate", Type: spec.HookConfirmRollout, URL: "https://gate.example/confirm"}},
+			{Hook: spec.Webhook{Name: "undo", Type: spec.HookRollback, URL: "https://gate.example/rollback"}},
+		}}
+	var b bytes.Buffer
+	if err := printPlan(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"# would call confirm-rollout hook gate: POST https://gate.example/confirm (not called: a dry run assumes 200)",
+		"# would call rollback hook undo: POST https://gate.example/rollback (not called: a dry run assumes no rollback is asked)",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("plan lacks %q:\n%s", want, b.String())
+		}
 	}
 }

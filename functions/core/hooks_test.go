@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -153,6 +154,31 @@ func TestHooksThroughTheLoop(t *testing.T) {
 		}
 		if !strings.Contains(last.Message, "hooks: load-test failed: POST") {
 			t.Errorf("the rollback's commit message does not record the hook:\n%s", last.Message)
+		}
+	})
+
+	t.Run("a dry run calls no hook and says which it would call", func(t *testing.T) {
+		f := newFleet(t, hookSpec("      - {name: dry-gate, type: confirm-rollout, url: \""+recv.srv.URL+"/dry-gate\"}\n"+
+			"      - {name: dry-check, type: pre-rollout, url: \""+recv.srv.URL+"/dry-check\"}\n"))
+		e := newEngine(t, openRepo(t, f.URL()), prom, newClock(dataEnd.Add(-time.Hour)))
+		e.Hooks = client
+		plans, err := e.Plan(t.Context(), Request{Trigger: "cli"})
+		if err != nil || len(plans) != 1 || plans[0].Err != nil {
+			t.Fatalf("Plan = %+v, %v", plans, err)
+		}
+		if n := len(recv.got("/dry-gate")) + len(recv.got("/dry-check")); n != 0 {
+			t.Fatalf("the dry run called the hooks %d times", n)
+		}
+		var called []string
+		for _, h := range plans[0].Hooks {
+			called = append(called, h.String())
+		}
+		want := []string{"confirm-rollout hook dry-gate: POST " + recv.srv.URL + "/dry-gate"}
+		if !slices.Equal(called, want) {
+			t.Errorf("Planned.Hooks = %q; want %q", called, want)
+		}
+		if h := plans[0].Decision.Status.Hooks; h == nil || !h.RolloutConfirmed || h.Holding != "" {
+			t.Errorf("the plan does not take the gate as confirmed: status hooks %+v: %s", h, plans[0].Decision.Reason)
 		}
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/birdwatch-gitops/birdwatch/gitops/repo"
 	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
 	"github.com/birdwatch-gitops/birdwatch/rollout"
+	"github.com/birdwatch-gitops/birdwatch/rollout/step"
 )
 
 // Planned is one canary's next decision as Run would make it now, with the
@@ -30,6 +31,10 @@ type Planned struct {
 	// Files are the files the commit would change, sorted by path; empty
 	// when the decision commits nothing.
 	Files []PlannedFile
+	// Hooks are the webhooks the decision would have called, in order. A
+	// plan calls none: it assumes the answers that let the rollout go on
+	// (see step.AssumedHooks).
+	Hooks []step.HookCall
 	// Err is why no decision could be made for this canary; the other
 	// fields are then zero.
 	Err error
@@ -62,7 +67,12 @@ func (e *Engine) Plan(ctx context.Context, req Request) ([]Planned, error) {
 	for _, c := range t.canaries {
 		ps = append(ps, &pending{key: c.Key(), canary: c})
 	}
-	e.decideAll(ctx, t.snap, ps, req)
+	// A dry run calls no webhook: it records what it would call and
+	// assumes the answers that let the rollout go on (issue 20).
+	calls := &step.HookLog{}
+	dry := *e
+	dry.Hooks = step.AssumedHooks{Log: calls}
+	dry.decideAll(ctx, t.snap, ps, req)
 	var out []Planned
 	for _, p := range ps {
 		pl := Planned{Canary: p.key, Commit: t.snap.Commit()}
@@ -70,6 +80,7 @@ func (e *Engine) Plan(ctx context.Context, req Request) ([]Planned, error) {
 		if err == nil {
 			pl.Decision, pl.Analysis, pl.Message = p.res.Decision, p.res.Analysis, p.res.Effects.Message.String()
 			pl.Files, err = changedFiles(t.snap, p.res.Effects.Files)
+			pl.Hooks = calls.For(p.canary.Metadata.Namespace, p.canary.Metadata.Name)
 		}
 		if err != nil {
 			pl = Planned{Canary: p.key, Commit: t.snap.Commit(), Err: fmt.Errorf("%s: %w", p.key, err)}
