@@ -12,8 +12,8 @@ import (
 	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics"
 	"github.com/birdwatch-gitops/birdwatch/functions/core"
 	"github.com/birdwatch-gitops/birdwatch/gitops/repo"
-	"github.com/birdwatch-gitops/birdwatch/internal/fleet"
 	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
+	"github.com/birdwatch-gitops/birdwatch/internal/fleet"
 	"github.com/birdwatch-gitops/birdwatch/rollout"
 	"github.com/birdwatch-gitops/birdwatch/rollout/step"
 )
