@@ -129,8 +129,22 @@ func TestSequential(t *testing.T) {
 				m = lookG(st, counts(4, 200), counts(90, 6000))
 				st = m.State
 			}
-			if m.Classification != High || !strings.Contains(m.Reason, "above max 1% over the rollout") {
+			if m.Classification != High || !strings.Contains(m.Reason, "above max 1%") || !strings.Contains(m.Reason, "at level 0.002") {
 				t.Errorf("cumulative guard: %s %s", m.Classification, m.Reason)
+			}
+		}},
+		{"a canary no worse than a stable at the max guard is not rolled back", func(t *testing.T) {
+			guarded := cfg
+			guarded.Max = fp(1)
+			var st *State
+			for i := range 30 { // 1.05% on the canary, 1.05% on the stable: over the max on noise
+				r := Sequential{}.Judge(Request{Metrics: []Input{{Config: guarded, Canary: counts(21, 2000),
+					Baseline: counts(189, 18000), State: st, Requests: -1}}, MinRequests: 100, Alpha: 0.01})
+				m := r.Metrics[0]
+				if m.Classification != Pass {
+					t.Fatalf("look %d: %s %s (a plain threshold on the cumulative rate fails here)", i+1, m.Classification, m.Reason)
+				}
+				st = m.State
 			}
 		}},
 		{"a short window with few requests is not a failure", func(t *testing.T) {

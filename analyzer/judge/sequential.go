@@ -24,14 +24,21 @@ import (
 // canary requests at the end of an analyze step, not to one short window:
 // low traffic makes the test slower, never wrong.
 //
-// Metrics without counts (a p99 from a histogram) are judged only by their
-// absolute max/min guards; the guards also apply to count metrics.
+// A count metric's absolute max/min guards (percent of requests) are inside
+// the error budget: they spend GuardShare of the metric's alpha and fail only
+// when an anytime-valid confidence sequence for the canary's cumulative rate
+// lies wholly beyond the guard (stats.RateGuard), so a canary no worse than a
+// stable that itself sits at the guard is not rolled back on noise. Metrics
+// without counts (a p99 from a histogram) are judged only by their guards,
+// as plain thresholds on windows with MinRequests requests: those are
+// outside alpha.
 //
 // The count test discounts each interval's evidence by the extra-binomial
 // dispersion estimated from the earlier intervals (stats.CountTest
 // Dispersion), so overdispersed or clustered errors do not pass for a
-// regression; Binomial turns that off and trusts every event (the test
-// before dispersion, kept for comparison in the simulator).
+// regression; Binomial turns that off and trusts every event. Both use the
+// mixture prior tuned to the metric's tolerance (stats.CountTest
+// TunedPrior).
 type Sequential struct {
 	// Binomial selects the plain binomial count test; its Name is then
 	// "sequential-binomial".
@@ -78,8 +85,9 @@ func judgeSequential(in Input, r Request, counted int, dispersion bool) MetricRe
 		judgeGuardOnly(&res, in, r)
 		return res
 	}
-	test := stats.CountTest{Tolerance: in.Config.Tolerance, Alpha: r.Alpha / float64(counted),
-		Direction: statsDirection(in.Config.Direction), Dispersion: dispersion, TunedPrior: dispersion}
+	testAlpha, guardAlpha := splitAlpha(r.Alpha/float64(counted), in.Config)
+	test := stats.CountTest{Tolerance: in.Config.Tolerance, Alpha: testAlpha,
+		Direction: statsDirection(in.Config.Direction), Dispersion: dispersion, TunedPrior: true}
 	prev, err := unpackCountState(in.State)
 	if err != nil {
 		res.Classification, res.Reason = Error, "carried evidence unreadable: "+err.Error()
@@ -106,10 +114,10 @@ func judgeSequential(in Input, r Request, counted int, dispersion bool) MetricRe
 			res.Classification = Low
 		}
 		res.Reason = fmt.Sprintf("e=%.3g >= %.3g: %s", e, 1/test.Alpha, rates)
-	case enough && guardFails(&res, in.Config, 100*next.CanaryBad/next.CanaryTotal):
-		// The absolute guard judges the rollout's cumulative rate, once there
-		// is enough of it: one short window's rate is too noisy to roll back on.
-		res.Reason += " over the rollout (" + rates + ")"
+	case guardExceeded(&res, in.Config, next, guardAlpha):
+		// The absolute guard fails only on evidence: the confidence sequence
+		// for the canary's rate over the rollout lies wholly beyond it.
+		res.Reason += " (" + rates + ")"
 	case r.Last && !enough:
 		res.Classification = NoData
 		res.Reason = fmt.Sprintf("%.0f canary requests in the rollout, needs %.0f before promotion", next.CanaryTotal, r.MinRequests)
@@ -121,6 +129,60 @@ func judgeSequential(in Input, r Request, counted int, dispersion bool) MetricRe
 		res.Reason += " (this window skipped: " + err.Error() + ")"
 	}
 	return res
+}
+
+// GuardShare is the share of a count metric's alpha that its absolute
+// max/min guards spend (split evenly between them when both are set); the
+// count test keeps the rest. The guards are thus inside the error budget:
+// the rollout's false-rollback rate stays below alpha with them.
+const GuardShare = 0.2
+
+// splitAlpha splits a count metric's alpha between its count test and each
+// of its guards.
+func splitAlpha(alpha float64, c MetricConfig) (test, guard float64) {
+	guards := 0
+	if c.Max != nil {
+		guards++
+	}
+	if c.Min != nil {
+		guards++
+	}
+	if guards == 0 {
+		return alpha, 0
+	}
+	return alpha * (1 - GuardShare), alpha * GuardShare / float64(guards)
+}
+
+// guardExceeded applies a count metric's max/min guards (in percent of
+// requests) to the rollout's cumulative canary counts with an anytime-valid
+// confidence sequence at level alpha (stats.RateGuard) and reports whether
+// one failed: a canary at the guard, as its stable may be, is not rolled
+// back on noise.
+func guardExceeded(res *MetricResult, c MetricConfig, s stats.CountState, alpha float64) bool {
+	for _, g := range []struct {
+		limit *float64
+		above bool
+	}{{c.Max, true}, {c.Min, false}} {
+		if g.limit == nil {
+			continue
+		}
+		rg := stats.RateGuard{Limit: min(max(*g.limit/100, 0), 1), Alpha: alpha, Above: g.above}
+		if !rg.Exceeded(s.CanaryBad, s.CanaryTotal) {
+			continue
+		}
+		bound := 100 * rg.Bound(s.CanaryBad, s.CanaryTotal)
+		if g.above {
+			res.Classification = High
+			res.Reason = fmt.Sprintf("canary rate >= %s at level %.2g, above max %s", formatValue(bound, c.Unit),
+				alpha, formatValue(*g.limit, c.Unit))
+		} else {
+			res.Classification = Low
+			res.Reason = fmt.Sprintf("canary rate <= %s at level %.2g, below min %s", formatValue(bound, c.Unit),
+				alpha, formatValue(*g.limit, c.Unit))
+		}
+		return true
+	}
+	return false
 }
 
 // guardFails applies the absolute max/min guards to v and reports whether one tripped.

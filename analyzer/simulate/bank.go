@@ -1,6 +1,9 @@
 package simulate
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // productionScenarios is the bank of production-shaped scenarios: the
 // common setting of Scenarios with traffic that departs from independent
@@ -36,6 +39,16 @@ func productionScenarios(healthy func(name, desc string) Scenario) []Scenario {
 		0.5, Production{RateSpread: 0.5})
 	low.Steps = []Step{{10, 30 * time.Minute}, {50, 10 * time.Minute}}
 	add(low)
+	for _, g := range []struct {
+		name string
+		rate float64
+	}{{"guard-stable-at-max", 0.01}, {"guard-stable-at-half", 0.005}} {
+		s := healthy(g.name, fmt.Sprintf("the aleph example's max: 1 guard on the error rate, with the stable itself at %g%% errors and the canary no worse; 10 requests/s; guards on for every judge",
+			100*g.rate))
+		s.Rate, s.Guards = 10, true
+		s.Baseline.ErrorRate, s.Canary.ErrorRate = g.rate, g.rate
+		add(s)
+	}
 	for _, sc := range []struct {
 		name        string
 		every       time.Duration

@@ -15,7 +15,7 @@ const (
 // applied: steps setWeight/analyze per Step and a final setWeight 100, sync
 // engine none without delay, onFailure rollback, failureLimit 1 and
 // inconclusiveLimit 10 (the defaults), both metrics critical. With guards
-// the metrics carry the scenario's absolute max guards.
+// (or Scenario.Guards) the metrics carry the scenario's absolute max guards.
 func canarySpec(s *Scenario, judgeName string, alpha float64, guards bool) *spec.Canary {
 	c := &spec.Canary{APIVersion: "birdwatch.dev/v1alpha1", Kind: "Canary",
 		Metadata: spec.Metadata{Name: s.Name, Namespace: "simulate"}}
@@ -35,7 +35,7 @@ func canarySpec(s *Scenario, judgeName string, alpha float64, guards bool) *spec
 		{Name: MetricLatency, Template: "istio-slow-requests", Direction: string(judge.Increase), Tolerance: &latTol,
 			Critical: true, Args: map[string]string{"le": formatBound(s.SLO)}},
 	}
-	if guards {
+	if guards || s.Guards {
 		maxErr, maxP99 := s.MaxErrorPercent, s.MaxP99
 		a.Metrics[0].Max, a.Metrics[1].Max = &maxErr, &maxP99
 	}

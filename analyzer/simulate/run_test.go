@@ -103,7 +103,7 @@ func TestCanarySpec(t *testing.T) {
 					t.Errorf("%d steps", n)
 				}
 				cfgs := metricConfigs(c)
-				if len(cfgs) != 2 || (cfgs[0].Max != nil) != guards || cfgs[1].Tolerance != s.LatencyTolerance || !cfgs[0].Critical {
+				if len(cfgs) != 2 || (cfgs[0].Max != nil) != (guards || s.Guards) || cfgs[1].Tolerance != s.LatencyTolerance || !cfgs[0].Critical {
 					t.Errorf("metrics %+v", cfgs)
 				}
 			}

@@ -68,6 +68,9 @@ type Scenario struct {
 	// Interval/SubSteps should divide the sample steps (Interval/10 for
 	// windows under 10 intervals, with the default 10 minimum samples).
 	SubSteps int `json:"subSteps"`
+	// Guards runs the scenario with its max guards whatever the judge (the
+	// guard cases of the bank); otherwise TableConfig.Guards decides.
+	Guards bool `json:"guards,omitempty"`
 	// Production is how the traffic departs from independent requests;
 	// the zero value is the plain model.
 	Production Production `json:"production,omitzero"`

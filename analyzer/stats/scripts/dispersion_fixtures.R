@@ -4,11 +4,12 @@
 # independently of the Go code from the documented formulas:
 #   - log-likelihood ratios from dbinom, discounted per interval by
 #     1/phi = 1/(1 + a*tau2), a = E p(1-p) at the Mantel-Haenszel estimate;
-#   - tau2 = t + sqrt(2*sum((1 + a_j t)^2))/sum(a_j), t = max(0, sum(r^2-1)/sum(a_j)),
+#   - tau2 = t + z*sqrt(2*sum((1 + a_j t)^2))/sum(a_j), z = 1, t = max(0, sum(r^2-1)/sum(a_j)),
 #     a_j = 1/v_j, from log-scale residuals of the earlier intervals (Haldane's
 #     half counts); 0.5 before the first residual;
-#   - prior weights: half on a half-normal of scale max(|log d0|, 0.1), half
-#     on the half-normal of scale 2.5, each moved onto the 32-point grid.
+#   - prior weights: 3/4 on a normal of mean c = max(|log d0|, 0.1) and sd c/2
+#     truncated to u > 0, 1/4 on the half-normal of scale 2.5, each moved onto
+#     the 32-point grid.
 # Usage (from the repository root):
 #   Rscript analyzer/stats/scripts/dispersion_fixtures.R analyzer/stats/testdata/dispersion_fixtures.json
 # Base R only; deterministic (set.seed per case).
@@ -30,7 +31,11 @@ u <- umin * (umax / umin)^((0:(K - 1)) / (K - 1))
 edges <- c(0, sqrt(u[-K] * u[-1]), Inf)
 hn_mass <- function(sigma) 2 * (pnorm(edges[-(K + 1)] / sigma, lower.tail = FALSE) -
                                 pnorm(edges[-1] / sigma, lower.tail = FALSE))
-tuned_w <- function(d0) 0.5 * hn_mass(max(abs(log(d0)), 0.1)) + 0.5 * hn_mass(2.5)
+norm_mass <- function(m, s) {
+  m0 <- pnorm(0, m, s, lower.tail = FALSE)
+  (pnorm(edges[-(K + 1)], m, s, lower.tail = FALSE) - pnorm(edges[-1], m, s, lower.tail = FALSE)) / m0
+}
+tuned_w <- function(d0) { c <- max(abs(log(d0)), 0.1); 0.75 * norm_mass(c, c / 2) + 0.25 * hn_mass(2.5) }
 logsumexp <- function(x) { m <- max(x); m + log(sum(exp(x - m))) }
 
 interval_llr <- function(ref, sign, ec, eb, rc, rb) {
@@ -54,7 +59,7 @@ case <- function(name, tol, alpha, dir, obs) {
       tau2 <- 0.5
       if (length(infos) > 0) {
         est <- max(0, sum(re) / sum(infos))
-        tau2 <- est + sqrt(2 * sum((1 + infos * est)^2)) / sum(infos)
+        tau2 <- est + 1 * sqrt(2 * sum((1 + infos * est)^2)) / sum(infos)
       }
       scale <- 1 / (1 + a * tau2)
       if (up) lup <- lup + scale * interval_llr(1 + tol, +1, ec, eb, rc, rb)
