@@ -169,7 +169,7 @@ func Outcomes(ctx context.Context, cfg Config) ([]Outcome, error) {
 func summarize(cfg *Config, outcomes []Outcome) *Result {
 	s := &cfg.Scenario
 	r := &Result{Scenario: s.Name, Judge: cfg.Judge.Name(), Healthy: s.Healthy, Runs: len(outcomes), Seed: cfg.Seed,
-		Alpha: cfg.Alpha, Guards: cfg.Guards, Intervals: s.Intervals(), Interval: s.Interval.String()}
+		Alpha: cfg.Alpha, Guards: cfg.Guards || s.Guards, Intervals: s.Intervals(), Interval: s.Interval.String()}
 	var detected []float64
 	var intervals, looks int
 	for _, o := range outcomes {
