@@ -33,6 +33,7 @@ func TestEveryPhaseCommandVerdict(t *testing.T) {
 	extras := []func(*Input){func(*Input) {}, func(in *Input) { in.SyncWaiting = "kustomization flux-system/apps not found" },
 		func(in *Input) { in.BadInput = "apps/vs.yaml:7: spec.http: not a list" },
 		func(in *Input) { in.RoutesStuck = "apps/vs.yaml: flow-style list" }}
+	extras = append(extras, hookExtras...) // webhooks: see hooks_exhaustive_test.go
 	n := 0
 	for _, sp := range specs {
 		c := withSteps(sp.steps...)
@@ -58,6 +59,7 @@ func TestEveryPhaseCommandVerdict(t *testing.T) {
 										checkInvariants(t, sp.name, in, d)
 										checkRouteInvariants(t, sp.name, in, d, routingEqual(routes, consistent))
 										checkOwnedInputs(t, sp.name, in, d)
+										checkHookInputs(t, sp.name, in, d)
 									}
 								}
 							}
@@ -103,6 +105,8 @@ func caseName(specName string, in Input) string {
 		extra = "/bad-input"
 	case in.RoutesStuck != "":
 		extra = "/routes-stuck"
+	default:
+		extra = hookCaseName(in)
 	}
 	return fmt.Sprintf("%s/%s/step%d/w%d/%s/%s/%s/%s/%s%s", specName, in.Status.Phase, in.Status.Step, in.Status.Weight,
 		fmtRoutes(&in.Status.Routes), cmd, v, applied, in.Now.Sub(t0), extra)
@@ -118,11 +122,13 @@ func checkInvariants(t *testing.T, specName string, in Input, d Decision) {
 	if d.SetWeight != nil && *d.SetWeight != d.Status.Weight {
 		t.Errorf("%s: SetWeight %d but status weight %d", name(), *d.SetWeight, d.Status.Weight)
 	}
-	// A decision that needs data is recomputed with it, so it commits nothing yet.
-	if d.NeedsAnalysis && d.Commit {
-		t.Errorf("%s: commits before the analysis it needs", name())
+	// A decision that needs data (a look, hook answers) is recomputed with
+	// it, so it commits nothing yet.
+	needsData := d.NeedsAnalysis || len(d.NeedsHooks) > 0
+	if needsData && d.Commit {
+		t.Errorf("%s: commits before the analysis or hooks it needs", name())
 	}
-	if !d.NeedsAnalysis && d.Commit != (d.Action != ActionNone && d.Action != ActionWait) {
+	if !needsData && d.Commit != (d.Action != ActionNone && d.Action != ActionWait) {
 		t.Errorf("%s: commit %v with action %s", name(), d.Commit, d.Action)
 	}
 	// Nothing moves a finished rollout.
