@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/birdwatch-gitops/birdwatch/templates"
@@ -46,6 +47,22 @@ type Measurement struct {
 	Queries []string
 	// Warnings are the warnings Prometheus attached to any of the queries.
 	Warnings []string
+	// Raw is true when Errors and Requests (those the template has) were
+	// counted from raw counter samples (CountWindow): what happened, not
+	// increase()'s extrapolation. False when the provider cannot fetch raw
+	// samples or a count query is not of the shape countExpr reads; the
+	// queries then ran as written, and Notes says why.
+	Raw bool
+	// Notes say how the counts were read: series that started in the
+	// window, counter resets, series without a sample in the window, or
+	// why a count ran as written. Nil when there is nothing to say.
+	Notes []string
+	// Skipped, when not empty, says why this window's counts are not
+	// evidence: a series with a NaN, infinite or negative value. Errors
+	// and Requests are then NaN (and so is a Value computed from them), so
+	// a count test skips the window (and counts it as skipped) instead of
+	// judging it.
+	Skipped string
 }
 
 // Measure renders the template t for v and runs its queries through p at
@@ -78,7 +95,21 @@ func Measure(ctx context.Context, p Provider, t templates.Template, v Vars, at t
 	}
 	m.HasRequests = t.Requests != ""
 	m.HasCounts = m.HasRequests && t.Errors != ""
+	cp, raw := p.(CounterProvider)
+	raw = raw && DialectOf(p) == PromQL && m.HasRequests
+	m.Raw = raw
+	var skipped []string
 	for _, s := range steps {
+		if raw && s.field != "query" {
+			done, err := measureCount(ctx, cp, s.field, s.text, at, s.dst, &m, &skipped)
+			if err != nil {
+				return m, fmt.Errorf("error measuring %s %s for version %q: %w", t.Name, s.field, v.Version, err)
+			}
+			if done {
+				continue
+			}
+			m.Raw = false
+		}
 		val, warnings, err := query(ctx, p, s.text, at, v.Window)
 		m.Warnings = append(m.Warnings, warnings...)
 		if err != nil {
@@ -86,10 +117,47 @@ func Measure(ctx context.Context, p Provider, t templates.Template, v Vars, at t
 		}
 		*s.dst = val
 	}
+	if len(skipped) > 0 {
+		m.Skipped = strings.Join(skipped, "; ")
+		m.Errors, m.Requests = math.NaN(), math.NaN()
+	}
 	if t.Query == "" {
 		m.Value = ratioPercent(m.Errors, m.Requests)
 	}
 	return m, nil
+}
+
+// measureCount counts the count query expr (field errors or requests)
+// from raw counter samples into *dst, adding to m's warnings and notes and
+// to skipped. done is false when expr is not a countExpr: the caller then
+// runs it as written, and a note says so.
+func measureCount(ctx context.Context, p CounterProvider, field, expr string, at time.Time, dst *float64, m *Measurement, skipped *[]string) (done bool, err error) {
+	ce, perr := parseCountExpr(expr)
+	if perr != nil {
+		m.Notes = append(m.Notes, fmt.Sprintf("%s: run as written, so increase() extrapolates (%v)", field, perr))
+		return false, nil
+	}
+	if at.IsZero() {
+		at = time.Now()
+	}
+	r, err := ce.eval(ctx, p, at)
+	m.Warnings = append(m.Warnings, r.warnings...)
+	if err != nil {
+		return true, err
+	}
+	if !r.present {
+		return true, fmt.Errorf("counting %q: %w", expr, ErrNoData)
+	}
+	*dst = r.value
+	for _, c := range r.counts {
+		if n := c.notes(field); n != "" {
+			m.Notes = append(m.Notes, n)
+		}
+		for _, why := range c.Skipped {
+			*skipped = append(*skipped, field+": "+why)
+		}
+	}
+	return true, nil
 }
 
 func query(ctx context.Context, p Provider, expr string, at time.Time, window time.Duration) (float64, []string, error) {

@@ -63,11 +63,15 @@ func mustMetric(t testing.TB, name string) templates.Template {
 	return tmpl
 }
 
-// expected computes what Measure should return for the shipped Istio
+// expected computes what Measure (raw: counts from raw samples) or a
+// range query (increase() as written) should return for the shipped Istio
 // templates, from the generated samples (see reference_test.go). ok is false
 // when Prometheus should return no data.
-func expected(t *testing.T, fams []promtest.Family, tmpl string, v Vars, at time.Time) (m Measurement, ok bool) {
+func expected(t *testing.T, fams []promtest.Family, tmpl string, v Vars, at time.Time, raw bool) (m Measurement, ok bool) {
 	t.Helper()
+	count := func(series []promtest.Series, at time.Time, window time.Duration) (float64, bool) {
+		return refCount(raw, series, at, window)
+	}
 	sel := func(name string, extra map[string]string) []promtest.Series {
 		match := map[string]string{"reporter": "destination", "destination_service_name": v.Service,
 			"destination_workload_namespace": v.Namespace, "destination_version": v.Version}
@@ -85,22 +89,23 @@ func expected(t *testing.T, fams []promtest.Family, tmpl string, v Vars, at time
 				fivexx = append(fivexx, s)
 			}
 		}
-		m.Errors, _ = refSumIncrease(fivexx, at, v.Window) // "or vector(0)"
-		m.Requests, ok = refSumIncrease(reqSeries, at, v.Window)
+		m.Errors, _ = count(fivexx, at, v.Window) // "or vector(0)"
+		m.Requests, ok = count(reqSeries, at, v.Window)
 		m.Value = 100 * m.Errors / m.Requests
 	case "istio-latency-p50", "istio-latency-p95", "istio-latency-p99":
 		q := map[string]float64{"istio-latency-p50": 0.5, "istio-latency-p95": 0.95, "istio-latency-p99": 0.99}[tmpl]
-		m.Requests, ok = refSumIncrease(reqSeries, at, v.Window)
+		m.Requests, ok = count(reqSeries, at, v.Window)
 		var qok bool
 		m.Value, qok = refQuantile(t, q, sel("istio_request_duration_milliseconds_bucket", nil), at, v.Window)
 		ok = ok && qok
 	case "istio-request-rate":
-		m.Requests, ok = refSumIncrease(reqSeries, at, v.Window)
-		m.Value = m.Requests / v.Window.Seconds() // rate() is increase() over the window's length
+		m.Requests, ok = count(reqSeries, at, v.Window)
+		rate, _ := refSumIncrease(reqSeries, at, v.Window)
+		m.Value = rate / v.Window.Seconds() // rate() is increase() over the window's length
 	case "istio-slow-requests":
-		count, cok := refSumIncrease(sel("istio_request_duration_milliseconds_count", nil), at, v.Window)
-		fast, fok := refSumIncrease(sel("istio_request_duration_milliseconds_bucket", map[string]string{"le": v.Args["le"]}), at, v.Window)
-		m.Requests, m.Errors, ok = count, count-fast, cok && fok
+		all, cok := count(sel("istio_request_duration_milliseconds_count", nil), at, v.Window)
+		fast, fok := count(sel("istio_request_duration_milliseconds_bucket", map[string]string{"le": v.Args["le"]}), at, v.Window)
+		m.Requests, m.Errors, ok = all, all-fast, cok && fok
 		m.Value = 100 * m.Errors / m.Requests
 	default:
 		t.Fatalf("no reference for template %s", tmpl)
@@ -227,14 +232,14 @@ func TestMeasurePrometheus(t *testing.T) {
 func assertMeasurement(t *testing.T, fams []promtest.Family, tc measureCase, tmpl templates.Template, v Vars, got Measurement) {
 	t.Helper()
 	if tc.refVersion != "" { // inline regex template: a plain sum over the version
-		want, ok := refSumIncrease(promtest.Select(fams, "istio_requests_total",
+		want, ok := refRawCount(promtest.Select(fams, "istio_requests_total",
 			map[string]string{"reporter": "destination", "destination_version": tc.refVersion}), tc.at, tc.window)
 		if !ok || !closeTo(got.Value, want, 1e-9) {
 			t.Errorf("value = %v, want %v (ok %v)", got.Value, want, ok)
 		}
 		return
 	}
-	want, ok := expected(t, fams, tc.tmpl, v, tc.at)
+	want, ok := expected(t, fams, tc.tmpl, v, tc.at, true)
 	if !ok {
 		t.Fatalf("reference says no data, Measure returned %+v", got)
 	}

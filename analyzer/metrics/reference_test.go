@@ -70,6 +70,48 @@ func refSumIncrease(series []promtest.Series, at time.Time, window time.Duration
 	return total, found
 }
 
+// refRawCount is what Measure counts for sum(increase(series[window]))
+// at at when it reads raw samples: per series, the value at the window's
+// end (its last sample at or before at) minus its value at the start (its
+// last sample at or before at-window, looking back CounterLookback; 0 for
+// a series first seen in the window), plus the value before each decrease
+// (a counter reset). ok is false when no series has a sample in the
+// fetched range.
+func refRawCount(series []promtest.Series, at time.Time, window time.Duration) (float64, bool) {
+	since, total, found := at.Add(-window), 0.0, false
+	for _, s := range series {
+		var startV, endV, lost float64
+		seen := false
+		for i, p := range s.Samples {
+			if !p.T.After(since.Add(-CounterLookback)) || p.T.After(at) {
+				continue
+			}
+			seen = true
+			if !p.T.After(since) {
+				startV = p.V
+				lost = 0
+			} else if i > 0 && p.V < s.Samples[i-1].V && s.Samples[i-1].T.After(since.Add(-CounterLookback)) {
+				lost += s.Samples[i-1].V
+			}
+			endV = p.V
+		}
+		if seen {
+			found = true
+			total += endV + lost - startV
+		}
+	}
+	return total, found
+}
+
+// refCount is refRawCount when the template's count queries are read raw
+// (the shape countExpr accepts), else refSumIncrease.
+func refCount(raw bool, series []promtest.Series, at time.Time, window time.Duration) (float64, bool) {
+	if raw {
+		return refRawCount(series, at, window)
+	}
+	return refSumIncrease(series, at, window)
+}
+
 // bucket is one cumulative histogram bucket.
 type bucket struct {
 	upper, count float64

@@ -81,13 +81,14 @@ func shapeExpected(t *testing.T, fams []promtest.Family, sc shapeCase, kind, ver
 	reqs := promtest.Select(fams, sc.shape.CounterSeries, match)
 	var m Measurement
 	var ok bool
-	m.Requests, ok = refSumIncrease(reqs, at, w)
+	raw := rawShape(t, sc)
+	m.Requests, ok = refCount(raw, reqs, at, w)
 	if kind == "error-rate" {
 		fail := map[string]string{sc.shape.CodeLabel: sc.shape.Fail}
 		for k, v := range match {
 			fail[k] = v
 		}
-		m.Errors, _ = refSumIncrease(promtest.Select(fams, sc.shape.CounterSeries, fail), at, w)
+		m.Errors, _ = refCount(raw, promtest.Select(fams, sc.shape.CounterSeries, fail), at, w)
 		m.Value = ratioPercent(m.Errors, m.Requests)
 		return m, ok
 	}
@@ -175,4 +176,17 @@ func runShapeCases(t *testing.T, p *Prometheus, fams []promtest.Family, sc shape
 			}
 		})
 	}
+}
+
+// rawShape reports whether the error-rate template of sc counts from raw
+// samples: its queries have the shape countExpr reads.
+func rawShape(t *testing.T, sc shapeCase) bool {
+	t.Helper()
+	tmpl := mustMetric(t, sc.prefix+"-error-rate")
+	expr, err := RenderDialect(PromQL, tmpl.Requests, placeholderVars("v04", sc.args))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = parseCountExpr(expr)
+	return err == nil
 }
