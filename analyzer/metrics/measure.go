@@ -117,6 +117,9 @@ func Measure(ctx context.Context, p Provider, t templates.Template, v Vars, at t
 		}
 		*s.dst = val
 	}
+	if m.HasCounts && m.Errors > m.Requests {
+		skipped = append(skipped, fmt.Sprintf("more errors (%.6g) than requests (%.6g): the two queries do not count the same events", m.Errors, m.Requests))
+	}
 	if len(skipped) > 0 {
 		m.Skipped = strings.Join(skipped, "; ")
 		m.Errors, m.Requests = math.NaN(), math.NaN()
