@@ -106,6 +106,10 @@ type Series struct {
 	// Bad and Total are event counts (errors and requests) when the metric is a count.
 	Bad, Total float64
 	HasCounts  bool
+	// Skipped, when not empty, says why Bad and Total are not evidence
+	// (a counter series with a NaN or negative value, more errors than
+	// requests; see metrics.Measurement.Skipped); they are then NaN.
+	Skipped string
 	// Samples are per-step values for judges that compare distributions.
 	Samples []float64
 }

@@ -167,6 +167,16 @@ func TestSequential(t *testing.T) {
 				t.Errorf("%s %s %+v", m.Classification, m.Reason, s)
 			}
 		}},
+		{"a window the measurement skipped says why in the reason", func(t *testing.T) {
+			bad := Series{Value: math.NaN(), Bad: math.NaN(), Total: math.NaN(), HasCounts: true,
+				Skipped: `requests: series {pod="p1"}: negative value -5 at 2024-01-01T00:01:00Z`}
+			m := look(nil, bad, counts(1, 1000), false)
+			s, _ := unpackCountState(m.State)
+			if m.Classification != Pass || s.Skipped != 1 || s.Intervals != 0 ||
+				!strings.Contains(m.Reason, `this window skipped: canary requests: series {pod="p1"}: negative value -5`) {
+				t.Errorf("%s %s %+v", m.Classification, m.Reason, s)
+			}
+		}},
 		{"unreadable evidence is an error, not a fresh start", func(t *testing.T) {
 			m := look(&State{Kind: "counts/v1", Values: []float64{0.25, 1}}, counts(0, 100), counts(0, 100), false)
 			if m.Classification != Error {

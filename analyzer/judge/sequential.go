@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/birdwatch-gitops/birdwatch/analyzer/stats"
 )
@@ -126,7 +127,7 @@ func judgeSequential(in Input, r Request, counted int, dispersion bool) MetricRe
 		res.Reason = fmt.Sprintf("e=%.3g, needs %.3g: %s", e, 1/test.Alpha, rates)
 	}
 	if skipped {
-		res.Reason += " (this window skipped: " + err.Error() + ")"
+		res.Reason += " (this window skipped: " + skipReason(in, err) + ")"
 	}
 	return res
 }
@@ -183,6 +184,24 @@ func guardExceeded(res *MetricResult, c MetricConfig, s stats.CountState, alpha 
 		return true
 	}
 	return false
+}
+
+// skipReason is why a window was skipped: what the measurement said about
+// its data when it said something, else the count test's refusal.
+func skipReason(in Input, err error) string {
+	var why []string
+	for _, side := range []struct {
+		name string
+		s    Series
+	}{{"canary", in.Canary}, {"baseline", in.Baseline}} {
+		if side.s.Skipped != "" {
+			why = append(why, side.name+" "+side.s.Skipped)
+		}
+	}
+	if len(why) == 0 {
+		return err.Error()
+	}
+	return strings.Join(why, "; ")
 }
 
 // guardFails applies the absolute max/min guards to v and reports whether one tripped.
