@@ -214,3 +214,39 @@ func TestRawCountsBadSeriesOnPrometheus(t *testing.T) {
 		})
 	}
 }
+
+// queryOnly hides every method of a provider but Query, so Measure runs
+// count queries as written (increase()), as it did before raw counts.
+type queryOnly struct{ Provider }
+
+// BenchmarkMeasureCounts measures the error-rate template (errors and
+// requests) of one version over a 1m and a 10m window on a local
+// Prometheus holding the Istio test hour (7 versions, 15 s scrapes): raw
+// counts (two range-selector queries, the window plus CounterLookback of
+// raw samples) against increase() as written (two instant queries).
+func BenchmarkMeasureCounts(b *testing.B) {
+	_, om := istioData(b)
+	srv := promtest.Start(b, promtest.Options{OpenMetrics: om})
+	p, err := NewPrometheus(PrometheusConfig{URL: srv.URL()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tmpl := mustMetric(b, "istio-error-rate")
+	at := t0.Add(30 * time.Minute)
+	for _, window := range []time.Duration{time.Minute, 10 * time.Minute} {
+		for _, mode := range []struct {
+			name string
+			p    Provider
+		}{{"raw", p}, {"increase", queryOnly{p}}} {
+			b.Run(mode.name+"/"+window.String(), func(b *testing.B) {
+				v := Vars{Service: "aleph", Namespace: "games", Version: "v04", Window: window}
+				for b.Loop() {
+					m, err := Measure(b.Context(), mode.p, tmpl, v, at)
+					if err != nil || m.Raw != (mode.name == "raw") {
+						b.Fatalf("%v (raw %v)", err, m.Raw)
+					}
+				}
+			})
+		}
+	}
+}
