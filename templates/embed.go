@@ -16,6 +16,10 @@
 //
 // A count metric may omit query: its value is then 100*errors/requests
 // (percent). requests is what a spec's minRequests is checked against.
+// For Prometheus, write counts as sum(increase(SELECTOR[{{ .Window }}]))
+// terms joined by + or -, optionally followed by "or vector(0)": the
+// provider then counts them from raw samples (analyzer/metrics
+// CountWindow) instead of running increase(), which extrapolates.
 // Queries see the variables of analyzer/metrics.Vars: .Service, .Namespace,
 // .Version, .Stable, .Canary (used inside double-quoted PromQL strings),
 // .Window and .Interval (PromQL durations) and .Args.

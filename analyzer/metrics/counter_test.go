@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/birdwatch-gitops/birdwatch/templates"
 )
 
 // pts builds samples at t0+sec[i] with values vals[i].
@@ -172,5 +174,35 @@ func TestParseCountExpr(t *testing.T) {
 				t.Errorf("parse %q = %+v", tc.q, e)
 			}
 		})
+	}
+}
+
+// TestEmbeddedCountTemplatesAreRaw: every count query of the embedded
+// Prometheus templates is read from raw samples, but Envoy's and NGINX's,
+// whose label_replace switch picks the version's series.
+func TestEmbeddedCountTemplatesAreRaw(t *testing.T) {
+	asWritten := map[string]bool{"envoy-error-rate": true, "nginx-error-rate": true, "envoy-latency-p99": true, "nginx-latency-p99": true}
+	for _, name := range templates.Names() {
+		tmpl := mustMetric(t, name)
+		if tmpl.ProviderType() != "prometheus" {
+			continue
+		}
+		args := map[string]string{}
+		for a := range tmpl.Args {
+			args[a] = "250"
+		}
+		for field, q := range map[string]string{"errors": tmpl.Errors, "requests": tmpl.Requests} {
+			if q == "" {
+				continue
+			}
+			expr, err := RenderDialect(PromQL, q, placeholderVars("v1", args))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = parseCountExpr(expr)
+			if (err == nil) == asWritten[name] {
+				t.Errorf("%s %s: read raw %v, want %v (%v)", name, field, err == nil, !asWritten[name], err)
+			}
+		}
 	}
 }

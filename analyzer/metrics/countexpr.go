@@ -220,19 +220,6 @@ func isIdentStart(c rune) bool {
 	return c == '_' || c == ':' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
 }
 
-// windows returns every distinct window of e's terms.
-func (e *countExpr) windows() []time.Duration {
-	var out []time.Duration
-	for _, t := range e.terms {
-		if t.sub != nil {
-			out = append(out, t.sub.windows()...)
-		} else {
-			out = append(out, t.window)
-		}
-	}
-	return out
-}
-
 // CounterProvider fetches raw counter samples, so that counts can be
 // computed as what happened (CountWindow) instead of increase()'s
 // extrapolation. *Prometheus implements it.

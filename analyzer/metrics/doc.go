@@ -2,7 +2,9 @@
 // templates (package templates, or inline PromQL from a spec) with label
 // values escaped so a spec value cannot change a query's meaning, runs them
 // against a Provider, and returns raw values and counts with typed errors.
-// Judging the values is left to analyzer/judge.
+// Judging the values is left to analyzer/judge. Event counts from
+// Prometheus are computed from raw counter samples (CountWindow), not
+// taken from increase(), which extrapolates.
 //
 // Prometheus is the Provider implementation, built on the official client
 // (client_golang api/prometheus/v1) with bearer-token and header

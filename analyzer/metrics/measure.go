@@ -68,6 +68,15 @@ type Measurement struct {
 // Measure renders the template t for v and runs its queries through p at
 // time at: requests first, then errors, then query. A missing template query
 // is skipped; a template without query gets Value = 100*Errors/Requests.
+//
+// Counts are what happened: when p is a CounterProvider speaking PromQL
+// (*Prometheus), errors and requests queries written as
+// sum(increase(SELECTOR[WINDOW])) terms joined by + or -, optionally
+// "or vector(0)", are not sent as written; each selector's raw samples are
+// fetched and counted by CountWindow over (at-WINDOW, at]. Other count
+// queries run as written (increase() extrapolates) and Notes says so.
+// Counts no counter can give (a NaN or negative sample, more errors than
+// requests) are NaN with the reason in Skipped.
 // It stops at the first error and returns it wrapped with the metric and
 // field, together with the Measurement so far (Queries always set when
 // rendering succeeded). Errors wrap ErrTemplate, ErrInvalidValue, ErrNoData,
