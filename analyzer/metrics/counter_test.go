@@ -1,7 +1,9 @@
 package metrics
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -204,5 +206,32 @@ func TestEmbeddedCountTemplatesAreRaw(t *testing.T) {
 				t.Errorf("%s %s: read raw %v, want %v (%v)", name, field, err == nil, !asWritten[name], err)
 			}
 		}
+	}
+}
+
+// refusingCounter answers instant queries with 7 but refuses raw samples,
+// as a backend that cannot answer a range selector does.
+type refusingCounter struct{ queries []string }
+
+func (r *refusingCounter) Query(_ context.Context, expr string, _ time.Time) (float64, error) {
+	r.queries = append(r.queries, expr)
+	return 7, nil
+}
+
+func (r *refusingCounter) CounterSamples(context.Context, string, time.Time, time.Time) ([]CounterSeries, []string, error) {
+	return nil, nil, fmt.Errorf("%w: result type vector, want a range vector of raw samples", ErrQuery)
+}
+
+func TestMeasureCountsAsWrittenWhenRawIsRefused(t *testing.T) {
+	p := &refusingCounter{}
+	tmpl := templates.Template{Name: "c", Unit: "percent",
+		Errors:   `sum(increase(c{v="{{ .Version }}",code="500"}[{{ .Window }}]))`,
+		Requests: `sum(increase(c{v="{{ .Version }}"}[{{ .Window }}]))`}
+	m, err := Measure(t.Context(), p, tmpl, Vars{Version: "v1", Window: time.Minute}, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Raw || m.Requests != 7 || len(p.queries) != 2 || len(m.Notes) != 2 || !strings.Contains(m.Notes[0], "raw samples refused") {
+		t.Errorf("got %+v after queries %q", m, p.queries)
 	}
 }

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -104,8 +105,8 @@ func Measure(ctx context.Context, p Provider, t templates.Template, v Vars, at t
 	}
 	m.HasRequests = t.Requests != ""
 	m.HasCounts = m.HasRequests && t.Errors != ""
-	cp, raw := p.(CounterProvider)
-	raw = raw && DialectOf(p) == PromQL && m.HasRequests
+	cp, raw := rawCounter(p)
+	raw = raw && m.HasRequests
 	m.Raw = raw
 	var skipped []string
 	for _, s := range steps {
@@ -139,6 +140,20 @@ func Measure(ctx context.Context, p Provider, t templates.Template, v Vars, at t
 	return m, nil
 }
 
+// rawCounter returns p as a CounterProvider when Measure should count raw
+// samples with it: a PromQL provider that can fetch them and is not
+// configured to run counts as written.
+func rawCounter(p Provider) (CounterProvider, bool) {
+	cp, ok := p.(CounterProvider)
+	if !ok || DialectOf(p) != PromQL {
+		return nil, false
+	}
+	if pp, ok := p.(*Prometheus); ok && pp.asWritten {
+		return nil, false
+	}
+	return cp, true
+}
+
 // measureCount counts the count query expr (field errors or requests)
 // from raw counter samples into *dst, adding to m's warnings and notes and
 // to skipped. done is false when expr is not a countExpr: the caller then
@@ -154,6 +169,12 @@ func measureCount(ctx context.Context, p CounterProvider, field, expr string, at
 	}
 	r, err := ce.eval(ctx, p, at)
 	m.Warnings = append(m.Warnings, r.warnings...)
+	if errors.Is(err, ErrQuery) {
+		// A backend that cannot answer a range selector with raw samples:
+		// the query as written still counts, extrapolated.
+		m.Notes = append(m.Notes, fmt.Sprintf("%s: run as written, so increase() extrapolates (raw samples refused: %v)", field, err))
+		return false, nil
+	}
 	if err != nil {
 		return true, err
 	}

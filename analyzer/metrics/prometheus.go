@@ -60,6 +60,11 @@ type PrometheusConfig struct {
 	// settings), for credentials this package does not know, such as a
 	// Google OAuth2 token source (analyzer/metrics/gcm); nil means none.
 	Wrap func(http.RoundTripper) http.RoundTripper
+	// CountsAsWritten runs count queries as written (PromQL increase(),
+	// which extrapolates) instead of counting raw samples (CountWindow):
+	// for backends whose raw samples are not cumulative counters, such as
+	// Cloud Monitoring's DELTA metrics. False (the default) counts raw.
+	CountsAsWritten bool
 }
 
 // Prometheus is a Provider backed by the Prometheus HTTP API through the
@@ -71,6 +76,8 @@ type Prometheus struct {
 	attempts int
 	backoff  time.Duration
 	logger   *slog.Logger
+	// asWritten is PrometheusConfig.CountsAsWritten.
+	asWritten bool
 }
 
 // Result is the answer to one instant query: its value and the warnings and
@@ -123,7 +130,7 @@ func NewPrometheus(cfg PrometheusConfig) (*Prometheus, error) {
 	}
 	p := &Prometheus{
 		api: v1.NewAPI(client), timeout: cfg.Timeout, attempts: cfg.Attempts, backoff: cfg.Backoff,
-		logger: cfg.Logger,
+		logger: cfg.Logger, asWritten: cfg.CountsAsWritten,
 	}
 	if p.timeout == 0 {
 		p.timeout = DefaultTimeout

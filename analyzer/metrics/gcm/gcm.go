@@ -60,7 +60,10 @@ func New(ctx context.Context, cfg metrics.ProviderConfig) (metrics.Provider, err
 		return nil, fmt.Errorf("gcm address %q: want %s/v1/projects/PROJECT/location/global/prometheus", base, Endpoint)
 	}
 	ts := creds.TokenSource
-	return metrics.NewPrometheus(metrics.PrometheusConfig{URL: base, Timeout: cfg.Timeout, Headers: cfg.Headers,
+	// CountsAsWritten: Cloud Monitoring's system metrics (Cloud Run's
+	// request_count) are DELTA metrics, whose raw samples are not
+	// cumulative counters; its PromQL increase() reads them.
+	return metrics.NewPrometheus(metrics.PrometheusConfig{URL: base, Timeout: cfg.Timeout, Headers: cfg.Headers, CountsAsWritten: true,
 		Wrap: func(next http.RoundTripper) http.RoundTripper { return &oauth2.Transport{Source: ts, Base: next} }})
 }
 
