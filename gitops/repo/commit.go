@@ -3,13 +3,12 @@ package repo
 import (
 	"context"
 	"fmt"
+	"io"
 	"path"
-	"sort"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/plumbing/storer"
 )
 
 // Change is one commit to make: the full new content of each file to create
@@ -59,7 +58,7 @@ func (r *Repo) writeCommit(parent *Snapshot, changes *dirNode, msg Message) (plu
 	obj := parent.obj
 	obj.mu.Lock()
 	defer obj.mu.Unlock()
-	tree, changed, err := writeTree(obj.st, parent.tree, changes, "")
+	tree, changed, err := writeTree(obj, parent.tree, changes, "")
 	if err != nil {
 		return plumbing.ZeroHash, err
 	}
@@ -81,7 +80,7 @@ func (r *Repo) writeCommit(parent *Snapshot, changes *dirNode, msg Message) (plu
 		}
 		commit.PGPSignature = sig
 	}
-	return storeObject(obj.st, commit.Encode)
+	return storeObject(obj, commit.Encode)
 }
 
 // signCommit signs the commit as Git encodes it without a signature.
@@ -145,21 +144,25 @@ func newChangeTree(files map[string][]byte) (*dirNode, error) {
 
 // writeTree stores the tree that results from applying n to the tree old
 // (zero: a new directory) and reports whether it differs from old. dir is the
-// tree's path, for messages.
-func writeTree(st storer.EncodedObjectStorer, old plumbing.Hash, n *dirNode, dir string) (plumbing.Hash, bool, error) {
-	entries := map[string]object.TreeEntry{}
+// tree's path, for messages. It reads and records trees through obj's tree
+// cache, so a chain of commits decodes each tree once; the caller holds
+// obj.mu.
+func writeTree(obj *objects, old plumbing.Hash, n *dirNode, dir string) (plumbing.Hash, bool, error) {
+	base := &cachedTree{}
 	if !old.IsZero() {
-		t, err := object.GetTree(st, old)
+		t, err := obj.tree(old)
 		if err != nil {
 			return plumbing.ZeroHash, false, fmt.Errorf("read tree %s of %q: %w", old, dir, err)
 		}
-		for _, e := range t.Entries {
-			entries[e.Name] = e
-		}
+		base = t
 	}
-	changed := false
+	var set []object.TreeEntry
 	for name, data := range n.files {
-		e, exists := entries[name]
+		i, exists := base.find(name)
+		var e object.TreeEntry
+		if exists {
+			e = base.entries[i]
+		}
 		mode, err := fileMode(e, exists, path.Join(dir, name))
 		if err != nil {
 			return plumbing.ZeroHash, false, err
@@ -167,36 +170,43 @@ func writeTree(st storer.EncodedObjectStorer, old plumbing.Hash, n *dirNode, dir
 		if exists && e.Hash == plumbing.ComputeHash(plumbing.BlobObject, data) {
 			continue
 		}
-		h, err := storeBlob(st, data)
+		h, err := storeBlob(obj, data)
 		if err != nil {
 			return plumbing.ZeroHash, false, fmt.Errorf("write %s: %w", path.Join(dir, name), err)
 		}
-		entries[name] = object.TreeEntry{Name: name, Mode: mode, Hash: h}
-		changed = true
+		set = append(set, object.TreeEntry{Name: name, Mode: mode, Hash: h})
 	}
 	for name, child := range n.dirs {
 		sub := path.Join(dir, name)
-		e, exists := entries[name]
+		i, exists := base.find(name)
+		var e object.TreeEntry
+		if exists {
+			e = base.entries[i]
+		}
 		if exists && e.Mode != filemode.Dir {
 			return plumbing.ZeroHash, false, fmt.Errorf("%w: %s is a file, not a directory", ErrInvalidPath, sub)
 		}
-		h, subChanged, err := writeTree(st, e.Hash, child, sub)
+		h, subChanged, err := writeTree(obj, e.Hash, child, sub)
 		if err != nil {
 			return plumbing.ZeroHash, false, err
 		}
 		if subChanged {
-			entries[name] = object.TreeEntry{Name: name, Mode: filemode.Dir, Hash: h}
-			changed = true
+			set = append(set, object.TreeEntry{Name: name, Mode: filemode.Dir, Hash: h})
 		}
 	}
-	if !changed {
+	if len(set) == 0 {
 		return old, false, nil
 	}
-	tree := &object.Tree{Entries: sortedEntries(entries)}
-	h, err := storeObject(st, tree.Encode)
+	entries, err := applyEntries(base.entries, base.find, set)
 	if err != nil {
 		return plumbing.ZeroHash, false, fmt.Errorf("write tree %q: %w", dir, err)
 	}
+	tree := &object.Tree{Entries: entries}
+	h, err := storeObject(obj, tree.Encode)
+	if err != nil {
+		return plumbing.ZeroHash, false, fmt.Errorf("write tree %q: %w", dir, err)
+	}
+	obj.trees.put(h, &cachedTree{entries: entries})
 	return h, true, nil
 }
 
@@ -218,26 +228,11 @@ func fileMode(e object.TreeEntry, exists bool, p string) (filemode.FileMode, err
 	}
 }
 
-// sortedEntries orders tree entries as Git requires: by name bytes, with a
-// directory compared as if its name ended in '/' (so "a.b" < "a/" < "a0").
-// Hand-written: go-git keeps its own sorter unexported.
-func sortedEntries(m map[string]object.TreeEntry) []object.TreeEntry {
-	out := make([]object.TreeEntry, 0, len(m))
-	for _, e := range m {
-		out = append(out, e)
+func storeBlob(obj *objects, data []byte) (plumbing.Hash, error) {
+	if obj.dir != "" {
+		return storeLoose(obj, plumbing.BlobObject, data)
 	}
-	key := func(e object.TreeEntry) string {
-		if e.Mode == filemode.Dir {
-			return e.Name + "/"
-		}
-		return e.Name
-	}
-	sort.Slice(out, func(i, j int) bool { return key(out[i]) < key(out[j]) })
-	return out
-}
-
-func storeBlob(st storer.EncodedObjectStorer, data []byte) (plumbing.Hash, error) {
-	return storeObject(st, func(o plumbing.EncodedObject) error {
+	return storeObject(obj, func(o plumbing.EncodedObject) error {
 		o.SetType(plumbing.BlobObject)
 		o.SetSize(int64(len(data)))
 		w, err := o.Writer()
@@ -252,12 +247,33 @@ func storeBlob(st storer.EncodedObjectStorer, data []byte) (plumbing.Hash, error
 	})
 }
 
-func storeObject(st storer.EncodedObjectStorer, encode func(plumbing.EncodedObject) error) (plumbing.Hash, error) {
-	o := st.NewEncodedObject()
+// storeObject stores the object encode writes: as a loose object of the
+// cache (writeLoose) for a store on disk, else through the store.
+func storeObject(obj *objects, encode func(plumbing.EncodedObject) error) (plumbing.Hash, error) {
+	o := &plumbing.MemoryObject{}
 	if err := encode(o); err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("encode object: %w", err)
 	}
-	h, err := st.SetEncodedObject(o)
+	if obj.dir != "" {
+		rd, err := o.Reader()
+		if err != nil {
+			return plumbing.ZeroHash, fmt.Errorf("encode object: %w", err)
+		}
+		data, err := io.ReadAll(rd)
+		if err != nil {
+			return plumbing.ZeroHash, fmt.Errorf("encode object: %w", err)
+		}
+		return storeLoose(obj, o.Type(), data)
+	}
+	h, err := obj.st.SetEncodedObject(o)
+	if err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("store object: %w", err)
+	}
+	return h, nil
+}
+
+func storeLoose(obj *objects, typ plumbing.ObjectType, data []byte) (plumbing.Hash, error) {
+	h, err := writeLoose(obj.dir, typ, data)
 	if err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("store object: %w", err)
 	}

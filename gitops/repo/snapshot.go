@@ -27,6 +27,8 @@ type objects struct {
 	mu  sync.Mutex
 	st  storage.Storer
 	dir string // "" for a store that is not on disk (GitHub API mode)
+	// trees are the trees decoded through this store (see treeCache).
+	trees treeCache
 }
 
 func openObjects(dir string) *objects {
@@ -133,19 +135,17 @@ func (s *Snapshot) findEntry(obj *objects, p string) (*object.TreeEntry, error) 
 	treeHash := s.tree
 	segs := strings.Split(p, "/")
 	for i, seg := range segs {
-		tree, err := object.GetTree(obj.st, treeHash)
+		tree, err := obj.tree(treeHash)
 		if err != nil {
 			return nil, fmt.Errorf("read tree %s: %w", treeHash, err)
 		}
-		entry, err := tree.FindEntry(seg)
-		if errors.Is(err, object.ErrEntryNotFound) || errors.Is(err, object.ErrDirectoryNotFound) {
+		at, ok := tree.find(seg)
+		if !ok {
 			return nil, ErrNotFound
 		}
-		if err != nil {
-			return nil, err
-		}
+		entry := tree.entries[at]
 		if i == len(segs)-1 {
-			return entry, nil
+			return &entry, nil
 		}
 		if entry.Mode != filemode.Dir {
 			return nil, ErrNotFound
