@@ -66,6 +66,12 @@ type rolloutSim struct {
 // uses (rollout/step), on an in-memory snapshot. It errors only if the
 // step cannot decide or the status cannot round-trip.
 func simulateRollout(s *Scenario, c *spec.Canary, j judge.Judge, rng *rand.Rand, roundTrip bool) (Outcome, error) {
+	return traceRollout(s, c, j, rng, roundTrip, nil)
+}
+
+// traceRollout is simulateRollout that, with tr not nil, records every
+// tick's decision and every interval's traffic in tr.
+func traceRollout(s *Scenario, c *spec.Canary, j judge.Judge, rng *rand.Rand, roundTrip bool, tr *Trace) (Outcome, error) {
 	// The spec lives in the snapshot too: promotion sets its spec.stable.
 	cp := *c
 	cp.File = ".birdwatch/simulate.yaml"
@@ -90,6 +96,7 @@ func simulateRollout(s *Scenario, c *spec.Canary, j judge.Judge, rng *rand.Rand,
 		if err != nil {
 			return Outcome{}, err
 		}
+		tr.record(now, res, r.history)
 		if res.Analysis != nil {
 			looks++
 			for _, m := range res.Analysis.Metrics {
