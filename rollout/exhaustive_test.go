@@ -32,7 +32,11 @@ func TestEveryPhaseCommandVerdict(t *testing.T) {
 	// reason, bad input, routes that cannot be removed.
 	extras := []func(*Input){func(*Input) {}, func(in *Input) { in.SyncWaiting = "kustomization flux-system/apps not found" },
 		func(in *Input) { in.BadInput = "apps/vs.yaml:7: spec.http: not a list" },
-		func(in *Input) { in.RoutesStuck = "apps/vs.yaml: flow-style list" }}
+		func(in *Input) { in.RoutesStuck = "apps/vs.yaml: flow-style list" },
+		func(in *Input) {
+			in.Status.Split = "weight 5 is 1 of 4 pods (25%)"
+			in.Split = func(w int, promote bool) string { return fmt.Sprintf("split %d promote %t", w, promote) }
+		}}
 	extras = append(extras, hookExtras...) // webhooks: see hooks_exhaustive_test.go
 	n := 0
 	for _, sp := range specs {
@@ -105,6 +109,8 @@ func caseName(specName string, in Input) string {
 		extra = "/bad-input"
 	case in.RoutesStuck != "":
 		extra = "/routes-stuck"
+	case in.Split != nil:
+		extra = "/split"
 	default:
 		extra = hookCaseName(in)
 	}
@@ -287,13 +293,27 @@ func equalInts(a, b []int) bool {
 
 // checkOwnedInputs checks the status changes the state machine owns besides
 // its steps: what Require asks for, bad-input freezes, the sync gate's
-// reason and rollbacks whose routes cannot be removed.
+// reason, rollbacks whose routes cannot be removed and status.split.
 func checkOwnedInputs(t *testing.T, specName string, in Input, d Decision) {
 	t.Helper()
 	old := in.Status
 	name := func() string { return caseName(specName, in) }
 	// Require asks for a sync observation exactly when the rollout waits for
 	// the applier and none was given, and for the window Decide would need.
+	// status.split is the manifest's split of the weight a decision sets,
+	// and is kept when it sets none.
+	if d.Commit {
+		want := old.Split
+		if d.SetWeight != nil {
+			want = ""
+			if in.Split != nil {
+				want = in.Split(*d.SetWeight, d.Promote)
+			}
+		}
+		if d.Status.Split != want {
+			t.Errorf("%s: %s sets weight %v with status.split %q, want %q", name(), d.Action, d.SetWeight, d.Status.Split, want)
+		}
+	}
 	need := Require(in)
 	wantSync := in.BadInput == "" && old.Phase == spec.PhaseWaitingForSync && in.AppliedAt == nil && in.SyncWaiting == ""
 	if need.Sync != wantSync {

@@ -94,6 +94,12 @@ type Input struct {
 	// traffic manifest; "" when they can. A rollback never waits on them: it
 	// sets the weight to 0, leaves the routes and says so in its message.
 	RoutesStuck string
+	// Split says how the traffic manifest would hold a canary weight it
+	// cannot hold exactly (the replicas provider's whole pods: "1 of 4
+	// pods"); promote is true for the promotion's weight. Nil, or "", when
+	// the manifest holds every weight exactly. A decision that sets the
+	// weight records it in status.split.
+	Split func(weight int, promote bool) string
 	// Analysis is the judged window asked for by a previous Decision; nil when not measured.
 	Analysis *Analysis
 	// Command is a manual command; nil when none.
@@ -208,5 +214,12 @@ func decide(in Input) Decision {
 	} else {
 		m.run()
 	}
-	return m.decision()
+	d := m.decision()
+	if d.Commit && d.SetWeight != nil {
+		d.Status.Split = ""
+		if in.Split != nil {
+			d.Status.Split = in.Split(*d.SetWeight, d.Promote)
+		}
+	}
+	return d
 }

@@ -20,20 +20,18 @@ import (
 // spec.stable on promotion, and the status file. All land in one commit.
 // A manifest or promote edit that cannot be made is *badInput. A snapshot
 // that keeps statuses parsed (StatusReader) gets no status file: it keeps
-// Effects.Status instead. d.Status.Split records what a provider that
-// approximates weights (replicas) made of the weight.
+// Effects.Status instead.
 func buildFiles(snap Snapshot, c *spec.Canary, d *rollout.Decision, tr *trafficState) (map[string][]byte, error) {
 	files := map[string][]byte{}
 	if (d.SetWeight != nil || d.Routes != nil) && tr == nil {
 		return nil, fmt.Errorf("%s: traffic manifest not read", c.Key())
 	}
 	if d.SetWeight != nil {
-		out, note, err := setTrafficWeight(tr.prov, tr.manifest, *d.SetWeight, d.Promote)
+		out, err := setTrafficWeight(tr.prov, tr.manifest, *d.SetWeight, d.Promote)
 		if err != nil {
 			return nil, &badInput{fmt.Errorf("set weights in %s: %w", c.Spec.Traffic.File, err)}
 		}
 		files[c.Spec.Traffic.File] = out
-		d.Status.Split = note
 	}
 	if cur, ok := files[c.Spec.Traffic.File]; tr != nil && (ok || d.Commit) {
 		if !ok {
@@ -190,22 +188,42 @@ func commitMessage(c *spec.Canary, d rollout.Decision, res *judge.Result, trigge
 
 // setTrafficWeight writes the decision's weight w into doc. A promotion
 // goes through traffic.Promoter where the provider has one (service: the
-// canary version keeps the traffic as it becomes the stable one). note is
-// what a traffic.Approximator says the weight becomes ("weight 10 is 1 of
-// 3 pods (33%)"), "" when exact.
-func setTrafficWeight(prov traffic.Provider, doc []byte, w int, promote bool) (out []byte, note string, err error) {
+// canary version keeps the traffic as it becomes the stable one). A weight
+// a traffic.Approximator cannot make is an error; what it makes of the
+// others ("weight 10 is 1 of 3 pods (33%)") the state machine records in
+// status.split (splitOf).
+func setTrafficWeight(prov traffic.Provider, doc []byte, w int, promote bool) ([]byte, error) {
 	if p, ok := prov.(traffic.Promoter); ok && promote {
-		out, err = p.Promote(doc)
-		return out, "", err
+		return p.Promote(doc)
 	}
 	tw := traffic.Weights{Stable: 100 - w, Canary: w}
 	if a, ok := prov.(traffic.Approximator); ok {
-		if _, note, err = a.Approximate(doc, tw); err != nil {
-			return nil, "", err
+		if _, _, err := a.Approximate(doc, tw); err != nil {
+			return nil, err
 		}
 	}
-	out, err = prov.SetWeights(doc, tw)
-	return out, note, err
+	return prov.SetWeights(doc, tw)
+}
+
+// splitOf is rollout.Input.Split for the manifest doc of provider prov:
+// what an Approximator makes of a weight ("" when it cannot say, as
+// setTrafficWeight then refuses the weight). A promotion by a Promoter
+// sets no weight.
+func splitOf(prov traffic.Provider, doc []byte) func(int, bool) string {
+	a, ok := prov.(traffic.Approximator)
+	if !ok {
+		return nil
+	}
+	return func(w int, promote bool) string {
+		if _, ok := prov.(traffic.Promoter); ok && promote {
+			return ""
+		}
+		_, note, err := a.Approximate(doc, traffic.Weights{Stable: 100 - w, Canary: w})
+		if err != nil {
+			return ""
+		}
+		return note
+	}
 }
 
 // previewCanary points a traffic.Previewer's preview at the canary on a

@@ -192,6 +192,7 @@ func (p Ports) decideOn(ctx context.Context, snap Snapshot, c *spec.Canary, st *
 		return nil, err
 	default:
 		in.ManifestWeight, in.ManifestHasRoutes, in.RoutesStuck = tr.weight, tr.hasRoutes, tr.stuck
+		in.Split = splitOf(tr.prov, tr.manifest)
 	}
 	need := rollout.Require(in)
 	if need.Sync {
