@@ -36,7 +36,12 @@ func TestEveryPhaseCommandVerdict(t *testing.T) {
 		func(in *Input) {
 			in.Status.Split = "weight 5 is 1 of 4 pods (25%)"
 			in.Split = func(w int, promote bool) string { return fmt.Sprintf("split %d promote %t", w, promote) }
-		}}
+		},
+		// Pull-request mode: no pull request yet; an open one proposing
+		// this very decision on this base, or another decision on this or
+		// an older base; a declined one proposing this very decision.
+		withPR(PRNoneYet, false, false), withPR(PROpen, true, true), withPR(PROpen, true, false),
+		withPR(PROpen, false, false), withPR(PRDeclined, false, true)}
 	extras = append(extras, hookExtras...) // webhooks: see hooks_exhaustive_test.go
 	n := 0
 	for _, sp := range specs {
@@ -111,6 +116,9 @@ func caseName(specName string, in Input) string {
 		extra = "/routes-stuck"
 	case in.Split != nil:
 		extra = "/split"
+	case in.PullRequest != nil:
+		pr := in.PullRequest
+		extra = fmt.Sprintf("/pr-%s-samebase-%t-proposes-%s-w%d", pr.State, pr.SameBase, pr.Action, pr.Weight)
 	default:
 		extra = hookCaseName(in)
 	}
@@ -293,7 +301,8 @@ func equalInts(a, b []int) bool {
 
 // checkOwnedInputs checks the status changes the state machine owns besides
 // its steps: what Require asks for, bad-input freezes, the sync gate's
-// reason, rollbacks whose routes cannot be removed and status.split.
+// reason, rollbacks whose routes cannot be removed, status.split and
+// pull-request mode's policy.
 func checkOwnedInputs(t *testing.T, specName string, in Input, d Decision) {
 	t.Helper()
 	old := in.Status
@@ -313,6 +322,9 @@ func checkOwnedInputs(t *testing.T, specName string, in Input, d Decision) {
 		if d.Status.Split != want {
 			t.Errorf("%s: %s sets weight %v with status.split %q, want %q", name(), d.Action, d.SetWeight, d.Status.Split, want)
 		}
+	}
+	if in.PullRequest != nil {
+		checkPullRequestPolicy(t, name(), in, d)
 	}
 	need := Require(in)
 	wantSync := in.BadInput == "" && old.Phase == spec.PhaseWaitingForSync && in.AppliedAt == nil && in.SyncWaiting == ""
@@ -354,5 +366,65 @@ func checkOwnedInputs(t *testing.T, specName string, in Input, d Decision) {
 			t.Errorf("%s: stuck routes rollback sets %s, status routes %s, weight %v, message %q", name(),
 				fmtRoutes(d.Routes), fmtRoutes(&d.Status.Routes), d.SetWeight, d.Status.Message)
 		}
+	}
+}
+
+// withPR sets the canary's pull request: in state, proposed on this base
+// or not, proposing the decision push mode makes (same) or another one.
+func withPR(state PRState, sameBase, same bool) func(*Input) {
+	return func(in *Input) {
+		pr := &PullRequest{State: state, Number: 7, Title: "birdwatch: games/aleph", SameBase: sameBase,
+			Generation: "v0", Action: ActionAdvance, Step: 99, Weight: 3}
+		if same {
+			d := Decide(*in)
+			pr.Generation, pr.Action, pr.Step, pr.Weight = d.Status.Generation, d.Action, d.Status.Step, d.Status.Weight
+		}
+		in.PullRequest = pr
+	}
+}
+
+// checkPullRequestPolicy checks pull-request mode against push mode's
+// decision on the same input: it proposes that decision unchanged or waits;
+// it never proposes what push mode would not commit, never proposes a
+// declined decision again without a command, lets commands, rollbacks and
+// freezes replace an open pull request, and otherwise waits for the open
+// one (closing it when the branch moved and nothing is left to propose).
+func checkPullRequestPolicy(t *testing.T, name string, in Input, d Decision) {
+	t.Helper()
+	push := in
+	push.PullRequest = nil
+	d0 := Decide(push)
+	pr := in.PullRequest
+	same := d0.Commit && pr.proposes(d0)
+	open := pr.State == PROpen
+	urgent := d0.Action == ActionRollback || d0.Action == ActionFreeze || in.Command != nil
+	if d.Commit != (d.PullRequest == PRPropose) || (d.Commit && !d0.Commit) {
+		t.Errorf("%s: commit %v with %q (push mode commits %v)", name, d.Commit, d.PullRequest, d0.Commit)
+	}
+	if d.PullRequest == PRPropose {
+		if d.Action != d0.Action || d.Status.Phase != d0.Status.Phase || d.Status.Step != d0.Status.Step ||
+			d.Status.Weight != d0.Status.Weight || (d.SetWeight == nil) != (d0.SetWeight == nil) || d.Promote != d0.Promote {
+			t.Errorf("%s: proposes %s %s step %d weight %d, push mode decides %s %s step %d weight %d", name, d.Action,
+				d.Status.Phase, d.Status.Step, d.Status.Weight, d0.Action, d0.Status.Phase, d0.Status.Step, d0.Status.Weight)
+		}
+	} else if d.PullRequest != PRNone {
+		if d.Action != ActionWait || d.SetWeight != nil || d.Routes != nil || d.Promote || !strings.Contains(d.Reason, "#7") {
+			t.Errorf("%s: %q is %s weight %v routes %v promote %v reason %q", name, d.PullRequest, d.Action, d.SetWeight,
+				d.Routes, d.Promote, d.Reason)
+		}
+	}
+	var want PRAction
+	switch {
+	case open && !d0.Commit && !pr.SameBase:
+		want = PRClose // the branch moved and nothing is left to propose
+	case open && (!d0.Commit || pr.SameBase && (same || !urgent)):
+		want = PRWait // the open pull request stands
+	case pr.State == PRDeclined && same && in.Command == nil:
+		want = PRHold // declined: not proposed again
+	case d0.Commit:
+		want = PRPropose // new, urgent, from a command, or on a moved branch
+	}
+	if d.PullRequest != want {
+		t.Errorf("%s: pull request %q, want %q (push mode: %s commit %v)", name, d.PullRequest, want, d0.Action, d0.Commit)
 	}
 }

@@ -100,6 +100,10 @@ type Input struct {
 	// the manifest holds every weight exactly. A decision that sets the
 	// weight records it in status.split.
 	Split func(weight int, promote bool) string
+	// PullRequest is the canary's pull request in pull-request mode (State
+	// PRNoneYet before the first); nil in push mode. Decide then applies
+	// pull-request mode's policy (Decision.PullRequest).
+	PullRequest *PullRequest
 	// Analysis is the judged window asked for by a previous Decision; nil when not measured.
 	Analysis *Analysis
 	// Command is a manual command; nil when none.
@@ -160,6 +164,10 @@ type Decision struct {
 	// HookResults are the webhook results this decision acted on, for the
 	// commit message.
 	HookResults []spec.HookResult
+	// PullRequest is what pull-request mode does with this decision (see
+	// pullRequestPolicy); PRNone in push mode. Anything but PRPropose makes
+	// the decision a wait that commits nothing.
+	PullRequest PRAction
 	// From is the canary weight before this decision.
 	From   int
 	Reason string
@@ -220,6 +228,9 @@ func decide(in Input) Decision {
 		if in.Split != nil {
 			d.Status.Split = in.Split(*d.SetWeight, d.Promote)
 		}
+	}
+	if in.PullRequest != nil {
+		d = pullRequestPolicy(in, d)
 	}
 	return d
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
 	"github.com/birdwatch-gitops/birdwatch/gitops/sync"
 	"github.com/birdwatch-gitops/birdwatch/gitops/traffic"
+	"github.com/birdwatch-gitops/birdwatch/rollout"
 	"github.com/birdwatch-gitops/birdwatch/rollout/step"
 )
 
@@ -55,6 +56,14 @@ func (g syncGate) Observe(ctx context.Context, c *spec.Canary, st *spec.Status, 
 // decide runs the shared step for c on snap.
 func (e *Engine) decide(ctx context.Context, snap *repo.Snapshot, c *spec.Canary, req Request, view func(*spec.Status) *spec.Status) (*step.Result, error) {
 	return e.ports().Decide(ctx, snapshot{snap}, c, step.Request{Now: e.now(), Command: req.Command, Trigger: req.Trigger, View: view})
+}
+
+// decidePR runs the shared step for c on snap in pull-request mode: the
+// state machine applies the pull request policy to pr.
+func (e *Engine) decidePR(ctx context.Context, snap *repo.Snapshot, c *spec.Canary, req Request, view func(*spec.Status) *spec.Status,
+	pr *rollout.PullRequest) (*step.Result, error) {
+	return e.ports().Decide(ctx, snapshot{snap}, c, step.Request{Now: e.now(), Command: req.Command, Trigger: req.Trigger,
+		View: view, PullRequest: pr})
 }
 
 // TrafficRoutes converts the spec's routing state into the routes a

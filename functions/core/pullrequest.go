@@ -72,18 +72,10 @@ func (o decideOptions) landed(st *spec.Status) *spec.Status {
 // runPullRequest is Run for a canary in pull-request mode. The branch the
 // Repo reads stays the truth: a decision is computed on it as in push mode,
 // but pushed to "birdwatch/<ns>-<name>/<step>" and proposed in one pull
-// request per rollout, and nothing moves until that is merged:
-//   - an open pull request for the same decision on the same base commit
-//     is waited for; a different decision replaces it only if it rolls
-//     back or freezes, or comes from a command; when the base branch moved,
-//     the decision is made again on it and the pull request updated (a
-//     human change to the weight line is never merged over: the decision is
-//     recomputed from it), or closed when nothing is left to propose;
-//   - a pull request closed without merging declines its decision: the same
-//     decision is not proposed again (no loop of pull requests or empty
-//     commits); birdwatch says so once on the pull request and holds until
-//     a command, a different decision (a rollback) or the pull request is
-//     reopened.
+// request per rollout, and nothing moves until that is merged. Whether to
+// propose, wait for the open pull request, close it or hold on a declined
+// one is the state machine's (rollout.PullRequest, Decision.PullRequest);
+// this carries it out.
 func (e *Engine) runPullRequest(ctx context.Context, snap *repo.Snapshot, c *spec.Canary, req Request) Outcome {
 	o := Outcome{Canary: c.Key(), Attempts: 1}
 	br, ok := e.Repo.(BranchRepository)
@@ -107,53 +99,48 @@ func (e *Engine) pullRequestStep(ctx context.Context, br BranchRepository, snap 
 	if pr.Merged() {
 		opts.merged = pr
 	}
-	d, err := e.decide(ctx, snap, c, req, opts.landed)
+	d, err := e.decidePR(ctx, snap, c, req, opts.landed, machinePR(pr, snap))
 	if err != nil {
 		return err
 	}
 	o.Decision, o.Analysis, o.Message = d.Decision, d.Analysis, d.Effects.Message.String()
-	st := d.Decision.Status
-	marker := pullrequest.Marker{Canary: c.Key(), Parent: snap.Commit(), Generation: st.Generation,
-		Action: string(d.Decision.Action), Step: st.Step, Weight: st.Weight}
-	switch {
-	case pr != nil && pr.Open:
-		return e.followOpen(ctx, br, snap, c, d, marker, req, o)
-	case pr.Declined() && d.Decision.Commit && req.Command == nil && pr.Marker.SameDecision(marker):
-		return e.holdDeclined(ctx, c, pr, o)
-	case !d.Decision.Commit:
-		return nil
-	}
-	return e.propose(ctx, br, snap, c, d, marker, nil, o)
-}
-
-// followOpen handles a run while the canary's pull request is open.
-func (e *Engine) followOpen(ctx context.Context, br BranchRepository, snap *repo.Snapshot, c *spec.Canary,
-	d *step.Result, marker pullrequest.Marker, req Request, o *Outcome) error {
-	pr := o.PullRequest
-	sameBase := pr.Marker.Parent == snap.Commit()
-	urgent := d.Decision.Action == rollout.ActionRollback || d.Decision.Action == rollout.ActionFreeze || req.Command != nil
-	switch {
-	case !d.Decision.Commit && !sameBase:
-		waitFor(o, fmt.Sprintf("closed pull request #%d: %s moved and nothing is left to propose", pr.Number, short(snap.Commit())))
+	switch d.Decision.PullRequest {
+	case rollout.PRClose:
 		return e.PullRequests.Close(ctx, pr, fmt.Sprintf("birdwatch: superseded. The branch moved to %s and the "+
 			"decision this pull request proposed no longer applies; nothing else is proposed now.", short(snap.Commit())))
-	case !d.Decision.Commit, sameBase && (pr.Marker.SameDecision(marker) || !urgent):
-		waitFor(o, fmt.Sprintf("waiting for pull request #%d (%s) to be merged", pr.Number, pr.Title))
-		return nil
+	case rollout.PRHold:
+		return e.PullRequests.Note(ctx, pr, declinedLabel, fmt.Sprintf("birdwatch: this pull request was closed without "+
+			"merging, so %s holds where the branch says it is. birdwatch will not propose the same decision again. "+
+			"Reopen this pull request to go on with it, comment `/birdwatch resume` to have it proposed afresh, or "+
+			"`/birdwatch abort` to roll back.", c.Key()))
+	case rollout.PRPropose:
+		st := d.Decision.Status
+		marker := pullrequest.Marker{Canary: c.Key(), Parent: snap.Commit(), Generation: st.Generation,
+			Action: string(d.Decision.Action), Step: st.Step, Weight: st.Weight}
+		var open *pullrequest.PR
+		if pr != nil && pr.Open {
+			open = pr
+		}
+		return e.propose(ctx, br, snap, c, d, marker, open, o)
 	}
-	return e.propose(ctx, br, snap, c, d, marker, pr, o)
+	return nil // nothing to propose, or waiting for the open pull request
 }
 
-// holdDeclined records, once, that the pull request proposing this very
-// decision was closed without merging, and holds.
-func (e *Engine) holdDeclined(ctx context.Context, c *spec.Canary, pr *pullrequest.PR, o *Outcome) error {
-	st := o.Decision.Status
-	waitFor(o, fmt.Sprintf("pull request #%d (%s) was closed without merging: holding %s at weight %d until it is "+
-		"reopened or a command (resume, promote, abort) is given", pr.Number, pr.Title, c.Key(), st.Weight))
-	return e.PullRequests.Note(ctx, pr, declinedLabel, fmt.Sprintf("birdwatch: this pull request was closed without "+
-		"merging, so %s holds where the branch says it is. birdwatch will not propose the same decision again. "+
-		"Reopen this pull request to go on with it, comment `/birdwatch resume` to have it proposed afresh, or "+
-		"`/birdwatch abort` to roll back.", c.Key()))
+// machinePR is what the state machine needs of the canary's pull request.
+func machinePR(pr *pullrequest.PR, snap *repo.Snapshot) *rollout.PullRequest {
+	if pr == nil {
+		return &rollout.PullRequest{State: rollout.PRNoneYet}
+	}
+	state := rollout.PRDeclined
+	switch {
+	case pr.Open:
+		state = rollout.PROpen
+	case pr.Merged():
+		state = rollout.PRMerged
+	}
+	m := pr.Marker
+	return &rollout.PullRequest{State: state, Number: pr.Number, Title: pr.Title, Generation: m.Generation,
+		Action: rollout.Action(m.Action), Step: m.Step, Weight: m.Weight, SameBase: m.Parent == snap.Commit()}
 }
 
 // propose commits the decision on snap, pushes it to its branch and opens
@@ -193,11 +180,6 @@ func (e *Engine) propose(ctx context.Context, br BranchRepository, snap *repo.Sn
 	}
 	o.PullRequest = got
 	return nil
-}
-
-// waitFor turns the outcome into a wait: nothing was committed.
-func waitFor(o *Outcome, reason string) {
-	o.Decision.Action, o.Decision.Commit, o.Decision.Reason = rollout.ActionWait, false, reason
 }
 
 func short(h string) string { return h[:min(len(h), 8)] }

@@ -91,6 +91,9 @@ type Request struct {
 	// View adjusts the status read before deciding (pull-request mode
 	// moves weightSetAt to the merge of the pull request); nil keeps it.
 	View func(*spec.Status) *spec.Status
+	// PullRequest is the canary's pull request in pull-request mode; nil
+	// in push mode (see rollout.Input.PullRequest).
+	PullRequest *rollout.PullRequest
 }
 
 // Effects are what a decision changes. Files holds the full new content
@@ -182,7 +185,8 @@ func (p Ports) DecideInvalid(snap Snapshot, iv Invalid, req Request) (*Result, e
 
 // decideOn runs the step on status st; bad is a problem already known.
 func (p Ports) decideOn(ctx context.Context, snap Snapshot, c *spec.Canary, st *spec.Status, req Request, bad string) (*Result, error) {
-	in := rollout.Input{Canary: c, Status: st, Now: req.Now, Command: req.Command, Trigger: req.Trigger, BadInput: bad}
+	in := rollout.Input{Canary: c, Status: st, Now: req.Now, Command: req.Command, Trigger: req.Trigger, BadInput: bad,
+		PullRequest: req.PullRequest}
 	tr, err := p.readTraffic(snap, c, st)
 	var badErr *badInput
 	switch {
