@@ -47,6 +47,7 @@ func (r *Repo) openCache(ctx context.Context) (err error) {
 		if err := ensureBare(r.dir, reset); err != nil {
 			return err
 		}
+		removeLeftovers(r.dir)
 		if ok, err := r.users.try(false); err != nil || !ok {
 			return fmt.Errorf("mark cache in use: %w (would block: %v)", err, !ok)
 		}
@@ -131,6 +132,24 @@ func ensureBare(dir string, reset bool) error {
 		return fmt.Errorf("move cache into place: %w", err)
 	}
 	return nil
+}
+
+// removeLeftovers removes the temporary files of fetches that a crash
+// interrupted (a spooled pack can be as big as the repository): writePack's
+// birdwatch_* and the thin path's incoming-*.pack, written only by fetches,
+// which run under the operation lock the caller holds, so none is live.
+// (go-git's tmp_obj_* files of loose objects being written are not
+// touched: commits are written without the lock.)
+func removeLeftovers(dir string) {
+	for _, pattern := range []string{
+		filepath.Join(dir, "objects", "pack", "birdwatch_*"),
+		filepath.Join(dir, "incoming-*.pack"),
+	} {
+		names, _ := filepath.Glob(pattern)
+		for _, name := range names {
+			_ = os.Remove(name)
+		}
+	}
 }
 
 // compactIfAlone rebuilds the store when it is tooBig and this Repo is its

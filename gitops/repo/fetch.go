@@ -241,27 +241,17 @@ func packReader(caps *capability.List, resp io.Reader) io.Reader {
 // storePack stores the pack read from rd in obj. A possibly thin pack (the
 // server acknowledged a have) is spooled to a file in the cache and its
 // objects stored loose, deltas resolved against the cache; any other pack is
-// streamed into a pack file and index, renamed into place when complete.
+// streamed into a pack file and indexed by writePack.
 func storePack(obj *objects, rd io.Reader, thin bool) error {
 	if !thin {
-		pw, ok := obj.st.(storer.PackfileWriter)
+		if _, err := writePack(obj.dir, rd); err != nil {
+			return err
+		}
+		re, ok := obj.st.(interface{ Reindex() })
 		if !ok {
-			return errors.New("write pack: the store cannot hold packs")
+			return errNoReindex
 		}
-		w, err := pw.PackfileWriter()
-		if err != nil {
-			return fmt.Errorf("write pack: %w", err)
-		}
-		n, err := io.Copy(w, rd)
-		if cerr := w.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil && n == 0 {
-			err = packfile.ErrEmptyPackfile
-		}
-		if err != nil {
-			return fmt.Errorf("write pack: %w", err)
-		}
+		re.Reindex() // the store lists its packs once; it has a new one
 		return nil
 	}
 	f, err := os.CreateTemp(obj.dir, "incoming-*.pack")
