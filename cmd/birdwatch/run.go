@@ -57,7 +57,7 @@ func newRunCommand() *cobra.Command {
 			return runEvery(cmd.Context(), e, req, every, cmd.OutOrStdout())
 		},
 	}
-	cfg.bind(cmd, "git", "prometheus", "notify", "github", "kube")
+	cfg.bind(cmd, "git", "prometheus", "notify", "github", "gitlab", "kube")
 	f := cmd.Flags()
 	f.StringVar(&canary, "canary", "", "only this canary (namespace/name)")
 	f.BoolVar(&once, "once", false, "run one cycle and exit")

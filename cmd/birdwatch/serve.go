@@ -39,7 +39,7 @@ func newServeCommandWith(ready func(addr string)) *cobra.Command {
 			return runServe(cmd.Context(), sc, cmd.ErrOrStderr(), ready)
 		},
 	}
-	sc.bind(cmd, "git", "prometheus", "notify", "github", "webhook", "kube", "serve", "ui")
+	sc.bind(cmd, "git", "prometheus", "notify", "github", "gitlab", "webhook", "kube", "serve", "ui")
 	return cmd
 }
 

@@ -59,7 +59,7 @@ func newVerbCommands() []*cobra.Command {
 				return runOnce(cmd.Context(), e, req, cmd.OutOrStdout())
 			},
 		}
-		cfg.bind(cmd, "git", "prometheus", "notify", "github", "kube")
+		cfg.bind(cmd, "git", "prometheus", "notify", "github", "gitlab", "kube")
 		cmd.Flags().StringVar(&actor, "actor", "cli", "who gives the command, recorded in the history")
 		out = append(out, cmd)
 	}

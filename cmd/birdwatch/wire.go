@@ -128,7 +128,8 @@ type loopRepo interface {
 }
 
 // openLoopRepo opens the repository for the loop: BIRDWATCH_GIT_API=github
-// reads and commits through GitHub's API, otherwise the Git cache.
+// or gitlab reads and commits through that host's API, otherwise the Git
+// cache.
 func openLoopRepo(ctx context.Context, cfg *Config) (loopRepo, error) {
 	switch cfg.GitAPI {
 	case "":
@@ -138,8 +139,10 @@ func openLoopRepo(ctx context.Context, cfg *Config) (loopRepo, error) {
 		}
 		return r, nil
 	case "github":
+	case "gitlab":
+		return openGitLabRepo(ctx, cfg)
 	default:
-		return nil, fmt.Errorf("BIRDWATCH_GIT_API: %q is not \"github\" or empty", cfg.GitAPI)
+		return nil, fmt.Errorf("BIRDWATCH_GIT_API: %q is not \"github\", \"gitlab\" or empty", cfg.GitAPI)
 	}
 	owner, name, ok := strings.Cut(cfg.GitHubRepo, "/")
 	if !ok {
@@ -155,6 +158,35 @@ func openLoopRepo(ctx context.Context, cfg *Config) (loopRepo, error) {
 		return nil, err
 	}
 	g, err := repo.OpenGitHub(repo.GitHubOptions{Owner: owner, Name: name, Branch: cfg.Branch, Token: token, APIURL: cfg.GitHubAPIURL})
+	if err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// openGitLabRepo opens GitLab's API mode: the project is
+// BIRDWATCH_GITLAB_PROJECT or the path of a repository URL on
+// BIRDWATCH_GITLAB_URL, the token BIRDWATCH_GITLAB_API_TOKEN or the Git
+// token.
+func openGitLabRepo(ctx context.Context, cfg *Config) (loopRepo, error) {
+	web := strings.TrimSuffix(cfg.GitLabURL, "/")
+	project := cfg.GitLabProject
+	if project == "" {
+		if rest, ok := strings.CutPrefix(cfg.Repo, web+"/"); ok {
+			project = strings.TrimSuffix(strings.TrimSuffix(rest, "/"), ".git")
+		}
+	}
+	if project == "" || !strings.Contains(project, "/") {
+		return nil, fmt.Errorf("BIRDWATCH_GIT_API=gitlab: give BIRDWATCH_GITLAB_PROJECT (group/name) or a repository URL under %s", web)
+	}
+	token, err := cfg.secret(ctx, "BIRDWATCH_GITLAB_API_TOKEN")
+	if err == nil && token == "" {
+		token, err = cfg.gitToken(ctx)
+	}
+	if err != nil {
+		return nil, err
+	}
+	g, err := repo.OpenGitLab(repo.GitLabOptions{Project: project, Branch: cfg.Branch, Token: token, APIURL: web + "/api/v4/"})
 	if err != nil {
 		return nil, err
 	}
