@@ -108,7 +108,7 @@ func (g *GitHub) list(ctx context.Context, state, prefix string, pages int) ([]*
 	for range pages {
 		prs, resp, err := g.client.PullRequests.List(ctx, g.owner, g.repo, opts)
 		if err != nil {
-			return nil, fmt.Errorf("list %s pull requests of %s/%s: %w", state, g.owner, g.repo, err)
+			return nil, fmt.Errorf("list %s pull requests of %s/%s: %w", state, g.owner, g.repo, restError(err))
 		}
 		for _, p := range prs {
 			if strings.HasPrefix(p.GetHead().GetRef(), prefix) {
@@ -157,7 +157,7 @@ func (g *GitHub) Propose(ctx context.Context, p Proposal, pr *PR) (*PR, error) {
 		got, _, err := g.client.PullRequests.Edit(ctx, g.owner, g.repo, pr.Number,
 			&github.PullRequest{Title: github.Ptr(p.Title), Body: github.Ptr(body)})
 		if err != nil {
-			return nil, fmt.Errorf("update pull request #%d: %w", pr.Number, err)
+			return nil, fmt.Errorf("update pull request #%d: %w", pr.Number, restError(err))
 		}
 		out = fromGitHub(got)
 	} else {
@@ -165,12 +165,12 @@ func (g *GitHub) Propose(ctx context.Context, p Proposal, pr *PR) (*PR, error) {
 			Title: github.Ptr(p.Title), Head: github.Ptr(p.Branch), Base: github.Ptr(p.Base), Body: github.Ptr(body),
 			MaintainerCanModify: github.Ptr(false)})
 		if err != nil {
-			return nil, fmt.Errorf("open pull request from %s: %w", p.Branch, err)
+			return nil, fmt.Errorf("open pull request from %s: %w", p.Branch, restError(err))
 		}
 		out = fromGitHub(got)
 		if len(p.Labels) > 0 {
 			if _, _, err := g.client.Issues.AddLabelsToIssue(ctx, g.owner, g.repo, out.Number, p.Labels); err != nil {
-				return nil, fmt.Errorf("label pull request #%d: %w", out.Number, err)
+				return nil, fmt.Errorf("label pull request #%d: %w", out.Number, restError(err))
 			}
 			out.Labels = append(out.Labels, p.Labels...)
 		}
@@ -190,10 +190,10 @@ func (g *GitHub) Note(ctx context.Context, pr *PR, label, comment string) error 
 		return nil
 	}
 	if _, _, err := g.client.Issues.CreateComment(ctx, g.owner, g.repo, pr.Number, &github.IssueComment{Body: github.Ptr(comment)}); err != nil {
-		return fmt.Errorf("comment on pull request #%d: %w", pr.Number, err)
+		return fmt.Errorf("comment on pull request #%d: %w", pr.Number, restError(err))
 	}
 	if _, _, err := g.client.Issues.AddLabelsToIssue(ctx, g.owner, g.repo, pr.Number, []string{label}); err != nil {
-		return fmt.Errorf("label pull request #%d: %w", pr.Number, err)
+		return fmt.Errorf("label pull request #%d: %w", pr.Number, restError(err))
 	}
 	pr.Labels = append(pr.Labels, label)
 	return nil
@@ -202,10 +202,10 @@ func (g *GitHub) Note(ctx context.Context, pr *PR, label, comment string) error 
 // Close comments on pr, then closes it without merging.
 func (g *GitHub) Close(ctx context.Context, pr *PR, comment string) error {
 	if _, _, err := g.client.Issues.CreateComment(ctx, g.owner, g.repo, pr.Number, &github.IssueComment{Body: github.Ptr(comment)}); err != nil {
-		return fmt.Errorf("comment on pull request #%d: %w", pr.Number, err)
+		return fmt.Errorf("comment on pull request #%d: %w", pr.Number, restError(err))
 	}
 	if _, _, err := g.client.PullRequests.Edit(ctx, g.owner, g.repo, pr.Number, &github.PullRequest{State: github.Ptr("closed")}); err != nil {
-		return fmt.Errorf("close pull request #%d: %w", pr.Number, err)
+		return fmt.Errorf("close pull request #%d: %w", pr.Number, restError(err))
 	}
 	pr.Open = false
 	return nil
@@ -233,7 +233,7 @@ func (g *GitHub) merge(ctx context.Context, pr *PR) error {
 		pr.AutoMerge = "not merged: " + ghErr.Message
 		return nil
 	case err != nil:
-		return fmt.Errorf("merge pull request #%d: %w", pr.Number, err)
+		return fmt.Errorf("merge pull request #%d: %w", pr.Number, restError(err))
 	}
 	pr.AutoMerge, pr.Open = "merged", false
 	return nil

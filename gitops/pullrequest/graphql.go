@@ -67,7 +67,7 @@ func (g *GitHub) enableAutoMerge(ctx context.Context, pr *PR) error {
 	}
 	var resp graphQLResponse
 	if _, err := g.client.Do(ctx, req, &resp); err != nil {
-		return fmt.Errorf("enable auto-merge on #%d: %w", pr.Number, err)
+		return fmt.Errorf("enable auto-merge on #%d: %w", pr.Number, restError(err))
 	}
 	if len(resp.Errors) > 0 {
 		e := &graphQLError{}
