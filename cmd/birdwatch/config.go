@@ -38,6 +38,9 @@ type Config struct {
 	// stores behind a gateway (Grafana Cloud, Mimir's X-Scope-OrgID, Thanos).
 	PrometheusBearerTokenFile string
 	PrometheusHeaders         []string
+	// MetricsSecretsFile holds the metrics providers' secrets as one JSON
+	// object (see Config.metricsSecret).
+	MetricsSecretsFile string
 
 	// Slack decision messages.
 	SlackBotTokenFile, SlackAPIURL string
@@ -181,6 +184,9 @@ var settingsTable = []setting{
 		usage: "file holding a bearer token for Prometheus-compatible stores (Grafana Cloud, Mimir, Thanos)", field: func(c *Config) any { return &c.PrometheusBearerTokenFile }},
 	{group: "prometheus", flag: "prometheus-header", env: "BIRDWATCH_PROMETHEUS_HEADERS", modes: modeAll,
 		usage: "extra request headers, Name=value, comma-separated (e.g. X-Scope-OrgID=tenant1)", field: func(c *Config) any { return &c.PrometheusHeaders }},
+	{group: "prometheus", flag: "metrics-secrets-file", env: "BIRDWATCH_METRICS_SECRETS_FILE", secret: "BIRDWATCH_METRICS_SECRETS", modes: modeAll,
+		usage: "file holding MetricTemplate secrets as one JSON object {\"secretRef name\": value or object}; BIRDWATCH_METRICS_SECRET_<NAME> takes precedence",
+		field: func(c *Config) any { return &c.MetricsSecretsFile }},
 	{group: "prometheus", flag: "prometheus-sigv4-region", env: "BIRDWATCH_PROMETHEUS_SIGV4_REGION", modes: modeAll,
 		usage: "sign queries with AWS SigV4 for Amazon Managed Prometheus in this region", field: func(c *Config) any { return &c.PrometheusSigV4Region }},
 

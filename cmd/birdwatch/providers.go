@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -51,13 +53,45 @@ func newPrometheusKind(_ context.Context, cfg metrics.ProviderConfig) (metrics.P
 // BIRDWATCH_METRICS_SECRET_<NAME>_FILE, else the AWS Secrets Manager secret
 // BIRDWATCH_METRICS_SECRET_<NAME>_SECRET_ID, else the variable
 // BIRDWATCH_METRICS_SECRET_<NAME> (NAME upper-cased, '-', '.' and '/' as
-// '_'). The value is a token or a JSON object of fields; never logged.
+// '_'); when none is set, the field NAME of the bundle
+// BIRDWATCH_METRICS_SECRETS[_FILE|_SECRET_ID], one JSON object of all
+// secrets (one Secrets Manager secret for a Lambda deployment). The value
+// is a token or a JSON object of fields; never logged.
 func (c *Config) metricsSecret(ctx context.Context, name string) (string, error) {
 	if c.secrets == nil {
 		c.secrets = newSecretStore()
 	}
 	v := metricsSecretVar(name)
-	return c.secrets.resolve(ctx, v, os.Getenv(v+"_FILE"))
+	own, err := c.secrets.resolve(ctx, v, os.Getenv(v+"_FILE"))
+	if err != nil || own != "" {
+		return own, err
+	}
+	bundle, err := c.secrets.resolve(ctx, "BIRDWATCH_METRICS_SECRETS", c.MetricsSecretsFile)
+	if err != nil || strings.TrimSpace(bundle) == "" {
+		return "", err
+	}
+	return bundleField(bundle, name)
+}
+
+// bundleField is the field name of a secrets bundle: a string as is, an
+// object as its JSON text. The bundle's content never goes into errors.
+func bundleField(bundle, name string) (string, error) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(bundle), &fields); err != nil {
+		return "", errors.New("BIRDWATCH_METRICS_SECRETS: not a JSON object of secrets")
+	}
+	raw, ok := fields[name]
+	if !ok {
+		return "", nil
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s, nil
+	}
+	if len(raw) > 0 && raw[0] == '{' {
+		return string(raw), nil
+	}
+	return "", fmt.Errorf("BIRDWATCH_METRICS_SECRETS: field %q is neither a string nor an object", name)
 }
 
 // metricsSecretVar is the variable holding the metrics secret name.

@@ -20,7 +20,8 @@ import (
 // query --provider cloudwatch, graphite and gcm, each against a server
 // that checks the credentials the deployment's secret variables give:
 // SigV4 (the CloudWatch fake recomputes it), a bearer token (Graphite
-// gateway), a Google access token issued for a service account key.
+// gateway), a Google access token issued for a service account key; the
+// last two secrets come from the BIRDWATCH_METRICS_SECRETS bundle.
 func TestQueryCloudProviders(t *testing.T) {
 	end := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	// CloudWatch: Lambda alias counts of version 7, one observation a minute.
@@ -70,7 +71,6 @@ func TestQueryCloudProviders(t *testing.T) {
 		}
 	}))
 	defer other.Close()
-	t.Setenv("BIRDWATCH_METRICS_SECRET_GRAPHITE", "gr-t0k")
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +78,8 @@ func TestQueryCloudProviders(t *testing.T) {
 	der, _ := x509.MarshalPKCS8PrivateKey(key)
 	sa, _ := json.Marshal(map[string]string{"type": "service_account", "project_id": "birdwatch-test", "client_email": "bw@birdwatch-test.iam.gserviceaccount.com",
 		"private_key": string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})), "token_uri": other.URL + "/token"})
-	t.Setenv("BIRDWATCH_METRICS_SECRET_GOOGLE", string(sa))
+	// Graphite's and Google's secrets come from the one-secret bundle.
+	t.Setenv("BIRDWATCH_METRICS_SECRETS", fmt.Sprintf(`{"graphite": "gr-t0k", "google": %s}`, sa))
 
 	at := end.Format(time.RFC3339)
 	cases := []struct {

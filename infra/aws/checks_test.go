@@ -245,6 +245,8 @@ func (c *checker) statement(where string, st map[string]any) {
 	}
 	for _, r := range resources {
 		switch {
+		case r == "*" && len(actions) > 0 && !slices.ContainsFunc(actions, func(a string) bool { return !noResourceLevel[a] }):
+			// only actions IAM cannot scope to a resource
 		case strings.Contains(r, "*"):
 			c.addf("%s: wildcard resource %q", where, r)
 		case strings.HasPrefix(r, "ref:"), strings.HasPrefix(r, "getatt:"), c.ampArn != "" && r == c.ampArn:
@@ -253,6 +255,10 @@ func (c *checker) statement(where string, st map[string]any) {
 		}
 	}
 }
+
+// noResourceLevel are the actions IAM has no resource-level permissions
+// for, which may (must) be granted on "*".
+var noResourceLevel = map[string]bool{"cloudwatch:GetMetricData": true}
 
 // statements returns a policy document's statements (one or a list); a
 // missing document (a policy removed by AWS::NoValue) has none.

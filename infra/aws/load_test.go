@@ -24,6 +24,11 @@ func testParams(amp bool) map[string]any {
 	if amp {
 		p["PrometheusUrl"] = "https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-0123abcd-4567-89ef"
 		p["AmpWorkspaceArn"] = "arn:aws:aps:eu-west-1:123456789012:workspace/ws-0123abcd-4567-89ef"
+		// The AWS-native variant also turns on every optional metrics feature.
+		p["CloudWatchMetrics"] = "true"
+		p["MetricsSecrets"] = "true"
+		p["PrometheusBearerToken"] = "true"
+		p["PrometheusHeaders"] = "X-Scope-OrgID=tenant1"
 	}
 	return p
 }

@@ -57,6 +57,9 @@ func TestTemplateChecksCatch(t *testing.T) {
 			amp: true, wantProbl: "is not a resource of this stack"},
 		{name: "wrong route", old: "Path: /slack", new: "Path: /chat", wantProbl: "want POST /slack"},
 		{name: "output of another route", old: `${AWS::URLSuffix}/slack"`, new: `${AWS::URLSuffix}/chat"`, wantProbl: "Outputs.SlackUrl"},
+		{name: "another action on the CloudWatch wildcard", amp: true,
+			old: "Action: cloudwatch:GetMetricData # no resource-level permissions exist for it", new: "Action: [cloudwatch:GetMetricData, s3:GetObject]",
+			wantProbl: `wildcard resource "*"`},
 		{name: "worker on another queue", old: "Queue: !GetAtt DecisionQueue.Arn", new: "Queue: !GetAtt DecisionDeadLetterQueue.Arn",
 			wantProbl: "want the DecisionQueue"},
 	}

@@ -92,6 +92,9 @@ func (c *checker) secrets() {
 		env := c.env(fns[name])
 		for _, k := range slices.Sorted(maps.Keys(env)) {
 			v := env[k]
+			if v == "" && optionalEnv[k] {
+				continue // !If [..., AWS::NoValue]: CloudFormation drops it; goformation leaves ""
+			}
 			if (v == "" && k != "BIRDWATCH_PROMETHEUS_SIGV4_REGION") || strings.Contains(v, "<unresolved") {
 				c.addf("%s: %s is empty or unresolved (%q)", name, k, v)
 			}
@@ -105,6 +108,14 @@ func (c *checker) secrets() {
 			}
 		}
 	}
+}
+
+// optionalEnv are the variables the template sets only when a parameter
+// turns their feature on.
+var optionalEnv = map[string]bool{
+	"BIRDWATCH_PROMETHEUS_BEARER_TOKEN_SECRET_ID": true,
+	"BIRDWATCH_PROMETHEUS_HEADERS":                true,
+	"BIRDWATCH_METRICS_SECRETS_SECRET_ID":         true,
 }
 
 // outputs checks the URL outputs name the stack's HTTP API and the routes.

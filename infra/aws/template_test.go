@@ -12,7 +12,7 @@ func TestTemplate(t *testing.T) {
 		amp  bool
 	}{
 		{name: "plain prometheus", amp: false},
-		{name: "amazon managed prometheus", amp: true},
+		{name: "amazon managed prometheus, cloudwatch, metrics secrets", amp: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -29,6 +29,16 @@ func TestTemplate(t *testing.T) {
 			region := worker.Environment.Variables["BIRDWATCH_PROMETHEUS_SIGV4_REGION"]
 			if (region != "") != tt.amp {
 				t.Errorf("BIRDWATCH_PROMETHEUS_SIGV4_REGION = %q with AMP %v", region, tt.amp)
+			}
+			// The optional metrics settings reach the worker exactly when turned on.
+			for k, want := range map[string]string{"BIRDWATCH_METRICS_SECRETS_SECRET_ID": "ref:MetricsSecret",
+				"BIRDWATCH_PROMETHEUS_BEARER_TOKEN_SECRET_ID": "ref:PrometheusTokenSecret", "BIRDWATCH_PROMETHEUS_HEADERS": "X-Scope-OrgID=tenant1"} {
+				if !tt.amp {
+					want = ""
+				}
+				if got := worker.Environment.Variables[k]; got != want {
+					t.Errorf("%s = %q, want %q", k, got, want)
+				}
 			}
 			if got := worker.Environment.Variables["BIRDWATCH_PROMETHEUS_URL"]; got != params["PrometheusUrl"] {
 				t.Errorf("BIRDWATCH_PROMETHEUS_URL = %q, want the parameter %q", got, params["PrometheusUrl"])

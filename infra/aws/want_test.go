@@ -32,6 +32,10 @@ func wantGrants(ampArn string) map[string][]grant {
 		for _, a := range []string{"aps:QueryMetrics", "aps:GetSeries", "aps:GetLabels", "aps:GetMetricMetadata"} {
 			prometheus = append(prometheus, grant{a, ampArn})
 		}
+		// The same variant (testParams) turns on CloudWatch and the metrics
+		// and Prometheus token secrets.
+		prometheus = append(prometheus, grant{"cloudwatch:GetMetricData", "*"})
+		prometheus = append(prometheus, secret("MetricsSecret", "PrometheusTokenSecret")...)
 	}
 	return map[string][]grant{
 		// webhook runs the loop itself (a Lambda may not work after it answers).
