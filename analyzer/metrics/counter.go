@@ -34,7 +34,9 @@ type CounterCount struct {
 	// counter restarted from 0, so the new value is all increase). NaN
 	// when Skipped is not empty.
 	Value float64
-	// Series is how many series had a sample in the fetched range.
+	// Series is how many series had a sample in the fetched range. A
+	// count query whose series are all Silent measured nothing: Measure
+	// reports that as no data, not as 0 events.
 	Series int
 	// Started counts the series with no sample at or before since (within
 	// CounterLookback): created in the window, so counted from 0.

@@ -90,7 +90,8 @@ func truth(events []scrapeEvent, since, end time.Time, errorsOnly bool) float64 
 // Prometheus against the true increments the test wrote, at 15, 30 and
 // 60 s scrape intervals and one-minute looks, over a counter reset, a pod
 // that starts in the middle of a look, one that goes away and 500 series
-// that begin with their first 500. It also asks Prometheus for increase()
+// that begin with their first 500, one look at a time (Measure) and as
+// one range (MeasureRange, for charts and per-step samples). It also asks Prometheus for increase()
 // over the same windows, the counts birdwatch used before, and shows they
 // are off.
 func TestRawCountsMatchTruthOnPrometheus(t *testing.T) {
@@ -133,6 +134,16 @@ func TestRawCountsMatchTruthOnPrometheus(t *testing.T) {
 				absOff += math.Abs(inc - wantReq)
 				if math.Abs(inc-wantReq) > 0.5 {
 					wrong++
+				}
+			}
+			rm, err := MeasureRange(t.Context(), p, counterTemplate, Vars{Version: "v1", Window: time.Minute},
+				Range{Start: t0.Add(11 * time.Minute), End: t0.Add(30 * time.Minute), Step: time.Minute})
+			if err != nil || !rm.Raw || len(rm.Requests) != looks {
+				t.Fatalf("range: %d points, raw %v, error %v; want %d raw points", len(rm.Requests), rm.Raw, err, looks)
+			}
+			for _, pt := range rm.Requests {
+				if want := truth(events, pt.T.Add(-time.Minute), pt.T, false); pt.V != want {
+					t.Errorf("range point at %s: %v requests, the scrapes saw %v", pt.T.Sub(t0), pt.V, want)
 				}
 			}
 			t.Logf("scrape %s, %d looks: raw counts equal the truth (%.0f requests); increase(): %d looks off, %d without a result, "+

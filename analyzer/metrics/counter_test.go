@@ -235,3 +235,31 @@ func TestMeasureCountsAsWrittenWhenRawIsRefused(t *testing.T) {
 		t.Errorf("got %+v after queries %q", m, p.queries)
 	}
 }
+
+// fixedCounter serves the same raw series for every selector.
+type fixedCounter struct{ series []CounterSeries }
+
+func (f fixedCounter) Query(context.Context, string, time.Time) (float64, error) {
+	return 0, errors.New("fixedCounter: no instant queries")
+}
+
+func (f fixedCounter) CounterSamples(_ context.Context, _ string, start, end time.Time) ([]CounterSeries, []string, error) {
+	return clip(f.series, start, end), nil, nil
+}
+
+// TestMeasureScrapeGapIsNoData: a window in which no series has a sample
+// observed nothing, which is no data, not zero requests.
+func TestMeasureScrapeGapIsNoData(t *testing.T) {
+	p := fixedCounter{series: []CounterSeries{{Labels: "a", Points: pts([]int{0, 30, 60, 150, 180}, 0, 5, 10, 25, 30)}}}
+	tmpl := templates.Template{Name: "c", Unit: "percent",
+		Errors:   `sum(increase(c{v="{{ .Version }}",code="500"}[{{ .Window }}])) or vector(0)`,
+		Requests: `sum(increase(c{v="{{ .Version }}"}[{{ .Window }}]))`}
+	v := Vars{Version: "v1", Window: time.Minute}
+	if m, err := Measure(t.Context(), p, tmpl, v, t0.Add(2*time.Minute)); !errors.Is(err, ErrNoData) {
+		t.Errorf("window (60s, 120s] without a sample: %+v, %v; want ErrNoData", m, err)
+	}
+	m, err := Measure(t.Context(), p, tmpl, v, t0.Add(3*time.Minute))
+	if err != nil || m.Requests != 20 || !m.Raw {
+		t.Errorf("window (120s, 180s]: %+v, %v; want the 20 requests since the sample at 60s", m, err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -233,47 +234,74 @@ type CounterProvider interface {
 
 // countResult is a countExpr evaluated over one window.
 type countResult struct {
-	value    float64
-	present  bool // false: the query would have returned no series
-	counts   []CounterCount
-	warnings []string
+	value   float64
+	present bool // false: the query would have returned no series
+	counts  []CounterCount
 }
 
-// eval counts e over the window of each term ending at end.
-func (e *countExpr) eval(ctx context.Context, p CounterProvider, end time.Time) (countResult, error) {
-	var r countResult
-	r.present = true
+// evalAt counts e over the window of each term ending at each of ends
+// (oldest first), fetching each selector's raw samples once for all of
+// them; it also returns the backend's warnings.
+func (e *countExpr) evalAt(ctx context.Context, p CounterProvider, ends []time.Time) ([]countResult, []string, error) {
+	rs := make([]countResult, len(ends))
+	for i := range rs {
+		rs[i].present = true
+	}
+	var warnings []string
 	for _, t := range e.terms {
-		var v float64
-		var present bool
+		var vals []countResult
 		if t.sub != nil {
-			sub, err := t.sub.eval(ctx, p, end)
-			r.counts, r.warnings = append(r.counts, sub.counts...), append(r.warnings, sub.warnings...)
+			sub, w, err := t.sub.evalAt(ctx, p, ends)
+			warnings = append(warnings, w...)
 			if err != nil {
-				return r, err
+				return rs, warnings, err
 			}
-			v, present = sub.value, sub.present
+			vals = sub
 		} else {
-			series, warnings, err := p.CounterSamples(ctx, t.selector, end.Add(-t.window-CounterLookback), end)
-			r.warnings = append(r.warnings, warnings...)
+			series, w, err := p.CounterSamples(ctx, t.selector, ends[0].Add(-t.window-CounterLookback), ends[len(ends)-1])
+			warnings = append(warnings, w...)
 			if err != nil {
-				return r, err
+				return rs, warnings, err
 			}
-			c := CountWindow(series, end.Add(-t.window), end)
-			r.counts = append(r.counts, c)
-			v, present = c.Value, c.Series > 0
+			vals = make([]countResult, len(ends))
+			for i, end := range ends {
+				c := CountWindow(clip(series, end.Add(-t.window-CounterLookback), end), end.Add(-t.window), end)
+				// No series with a sample in the window: nothing was observed
+				// there (a scrape gap), which is no data, not zero events.
+				vals[i] = countResult{value: c.Value, present: c.Series > c.Silent, counts: []CounterCount{c}}
+			}
 		}
-		if t.neg {
-			v = -v
+		for i := range rs {
+			v := vals[i].value
+			if t.neg {
+				v = -v
+			}
+			rs[i].value += v
+			rs[i].present = rs[i].present && vals[i].present // a binary operator on an empty side is empty
+			rs[i].counts = append(rs[i].counts, vals[i].counts...)
 		}
-		r.value += v
-		r.present = r.present && present // a binary operator on an empty side is empty
 	}
-	if !r.present {
-		r.value = 0
-		if e.orSet {
-			r.value, r.present = e.orValue, true
+	for i := range rs {
+		if !rs[i].present {
+			rs[i].value = 0
+			if e.orSet {
+				rs[i].value, rs[i].present = e.orValue, true
+			}
 		}
 	}
-	return r, nil
+	return rs, warnings, nil
+}
+
+// clip returns the series with their points in (from, to], leaving out
+// series without any: what a fetch of that range alone would return.
+func clip(series []CounterSeries, from, to time.Time) []CounterSeries {
+	out := make([]CounterSeries, 0, len(series))
+	for _, s := range series {
+		lo := sort.Search(len(s.Points), func(i int) bool { return s.Points[i].T.After(from) })
+		hi := sort.Search(len(s.Points), func(i int) bool { return s.Points[i].T.After(to) })
+		if lo < hi {
+			out = append(out, CounterSeries{Labels: s.Labels, Points: s.Points[lo:hi]})
+		}
+	}
+	return out
 }

@@ -143,7 +143,7 @@ func Measure(ctx context.Context, p Provider, t templates.Template, v Vars, at t
 // rawCounter returns p as a CounterProvider when Measure should count raw
 // samples with it: a PromQL provider that can fetch them and is not
 // configured to run counts as written.
-func rawCounter(p Provider) (CounterProvider, bool) {
+func rawCounter(p any) (CounterProvider, bool) {
 	cp, ok := p.(CounterProvider)
 	if !ok || DialectOf(p) != PromQL {
 		return nil, false
@@ -167,8 +167,9 @@ func measureCount(ctx context.Context, p CounterProvider, field, expr string, at
 	if at.IsZero() {
 		at = time.Now()
 	}
-	r, err := ce.eval(ctx, p, at)
-	m.Warnings = append(m.Warnings, r.warnings...)
+	rs, warnings, err := ce.evalAt(ctx, p, []time.Time{at})
+	m.Warnings = append(m.Warnings, warnings...)
+	r := rs[0]
 	if errors.Is(err, ErrQuery) {
 		// A backend that cannot answer a range selector with raw samples:
 		// the query as written still counts, extrapolated.

@@ -139,13 +139,67 @@ type RangeMeasurement struct {
 	Requests []Point
 	// Queries are the resolved PromQL expressions, as in Measurement.
 	Queries []string
+	// Raw, Notes and Skipped are as in Measurement, over all the points: a
+	// point whose counts are not evidence has NaN counts (and a NaN
+	// ratio), and Skipped says why.
+	Raw     bool
+	Notes   []string
+	Skipped []string
+}
+
+// errAsWritten means a count runs as written (increase() extrapolates).
+var errAsWritten = errors.New("count runs as written")
+
+// rangeCount counts the count query expr (field errors or requests) from
+// raw samples at every step of r, as Measure does for one window; it
+// returns errAsWritten when p cannot or expr is not a countExpr.
+func rangeCount(ctx context.Context, p RangeProvider, field, expr string, r Range, m *RangeMeasurement) ([]Point, error) {
+	cp, ok := rawCounter(p)
+	if !ok || field == "query" {
+		return nil, errAsWritten
+	}
+	ce, err := parseCountExpr(expr)
+	if err != nil {
+		m.Notes = append(m.Notes, fmt.Sprintf("%s: run as written, so increase() extrapolates (%v)", field, err))
+		return nil, errAsWritten
+	}
+	var ends []time.Time
+	for t := r.Start; !t.After(r.End); t = t.Add(r.Step) {
+		ends = append(ends, t)
+	}
+	rs, _, err := ce.evalAt(ctx, cp, ends)
+	if errors.Is(err, ErrQuery) {
+		m.Notes = append(m.Notes, fmt.Sprintf("%s: run as written, so increase() extrapolates (raw samples refused: %v)", field, err))
+		return nil, errAsWritten
+	}
+	if err != nil {
+		return nil, err
+	}
+	var pts []Point
+	for i, res := range rs {
+		if !res.present {
+			continue
+		}
+		pts = append(pts, Point{T: ends[i].UTC(), V: res.value})
+		for _, c := range res.counts {
+			for _, why := range c.Skipped {
+				m.Skipped = append(m.Skipped, fmt.Sprintf("%s at %s: %s", field, ends[i].UTC().Format(time.RFC3339), why))
+			}
+		}
+	}
+	if len(pts) == 0 {
+		return nil, fmt.Errorf("counting %q: %w", expr, ErrNoData)
+	}
+	return pts, nil
 }
 
 // MeasureRange renders the template t for v and runs its queries as range
 // queries over r through p: the windowed counterpart of Measure, for charts.
 // v.Window is the window each point aggregates over; zero means r.Step, so
-// that points do not share data (a larger window smooths the series). It
-// fails on the first query that fails; errors wrap those of QueryRange,
+// that points do not share data (a larger window smooths the series).
+// Counts are read from raw samples as Measure reads them (one fetch per
+// selector for the whole range), each point counting its window
+// (t-Window, t]. It fails on the first query that fails; errors wrap those of QueryRange,
 // ErrTemplate or ErrInvalidValue.
 func MeasureRange(ctx context.Context, p RangeProvider, t templates.Template, v Vars, r Range) (RangeMeasurement, error) {
 	if err := t.Validate(); err != nil {
@@ -158,6 +212,8 @@ func MeasureRange(ctx context.Context, p RangeProvider, t templates.Template, v 
 		v.Window = r.Step
 	}
 	var m RangeMeasurement
+	_, m.Raw = rawCounter(p)
+	m.Raw = m.Raw && t.Requests != ""
 	series := map[string][]Point{}
 	for _, q := range []struct{ field, text string }{{"requests", t.Requests}, {"errors", t.Errors}, {"query", t.Query}} {
 		if q.text == "" {
@@ -168,7 +224,11 @@ func MeasureRange(ctx context.Context, p RangeProvider, t templates.Template, v 
 			return m, fmt.Errorf("error rendering %s %s for version %q: %w", t.Name, q.field, v.Version, err)
 		}
 		m.Queries = append(m.Queries, expr)
-		pts, err := p.QueryRange(ctx, expr, r)
+		pts, err := rangeCount(ctx, p, q.field, expr, r, &m)
+		if errors.Is(err, errAsWritten) {
+			m.Raw = m.Raw && q.field == "query"
+			pts, err = p.QueryRange(ctx, expr, r)
+		}
 		if err != nil {
 			return m, fmt.Errorf("error measuring %s %s for version %q over a range: %w", t.Name, q.field, v.Version, err)
 		}

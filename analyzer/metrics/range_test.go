@@ -131,7 +131,7 @@ func assertReference(t *testing.T, fams []promtest.Family, tmpl string, v Vars, 
 		t.Fatalf("%d points, want %d", len(got.Values), n)
 	}
 	for i, p := range got.Values {
-		want, ok := expected(t, fams, tmpl, v, p.T, false)
+		want, ok := expected(t, fams, tmpl, v, p.T, true)
 		if !ok {
 			t.Errorf("point %d at %s: the reference has no data, got %v", i, p.T.Sub(t0), p.V)
 			continue

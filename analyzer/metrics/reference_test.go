@@ -76,12 +76,12 @@ func refSumIncrease(series []promtest.Series, at time.Time, window time.Duration
 // last sample at or before at-window, looking back CounterLookback; 0 for
 // a series first seen in the window), plus the value before each decrease
 // (a counter reset). ok is false when no series has a sample in the
-// fetched range.
+// window itself.
 func refRawCount(series []promtest.Series, at time.Time, window time.Duration) (float64, bool) {
 	since, total, found := at.Add(-window), 0.0, false
 	for _, s := range series {
 		var startV, endV, lost float64
-		seen := false
+		seen, inWindow := false, false
 		for i, p := range s.Samples {
 			if !p.T.After(since.Add(-CounterLookback)) || p.T.After(at) {
 				continue
@@ -94,9 +94,10 @@ func refRawCount(series []promtest.Series, at time.Time, window time.Duration) (
 				lost += s.Samples[i-1].V
 			}
 			endV = p.V
+			inWindow = inWindow || p.T.After(since)
 		}
 		if seen {
-			found = true
+			found = found || inWindow
 			total += endV + lost - startV
 		}
 	}

@@ -32,9 +32,9 @@ type SampleSet struct {
 
 // Samples measures template t for v at every step of the window
 // (start, end]: the queries are rendered with v.Window = step, so each
-// sample is increase(x[step]) or rate(x[step]) over its own step, and run as
-// range queries at that step from start+step to the last whole step before
-// end. Samples that overlapped (a 1m window at a 10s step) would share
+// sample is the count (from raw samples, see MeasureRange) or rate(x[step])
+// over its own step, and run as range queries at that step from start+step
+// to the last whole step before end. Samples that overlapped (a 1m window at a 10s step) would share
 // most of their data, and a rank test on them would reject healthy canaries
 // far too often.
 //

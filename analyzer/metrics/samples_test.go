@@ -108,7 +108,7 @@ func wantSamples(t *testing.T, fams []promtest.Family, tmpl string, v Vars, got 
 		t.Fatalf("%d times, %d values, %d requests; want %d", len(got.Times), len(got.Values), len(got.Requests), n)
 	}
 	for i, at := range got.Times {
-		want, ok := expected(t, fams, tmpl, v, at, false)
+		want, ok := expected(t, fams, tmpl, v, at, true)
 		if !ok {
 			want.Value, want.Requests = math.NaN(), math.NaN()
 		}
