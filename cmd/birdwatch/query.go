@@ -191,6 +191,15 @@ func printMeasurement(w io.Writer, t templates.Template, v metrics.Vars, m metri
 		fmt.Fprintf(tw, "errors\t%g\n", m.Errors)
 	}
 	fmt.Fprintf(tw, "value\t%g %s\n", m.Value, t.Unit)
+	if m.Raw {
+		fmt.Fprintf(tw, "counted\tfrom raw counter samples (not increase())\n")
+	}
+	for _, n := range m.Notes {
+		fmt.Fprintf(tw, "note\t%s\n", n)
+	}
+	if m.Skipped != "" {
+		fmt.Fprintf(tw, "not evidence\t%s\n", m.Skipped)
+	}
 	for _, warn := range m.Warnings {
 		fmt.Fprintf(tw, "warning\t%s\n", warn)
 	}

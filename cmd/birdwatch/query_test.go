@@ -98,6 +98,9 @@ func TestQuery(t *testing.T) {
 				if !strings.Contains(out, `destination_version="v04"`) || !strings.Contains(out, "query (errors)") {
 					t.Errorf("rendered queries missing:\n%s", out)
 				}
+				if !regexp.MustCompile(`(?m)^counted +from raw counter samples`).MatchString(out) {
+					t.Errorf("how the counts were read missing:\n%s", out)
+				}
 			}},
 		{name: "p99 in ms has no error count", args: []string{"--template", "istio-latency-p99", "--version", "v03"},
 			check: func(t *testing.T, out string) {
