@@ -408,3 +408,48 @@ func nearestRank(vs []float64, q float64) float64 {
 func nearly(a, b float64) bool {
 	return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b))
 }
+
+// TestTemplatesMeasure runs the metricStat-based embedded templates (API
+// Gateway stages, ECS Service Connect) through Measure against the fake,
+// with counts published under the dimensions each template names.
+func TestTemplatesMeasure(t *testing.T) {
+	end := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	cases := []struct {
+		template       string
+		args           map[string]string
+		errKey, reqKey string
+	}{
+		{"cloudwatch-apigateway-error-rate", nil,
+			"AWS/ApiGateway|5XXError|ApiName=aleph,Stage=v2", "AWS/ApiGateway|Count|ApiName=aleph,Stage=v2"},
+		{"cloudwatch-ecs-error-rate", map[string]string{"cluster": "prod", "discoveryName": "http"},
+			"AWS/ECS|HTTPCode_Target_5XX_Count|ClusterName=prod,DiscoveryName=http,ServiceName=aleph-v2", "AWS/ECS|RequestCount|ClusterName=prod,DiscoveryName=http,ServiceName=aleph-v2"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.template, func(t *testing.T) {
+			data := map[string][]cwtest.Observation{}
+			wantErrs, wantReqs := 0.0, 0.0
+			for i := range 20 {
+				at := end.Add(-time.Duration(i+1)*time.Minute + 17*time.Second)
+				e, n := float64((i*5)%7), float64(200+11*i)
+				data[tc.errKey] = append(data[tc.errKey], cwtest.Observation{T: at, V: e})
+				data[tc.reqKey] = append(data[tc.reqKey], cwtest.Observation{T: at, V: n})
+				if i < 5 {
+					wantErrs += e
+					wantReqs += n
+				}
+			}
+			f := &cwtest.Server{Data: data}
+			srv := f.Start()
+			defer srv.Close()
+			tmpl, err := templates.Metric(tc.template)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := metrics.Vars{Service: "aleph", Version: "v2", Stable: "v1", Canary: "v2", Window: 5 * time.Minute, Interval: time.Minute, Args: tc.args}
+			m, err := metrics.Measure(context.Background(), newTestProvider(t, srv.URL, goodSecret, 0), tmpl, v, end)
+			if err != nil || !m.HasCounts || m.Errors != wantErrs || m.Requests != wantReqs {
+				t.Errorf("Measure = %+v, %v; want errors %v requests %v", m, err, wantErrs, wantReqs)
+			}
+		})
+	}
+}
