@@ -1,12 +1,19 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/birdwatch-gitops/birdwatch/gitops/schema"
+	"github.com/birdwatch-gitops/birdwatch/templates"
 )
 
 // TestImportThenValidate is the adoption path: a Flagger or Argo user runs
@@ -70,6 +77,43 @@ func TestSchemaCommand(t *testing.T) {
 	if err != nil || !strings.Contains(out, `"$id": "https://raw.githubusercontent.com/birdwatch-gitops/birdwatch/main/gitops/schema/canary.json"`) ||
 		!strings.Contains(out, `"stepWeight"`) {
 		t.Errorf("schema: %v\n%.300s", err, out)
+	}
+	out, _, err = run(t, "schema", "metrictemplate")
+	if err != nil || !strings.Contains(out, `"$id": "`+schema.MetricTemplateID+`"`) || !strings.Contains(out, `"bad"`) {
+		t.Errorf("schema metrictemplate: %v\n%.300s", err, out)
+	}
+	if _, _, err = run(t, "schema", "rollout"); err == nil {
+		t.Error("schema rollout: no error")
+	}
+	// Every embedded template, printed as a MetricTemplate, carries the
+	// modeline and validates against the schema.
+	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource(schema.MetricTemplateID, doc); err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Compile(schema.MetricTemplateID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range templates.Names() {
+		out, _, err := run(t, "templates", name)
+		if err != nil || !strings.HasPrefix(out, schema.MetricTemplateModeline+"\n") {
+			t.Errorf("templates %s: %v, first line not the modeline:\n%.200s", name, err, out)
+			continue
+		}
+		var v any
+		if err := yaml.Unmarshal([]byte(out), &v); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(v)
+		j, _ := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+		if err := s.Validate(j); err != nil {
+			t.Errorf("templates %s: %v", name, err)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/birdwatch-gitops/birdwatch/gitops/schema"
 	"io"
 	"maps"
 	"slices"
@@ -68,6 +69,7 @@ func writeMetricTemplate(w io.Writer, t templates.Template) error {
 		mt.Spec.Args = map[string]string{}
 	}
 	var b strings.Builder
+	b.WriteString(schema.MetricTemplateModeline + "\n")
 	fmt.Fprintf(&b, "# %s\n", t.Description)
 	fmt.Fprintf(&b, "# Keep under .birdwatch/ and use from a Canary metric with templateRef: {name: %s}.\n", t.Name)
 	if mt.Spec.Provider != nil {

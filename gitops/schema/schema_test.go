@@ -46,9 +46,10 @@ func TestCommentsUpToDate(t *testing.T) {
 	}
 }
 
-func compile(t *testing.T) *jsonschema.Schema {
+// compile compiles the schema gen generates, published at id.
+func compile(t *testing.T, id string, gen func() ([]byte, error)) *jsonschema.Schema {
 	t.Helper()
-	data, err := schema.Canary()
+	data, err := gen()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,10 +58,10 @@ func compile(t *testing.T) *jsonschema.Schema {
 		t.Fatal(err)
 	}
 	c := jsonschema.NewCompiler()
-	if err := c.AddResource(schema.CanaryID, doc); err != nil {
+	if err := c.AddResource(id, doc); err != nil {
 		t.Fatal(err)
 	}
-	s, err := c.Compile(schema.CanaryID)
+	s, err := c.Compile(id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,28 +91,36 @@ func yamlToJSONValue(t *testing.T, data []byte) []any {
 	return out
 }
 
-// TestPublishedSchemaUpToDate: canary.json, the file CanaryID names, is what Canary() generates.
+// TestPublishedSchemaUpToDate: canary.json and metrictemplate.json, the
+// files CanaryID and MetricTemplateID name, are what the package generates.
 func TestPublishedSchemaUpToDate(t *testing.T) {
-	want, err := schema.Canary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	want = append(want, '\n')
-	if *update {
-		if err := os.WriteFile("canary.json", want, 0o644); err != nil {
+	for file, gen := range map[string]func() ([]byte, error){"canary.json": schema.Canary, "metrictemplate.json": schema.MetricTemplate} {
+		want, err := gen()
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	if got, err := os.ReadFile("canary.json"); err != nil || !bytes.Equal(got, want) {
-		t.Errorf("canary.json is stale: go test ./gitops/schema -update (%v)", err)
+		want = append(want, '\n')
+		if *update {
+			if err := os.WriteFile(file, want, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, err := os.ReadFile(file); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s is stale: go test ./gitops/schema -update (%v)", file, err)
+		}
 	}
 }
 
-// TestExamplesMatchSchema: every shipped example validates against the
-// schema and carries the yaml-language-server modeline.
+// TestExamplesMatchSchema: every shipped example document validates
+// against its kind's schema, and each file carries the yaml-language-server
+// modeline of the kind of its first document.
 func TestExamplesMatchSchema(t *testing.T) {
-	s := compile(t)
-	n := 0
+	schemas := map[string]*jsonschema.Schema{
+		spec.Kind:               compile(t, schema.CanaryID, schema.Canary),
+		spec.KindMetricTemplate: compile(t, schema.MetricTemplateID, schema.MetricTemplate),
+	}
+	modelines := map[string]string{spec.Kind: schema.Modeline, spec.KindMetricTemplate: schema.MetricTemplateModeline}
+	n := map[string]int{}
 	err := fs.WalkDir(templates.Examples, "examples", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yaml") {
 			return err
@@ -120,28 +129,34 @@ func TestExamplesMatchSchema(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if !bytes.Contains(data, []byte("kind: Canary")) {
-			return nil
-		}
-		n++
-		if !bytes.HasPrefix(data, []byte(schema.Modeline+"\n")) {
-			t.Errorf("%s: first line is not %q", p, schema.Modeline)
-		}
-		for _, v := range yamlToJSONValue(t, data) {
-			if err := s.Validate(v); err != nil {
-				t.Errorf("%s: %v", p, err)
+		first := ""
+		for i, v := range yamlToJSONValue(t, data) {
+			kind, _ := v.(map[string]any)["kind"].(string)
+			s, ok := schemas[kind]
+			if !ok {
+				continue // a manifest
 			}
+			if i == 0 {
+				first = kind
+			}
+			n[kind]++
+			if err := s.Validate(v); err != nil {
+				t.Errorf("%s: document %d: %v", p, i, err)
+			}
+		}
+		if first != "" && !bytes.HasPrefix(data, []byte(modelines[first]+"\n")) {
+			t.Errorf("%s: first line is not %q", p, modelines[first])
 		}
 		return nil
 	})
-	if err != nil || n < 6 {
-		t.Fatalf("%d examples, %v", n, err)
+	if err != nil || n[spec.Kind] < 6 || n[spec.KindMetricTemplate] < 2 {
+		t.Fatalf("examples checked by kind: %v, %v", n, err)
 	}
 }
 
 // TestSchemaRefusesWhatTheParserRefuses: misplaced and mistyped fields fail.
 func TestSchemaRefusesWhatTheParserRefuses(t *testing.T) {
-	s := compile(t)
+	s := compile(t, schema.CanaryID, schema.Canary)
 	base := "apiVersion: " + spec.APIVersion + "\nkind: Canary\nmetadata: {name: a}\nspec:\n  stable: v1\n  canary: v2\n  traffic: {provider: istio, file: vs.yaml}\n  analysis:\n    metrics: [{name: e, template: istio-error-rate}]\n"
 	tests := []struct {
 		name, doc string
@@ -154,6 +169,31 @@ func TestSchemaRefusesWhatTheParserRefuses(t *testing.T) {
 		{"weight not a number", strings.Replace(base, "stable: v1", "stable: v1\n  steps: [{setWeight: ten}]", 1), false},
 		{"wrong kind", strings.Replace(base, "kind: Canary", "kind: Rollout", 1), false},
 		{"missing traffic", strings.Replace(base, "  traffic: {provider: istio, file: vs.yaml}\n", "", 1), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := s.Validate(yamlToJSONValue(t, []byte(tc.doc))[0])
+			if (err == nil) != tc.ok {
+				t.Errorf("valid %v, want %v: %v", err == nil, tc.ok, err)
+			}
+		})
+	}
+}
+
+// TestMetricTemplateSchemaRefusesWhatTheParserRefuses: the same for a MetricTemplate.
+func TestMetricTemplateSchemaRefusesWhatTheParserRefuses(t *testing.T) {
+	s := compile(t, schema.MetricTemplateID, schema.MetricTemplate)
+	base := "apiVersion: " + spec.APIVersion + "\nkind: MetricTemplate\nmetadata: {name: errors}\nspec:\n  query: sum(x{version=\"{{ .Version }}\"})\n  args: {env: prod}\n"
+	tests := []struct {
+		name, doc string
+		ok        bool
+	}{
+		{"minimal", base, true},
+		{"with a provider", base + "  provider: {type: datadog, secretRef: dd}\n", true},
+		{"misspelt query", strings.Replace(base, "query:", "querry:", 1), false},
+		{"Flagger's secretRef", base + "  provider: {type: prometheus, secretRef: {name: prom}}\n", false},
+		{"Argo's list of args", strings.Replace(base, "args: {env: prod}", "args: [{name: env}]", 1), false},
+		{"a Canary's kind", strings.Replace(base, "kind: MetricTemplate", "kind: Canary", 1), false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

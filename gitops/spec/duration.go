@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -17,14 +18,18 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 func (d Duration) String() string { return time.Duration(d).String() }
 
 // UnmarshalYAML parses a duration string; a bare number is rejected because
-// its unit would be a guess.
+// its unit would be a guess. The error is a *yaml.TypeError, so decoding
+// goes on and the rest of the document is checked in the same pass.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: want a duration such as 5m", n.Line)
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: want a duration such as 5m", n.Line)}}
 	}
 	v, err := time.ParseDuration(n.Value)
+	if _, nerr := strconv.Atoi(n.Value); err != nil && nerr == nil {
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: want a duration such as 5m, got %q: a bare number has no unit (Argo Rollouts reads it as seconds: write %ss)", n.Line, n.Value, n.Value)}}
+	}
 	if err != nil {
-		return fmt.Errorf("line %d: want a duration such as 5m, got %q", n.Line, n.Value)
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: want a duration such as 5m, got %q", n.Line, n.Value)}}
 	}
 	*d = Duration(v)
 	return nil

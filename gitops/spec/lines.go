@@ -16,11 +16,15 @@ type lineIndex struct {
 	byLineKey map[string]string
 	// byLineAny maps a line to the deepest path that starts on it.
 	byLine map[int]string
+	// byValueLine maps a line to the shallowest path whose value, a
+	// mapping or a list, starts on it: the field a "got a mapping" type
+	// error is about.
+	byValueLine map[int]string
 }
 
 // newLineIndex walks a document node.
 func newLineIndex(doc *yaml.Node) *lineIndex {
-	ix := &lineIndex{byPath: map[string]int{}, byLineKey: map[string]string{}, byLine: map[int]string{}}
+	ix := &lineIndex{byPath: map[string]int{}, byLineKey: map[string]string{}, byLine: map[int]string{}, byValueLine: map[int]string{}}
 	root := doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
 		root = root.Content[0]
@@ -47,6 +51,9 @@ func (ix *lineIndex) walk(n *yaml.Node, path string) {
 			}
 			ix.record(p, k.Line)
 			ix.byLineKey[fmt.Sprintf("%d:%s", k.Line, k.Value)] = p
+			if _, ok := ix.byValueLine[v.Line]; !ok && (v.Kind == yaml.MappingNode || v.Kind == yaml.SequenceNode) {
+				ix.byValueLine[v.Line] = p
+			}
 			ix.walk(v, p)
 		}
 	case yaml.SequenceNode:

@@ -162,7 +162,7 @@ func ParseMetricTemplates(file string, data []byte, checks Checks) ([]*MetricTem
 			break
 		}
 		if err != nil {
-			all = append(all, yamlProblems(file, nil, err)...)
+			all = append(all, yamlProblems(file, nil, nil, err)...)
 			break
 		}
 		if documentKind(&doc) != KindMetricTemplate {
@@ -172,15 +172,16 @@ func ParseMetricTemplates(file string, data []byte, checks Checks) ([]*MetricTem
 		}
 		ix := newLineIndex(&doc)
 		var t MetricTemplate
-		if err := strict.Decode(&t); err != nil {
-			all = append(all, yamlProblems(file, ix, err)...)
+		decoding, err := decodeInto(strict, &t, file, ix, templateType)
+		if err != nil {
+			all = append(all, yamlProblems(file, ix, templateType, err)...)
 			continue
 		}
 		t.File, t.Line = file, docLine(&doc)
 		ps := &problems{file: file, index: ix}
 		validateMetricTemplate(&t, checks, ps)
-		if len(ps.list) > 0 {
-			all = append(all, ps.list...)
+		if found := append(decoding, unexplained(decoding, ps.list)...); len(found) > 0 {
+			all = append(all, found...)
 			continue
 		}
 		out = append(out, &t)
@@ -340,3 +341,19 @@ var (
 	argNameRE   = regexp.MustCompile(`^[A-Za-z_]([\w-]*\w)?$`)
 	secretRefRE = regexp.MustCompile(`^[A-Za-z0-9_.][A-Za-z0-9_./-]*$`)
 )
+
+// HoldsSpec reports whether data is YAML with at least one Canary or
+// MetricTemplate document among those that parse (validate of a folder
+// that is not .birdwatch/ reads these files and skips the manifests).
+func HoldsSpec(data []byte) bool {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var doc yaml.Node
+		if err := dec.Decode(&doc); err != nil {
+			return false
+		}
+		if k := documentKind(&doc); k == Kind || k == KindMetricTemplate {
+			return true
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -15,7 +16,7 @@ import (
 var (
 	lineMsgRE      = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 	unknownFieldRE = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
-	cannotRE       = regexp.MustCompile("^cannot unmarshal !!(\\w+) `(.*)` into (.+)$")
+	cannotRE       = regexp.MustCompile("^cannot unmarshal !!(\\w+)(?: `(.*)`)? into (.+)$")
 )
 
 // ParseCanaries decodes, defaults and validates every Canary document in
@@ -68,7 +69,7 @@ func ParseDocuments(file string, data []byte, checks Checks) ([]Document, error)
 			break
 		}
 		if err != nil {
-			return out, &Error{Problems: yamlProblems(file, nil, err)}
+			return out, &Error{Problems: yamlProblems(file, nil, nil, err)}
 		}
 		ix := newLineIndex(&doc)
 		if documentKind(&doc) == KindMetricTemplate { // read by ParseMetricTemplates
@@ -86,8 +87,9 @@ func ParseDocuments(file string, data []byte, checks Checks) ([]Document, error)
 			d.Metadata.Namespace = DefaultNamespace
 		}
 		var c Canary
-		if err := strict.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-			d.Problems = yamlProblems(file, ix, err)
+		decoding, err := decodeInto(strict, &c, file, ix, canaryType)
+		if err != nil {
+			d.Problems = yamlProblems(file, ix, canaryType, err)
 			out = append(out, d)
 			continue
 		}
@@ -101,8 +103,11 @@ func ParseDocuments(file string, data []byte, checks Checks) ([]Document, error)
 		SetDefaults(&c)
 		validate(&c, checks, ps)
 		checkFinite(&doc, ps)
-		if len(ps.list) > 0 {
-			d.Problems = ps.list
+		// One pass: the decoder's problems (types, unknown fields) with the
+		// checks of what did decode, less those a type problem explains.
+		all := append(decoding, unexplained(decoding, ps.list)...)
+		if len(all) > 0 {
+			d.Problems = all
 		} else {
 			d.Canary = &c
 		}
@@ -123,8 +128,10 @@ func docLine(doc *yaml.Node) int {
 	return doc.Line
 }
 
-// yamlProblems turns a yaml.v3 error into Problems with file, line and field.
-func yamlProblems(file string, ix *lineIndex, err error) []Problem {
+// yamlProblems turns a yaml.v3 error into Problems with file, line and
+// field; root (the document's Go type; nil for none) lets an unknown field
+// or a field of the wrong shape say where it belongs (fieldHint).
+func yamlProblems(file string, ix *lineIndex, root reflect.Type, err error) []Problem {
 	var msgs []string
 	var te *yaml.TypeError
 	if errors.As(err, &te) {
@@ -147,17 +154,42 @@ func yamlProblems(file string, ix *lineIndex, err error) []Problem {
 					p.Field = path
 				}
 			}
-		} else if sub := cannotRE.FindStringSubmatch(p.Message); sub != nil {
-			p.Message = fmt.Sprintf("want %s, got %s %q", friendlyType(sub[3]), sub[1], sub[2])
-			if ix != nil {
-				p.Field = ix.byLine[p.Line]
+			if h := fieldHint(root, p.Field); h != "" {
+				p.Message += "; " + h
 			}
-		} else if ix != nil && p.Line > 0 {
+			out = append(out, p)
+			continue
+		}
+		sub := cannotRE.FindStringSubmatch(p.Message)
+		if sub != nil {
+			p.Message = fmt.Sprintf("want %s, got %s", friendlyType(sub[3]), yamlShape(sub[1], sub[2]))
+		}
+		if ix != nil && p.Line > 0 {
 			p.Field = ix.byLine[p.Line]
+			if f, ok := ix.byValueLine[p.Line]; ok && sub != nil && (sub[1] == "map" || sub[1] == "seq") {
+				p.Field, p.Line = f, ix.byPath[f] // the key's line, above a block value
+			}
+		}
+		if root != nil && p.Field != "" {
+			if h := foreignHint(root, indexRE.ReplaceAllString(p.Field, "")); h != "" {
+				p.Message += "; " + h
+			}
 		}
 		out = append(out, p)
 	}
 	return out
+}
+
+// yamlShape names what a YAML node of tag (str, int, map, seq) holding
+// value is, for "want X, got Y".
+func yamlShape(tag, value string) string {
+	switch tag {
+	case "map":
+		return "a mapping"
+	case "seq":
+		return "a list"
+	}
+	return fmt.Sprintf("%s %q", tag, value)
 }
 
 // friendlyType names a Go type the way a spec author thinks of it.
@@ -173,6 +205,8 @@ func friendlyType(goType string) string {
 		return "a number"
 	case goType == "bool":
 		return "true or false"
+	case goType == "string":
+		return "a string"
 	}
 	return goType
 }
@@ -186,7 +220,7 @@ func ParseStatus(file string, data []byte) (*Status, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, &Error{Problems: []Problem{{File: file, Message: "empty status file"}}}
 		}
-		return nil, &Error{Problems: yamlProblems(file, nil, err)}
+		return nil, &Error{Problems: yamlProblems(file, nil, nil, err)}
 	}
 	s.Baseline = baselineOf(&s)
 	return &s, nil

@@ -147,7 +147,8 @@ func TestStrategyProblems(t *testing.T) {
 			traffic: "  traffic: {provider: linkerd, file: apps/t.yaml}\n", body: "  strategy: mirror\n",
 			want: []string{`c.yaml:15: spec.traffic.provider: unknown provider "linkerd"`}},
 		{name: "unknown field in a match", body: "  strategy: abTesting\n  abTesting:\n    match:\n      - header: x\n        equals: y\n",
-			want: []string{"c.yaml:18: spec.abTesting.match[0].equals: unknown field"}},
+			want: []string{"c.yaml:18: spec.abTesting.match[0].equals: unknown field",
+				"c.yaml:17: spec.abTesting.match[0]: set exactly one of exact, prefix or regex"}}, // one pass: both at once
 		{name: "wrong type of percentage", body: "  strategy: mirror\n  mirror: {percentage: lots}\n",
 			want: []string{`c.yaml:15: spec.mirror.percentage: want a number, got str "lots"`}},
 	}

@@ -21,16 +21,47 @@ func Load(t Tree, checks spec.Checks) ([]*spec.Canary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", spec.SpecDir, err)
 	}
+	var keep []Entry
+	for _, e := range entries {
+		if FileProblem(e) != "" || spec.IsSpecPath(e.Path) {
+			keep = append(keep, e)
+		}
+	}
+	return load(t, keep, checks, true)
+}
+
+// LoadFiles is Load for the spec files at paths (repository-relative) of a
+// tree that is not read from .birdwatch/ (validate of a file, or of a
+// folder of examples): the same checks, except that a canary defined again
+// in another file is not a duplicate, as the files are not one fleet.
+func LoadFiles(t Tree, paths []string, checks spec.Checks) ([]*spec.Canary, error) {
+	entries := make([]Entry, 0, len(paths))
+	for _, p := range paths {
+		e, err := t.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("stat %s: %w", p, err)
+		}
+		entries = append(entries, e)
+	}
+	return load(t, entries, checks, false)
+}
+
+// load parses entries; fleet says they are one fleet, in which a canary key
+// must be unique across files (otherwise within a file).
+func load(t Tree, entries []Entry, checks spec.Checks, fleet bool) ([]*spec.Canary, error) {
 	var problems []spec.Problem
 	var all []*spec.Canary
 	var tmpls []*spec.MetricTemplate
 	files := map[string][]string{} // canary key -> files defining it
+	key := func(c *spec.Canary) string {
+		if fleet {
+			return c.Key()
+		}
+		return c.File + "\x00" + c.Key()
+	}
 	for _, e := range entries {
 		if msg := FileProblem(e); msg != "" {
 			problems = append(problems, spec.Problem{File: e.Path, Message: msg})
-			continue
-		}
-		if !spec.IsSpecPath(e.Path) {
 			continue
 		}
 		data, err := t.ReadFile(e.Path)
@@ -51,13 +82,13 @@ func Load(t Tree, checks spec.Checks) ([]*spec.Canary, error) {
 			return nil, err
 		}
 		for _, c := range cs {
-			files[c.Key()] = append(files[c.Key()], fmt.Sprintf("%s:%d", c.File, c.Line))
+			files[key(c)] = append(files[key(c)], fmt.Sprintf("%s:%d", c.File, c.Line))
 		}
 		all = append(all, cs...)
 	}
 	var out []*spec.Canary
 	for _, c := range all {
-		if where := files[c.Key()]; len(where) > 1 {
+		if where := files[key(c)]; len(where) > 1 {
 			problems = append(problems, spec.Problem{File: c.File, Line: c.Line, Field: "metadata",
 				Message: fmt.Sprintf("canary %s is defined %d times (%s): neither acts until one is left", c.Key(), len(where), strings.Join(where, ", "))})
 			continue
