@@ -16,7 +16,8 @@ var importCases = []importCase{
 			"request-success-rate min 99% is error-rate max 1%",
 			"request-duration max 500ms is latency (p99) max 500ms",
 			"MetricTemplate istio-system/not-found-percentage (flagger/metrictemplate.yaml) inlined",
-			"no equivalent spec.analysis.webhooks[acceptance-test]: pre-rollout webhook",
+			"mapped        spec.analysis.webhooks[acceptance-test]: analysis.webhooks acceptance-test: pre-rollout http://flagger-loadtester.test/",
+			"mapped        spec.analysis.webhooks[load-test]: analysis.webhooks load-test: rollout http://flagger-loadtester.test/",
 			"notify.slack.channel on-call-alerts",
 			"wrote         apps/podinfo/podinfo-traffic.yaml: VirtualService podinfo (route primary), DestinationRule podinfo (subsets primary, canary)",
 			"changed       apps/podinfo/kustomization.yaml: resources += podinfo-primary.yaml, podinfo-traffic.yaml",
@@ -26,6 +27,10 @@ var importCases = []importCase{
 			if s.Stable != "6.0.0" || s.Canary != "6.0.0" || s.StepWeight != 10 || s.MaxWeight != 50 || *s.Analysis.FailureLimit != 4 ||
 				len(s.Analysis.Metrics) != 3 || s.Analysis.Judge != "threshold" || s.Notify.Slack == nil {
 				t.Errorf("canary spec %+v", s)
+			}
+			if h := s.Analysis.Webhooks; len(h) != 2 || h[0].Type != spec.HookPreRollout || h[0].Timeout.D().Seconds() != 30 || h[0].Metadata["type"] != "bash" ||
+				h[1].Type != spec.HookRollout || h[1].Name != "load-test" || h[1].URL != "http://flagger-loadtester.test/" {
+				t.Errorf("webhooks %+v", h)
 			}
 		},
 	},

@@ -51,11 +51,9 @@ func flaggerAnalysis(co *Checkout, objs []*Object, sp map[string]any, nm flagger
 		return fmt.Errorf("spec.analysis.metrics: no metric birdwatch can query")
 	}
 	for _, w := range maps(an, "webhooks") {
-		typ := str(w, "type")
-		if typ == "" {
-			typ = "rollout"
+		if h, ok := flaggerWebhook(w, r); ok {
+			a.Webhooks = append(a.Webhooks, h)
 		}
-		r.note(NoEquivalent, "spec.analysis.webhooks["+str(w, "name")+"]", "%s webhook %s is not called; run it from your pipeline", typ, str(w, "url"))
 	}
 	for k := range an {
 		if !slices.Contains(flaggerAnalysisFields, k) {
@@ -216,4 +214,42 @@ func findIn(objs []*Object, kind, ns, name string) *Object {
 		}
 	}
 	return nil
+}
+
+// flaggerWebhook maps one Flagger webhook to spec.analysis.webhooks: same
+// types, URL, timeout (at most spec.MaxHookTimeout) and metadata; a type
+// birdwatch does not call (confirm-traffic-increase) is left out.
+func flaggerWebhook(w map[string]any, r *Result) (spec.Webhook, bool) {
+	field := "spec.analysis.webhooks[" + str(w, "name") + "]"
+	h := spec.Webhook{Name: metricName(str(w, "name")), Type: spec.HookType(str(w, "type")), URL: str(w, "url")}
+	if h.Type == "" {
+		h.Type = spec.HookRollout // Flagger's default
+	}
+	if !slices.Contains(spec.HookTypes, h.Type) {
+		r.note(NoEquivalent, field, "%s webhook %s is not called (birdwatch calls %v); run it from your pipeline", h.Type, h.URL, spec.HookTypes)
+		return h, false
+	}
+	if v := dig(w, "timeout"); v != nil {
+		d, err := parseDuration(v)
+		switch {
+		case err != nil:
+			r.note(NoEquivalent, field+".timeout", "%v: %v; the default %s applies", v, err, spec.DefaultHookTimeout)
+		case d.D() > spec.MaxHookTimeout:
+			h.Timeout = spec.Duration(spec.MaxHookTimeout)
+			r.note(Approximated, field+".timeout", "%s is %s, birdwatch's longest webhook call", d, spec.MaxHookTimeout)
+		default:
+			h.Timeout = d
+		}
+	}
+	if md := mapAt(w, "metadata"); len(md) > 0 {
+		h.Metadata = map[string]string{}
+		for k, v := range md {
+			h.Metadata[k] = fmt.Sprint(v)
+		}
+	}
+	r.note(Mapped, field, "analysis.webhooks %s: %s %s (the payload is Flagger's, signed)", h.Name, h.Type, h.URL)
+	if dig(w, "muteAlert") != nil {
+		r.note(NoEquivalent, field+".muteAlert", "ignored")
+	}
+	return h, true
 }
