@@ -26,9 +26,11 @@ func TestImportThenValidate(t *testing.T) {
 	}{
 		{"flagger", "flagger-istio", []string{"apps/podinfo/canary.yaml", "flagger/metrictemplate.yaml"}, "threshold: 5 (rollback at the 5th failed check) is failureLimit: 4"},
 		{"argo", "argo-canary-istio", []string{"apps/rollouts-demo/rollout.yaml", "apps/rollouts-demo/analysis.yaml"}, "pause {duration: 600} is pause {duration: 10m0s}"},
+		{"argo", "argo-canary-istio-host", []string{"apps/rollouts-demo/rollout.yaml", "apps/rollouts-demo/analysis.yaml"}, "split by host"},
+		{"argo", "argo-canary-alb", []string{"apps/rollouts-demo/rollout.yaml", "apps/rollouts-demo/analysis.yaml"}, "provider alb"},
 	}
 	for _, tc := range tests {
-		t.Run(tc.tool, func(t *testing.T) {
+		t.Run(tc.testdata, func(t *testing.T) {
 			dir := t.TempDir()
 			if err := os.CopyFS(dir, os.DirFS(filepath.Join("../../gitops/importer/testdata", tc.testdata))); err != nil {
 				t.Fatal(err)
@@ -59,12 +61,12 @@ func TestImportRefusesWhatItCannotMap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	alb := strings.Replace(string(data), "        istio:\n", "        alb:\n          ingress: ingress\n          servicePort: 80\n        x-istio:\n", 1)
-	if err := os.WriteFile(rollout, []byte(alb), 0o644); err != nil {
+	appMesh := strings.Replace(string(data), "        istio:\n", "        appMesh:\n          virtualService: {name: rollouts-demo-vsvc}\n        x-istio:\n", 1)
+	if err := os.WriteFile(rollout, []byte(appMesh), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	_, _, err = run(t, "import", "argo", "--dir", dir, rollout)
-	if err == nil || !strings.Contains(err.Error(), "trafficRouting.alb: no birdwatch provider") {
+	if err == nil || !strings.Contains(err.Error(), "trafficRouting: want istio, smi, nginx or alb") {
 		t.Fatalf("err %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, ".birdwatch")); !os.IsNotExist(err) {

@@ -1,8 +1,10 @@
 package importer
 
 import (
+	"encoding/json"
 	"fmt"
 	"path"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -80,9 +82,9 @@ func (ro *rollout) trafficRouting(tr map[string]any, dir string) ([]string, erro
 		}
 		return []string{file}, ro.writeObject(file, "Argo Rollouts' canary Ingress", canaryIngress(ing.Body, name, ro.ns, ro.stableSvc, ro.canarySvc))
 	case mapAt(tr, "alb") != nil:
-		return nil, fmt.Errorf("spec.strategy.canary.trafficRouting.alb: no birdwatch provider edits ALB action annotations (JSON inside a string); use istio, smi, nginx or the Gateway API")
+		return nil, ro.alb(mapAt(tr, "alb"))
 	}
-	return nil, fmt.Errorf("spec.strategy.canary.trafficRouting: want istio, smi or nginx")
+	return nil, fmt.Errorf("spec.strategy.canary.trafficRouting: want istio, smi, nginx or alb")
 }
 
 // istio maps subset-level traffic splitting: the DestinationRule's subsets
@@ -106,7 +108,7 @@ func (ro *rollout) istio(is map[string]any) error {
 	}
 	dr := mapAt(is, "destinationRule")
 	if dr == nil {
-		return fmt.Errorf("spec.strategy.canary.trafficRouting.istio: host-level splitting (no destinationRule): birdwatch's istio provider splits between subsets; add destinationRule {name, stableSubsetName, canarySubsetName} and import again")
+		return ro.istioByHost(vs, vsName, routes)
 	}
 	drObj := ro.co.Find("DestinationRule", ro.ns, str(dr, "name"))
 	if drObj == nil {
@@ -234,4 +236,94 @@ func keysOf(m map[string]any) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// istioByHost maps host-level splitting (no destinationRule): the
+// VirtualService's route has one destination per Service, and birdwatch's
+// istio provider weighs them by host (stableService, canaryService) as the
+// VirtualService writes the hosts (short or fully qualified).
+func (ro *rollout) istioByHost(vs *Object, vsName string, routes []any) error {
+	stable, canary := vsHost(vs.Body, ro.stableSvc), vsHost(vs.Body, ro.canarySvc)
+	if stable == "" || canary == "" {
+		return fmt.Errorf("spec.strategy.canary.trafficRouting.istio: VirtualService %s (%s) has no route destination for both services %s and %s", vsName, vs.File, ro.stableSvc, ro.canarySvc)
+	}
+	t := spec.Traffic{Provider: "istio", File: vs.File, StableService: stable, CanaryService: canary}
+	if len(routes) > 0 {
+		t.Route = fmt.Sprint(routes[0])
+		if len(routes) > 1 {
+			ro.r.note(Approximated, "spec.strategy.canary.trafficRouting.istio.virtualService.routes", "only route %s is weighted", t.Route)
+		}
+	}
+	ro.c.Spec.Traffic = t
+	ro.r.note(Mapped, "spec.strategy.canary.trafficRouting.istio", "VirtualService %s (%s), split by host: stableService %s, canaryService %s", vsName, vs.File, stable, canary)
+	return nil
+}
+
+// vsHost is the destination host of a VirtualService's HTTP routes that
+// names service svc (svc itself, or svc.namespace...), or "".
+func vsHost(vs map[string]any, svc string) string {
+	for _, h := range maps(mapAt(vs, "spec"), "http") {
+		for _, d := range maps(h, "route") {
+			host := str(d, "destination", "host")
+			if host == svc || strings.HasPrefix(host, svc+".") {
+				return host
+			}
+		}
+	}
+	return ""
+}
+
+// alb maps the AWS Load Balancer Controller's routing: the Ingress path
+// whose backend is the root (or stable) Service with port use-annotation
+// gets the forward action annotation Argo Rollouts writes in the cluster,
+// alb.ingress.kubernetes.io/actions.<that service>, with the stable
+// Service at weight 100; birdwatch's alb provider edits its weights.
+func (ro *rollout) alb(alb map[string]any) error {
+	const field = "spec.strategy.canary.trafficRouting.alb"
+	name := str(alb, "ingress")
+	if name == "" {
+		if ings := list(alb, "ingresses"); len(ings) > 0 {
+			name = fmt.Sprint(ings[0])
+			if len(ings) > 1 {
+				ro.r.note(Approximated, field+".ingresses", "only the first, %s, is weighted", name)
+			}
+		}
+	}
+	ing := ro.co.Find("Ingress", ro.ns, name)
+	if ing == nil {
+		return ro.co.notFound(field+".ingress", "Ingress", ro.ns, name)
+	}
+	action := str(alb, "rootService")
+	if action == "" {
+		action = ro.stableSvc
+	}
+	port := "80"
+	if v := dig(alb, "servicePort"); v != nil {
+		port = fmt.Sprint(v)
+	}
+	groups := []map[string]any{
+		{"serviceName": ro.stableSvc, "servicePort": port, "weight": 100},
+		{"serviceName": ro.canarySvc, "servicePort": port, "weight": 0},
+	}
+	js, err := json.Marshal(map[string]any{"type": "forward", "forwardConfig": map[string]any{"targetGroups": groups}})
+	if err != nil {
+		return err
+	}
+	key := "alb.ingress.kubernetes.io/actions." + action
+	err = editDocument(ro.co, ro.r, ing.File, ing.Doc, func(n *yaml.Node) error {
+		setScalar(n, []string{"metadata", "annotations"}, key, string(js))
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	ro.r.note(Changed, ing.File, "Ingress %s: annotation %s, a forward action to %s (weight 100) and %s (weight 0), as Argo Rollouts writes it in the cluster", name, key, ro.stableSvc, ro.canarySvc)
+	ro.c.Spec.Traffic = spec.Traffic{Provider: "alb", File: ing.File, Route: action, StableService: ro.stableSvc, CanaryService: ro.canarySvc}
+	ro.r.note(Mapped, field, "provider alb: Ingress %s (%s), action %s", name, ing.File, action)
+	for _, k := range []string{"annotationPrefix", "stickinessConfig"} {
+		if dig(alb, k) != nil {
+			ro.r.note(NoEquivalent, field+"."+k, "ignored")
+		}
+	}
+	return nil
 }

@@ -88,6 +88,30 @@ var importCases = []importCase{
 		},
 	},
 	{
+		name: "argo canary istio split by host", dir: "argo-canary-istio-host", run: importer.Argo,
+		files: []string{"apps/rollouts-demo/rollout.yaml", "apps/rollouts-demo/analysis.yaml"},
+		notes: []string{"mapped        spec.strategy.canary.trafficRouting.istio: VirtualService rollouts-demo-vsvc (apps/rollouts-demo/istio.yaml), split by host: stableService rollouts-demo-stable, canaryService rollouts-demo-canary.demo.svc.cluster.local"},
+		check: func(t *testing.T, c *spec.Canary) {
+			tr := c.Spec.Traffic
+			if tr.Provider != "istio" || tr.StableService != "rollouts-demo-stable" || tr.CanaryService != "rollouts-demo-canary.demo.svc.cluster.local" ||
+				tr.StableSubset != "" || tr.Route != "primary" || tr.File != "apps/rollouts-demo/istio.yaml" {
+				t.Errorf("traffic %+v", tr)
+			}
+		},
+	},
+	{
+		name: "argo canary alb", dir: "argo-canary-alb", run: importer.Argo,
+		files: []string{"apps/rollouts-demo/rollout.yaml", "apps/rollouts-demo/analysis.yaml"},
+		notes: []string{"mapped        spec.strategy.canary.trafficRouting.alb: provider alb: Ingress rollouts-demo-ingress (apps/rollouts-demo/ingress.yaml), action rollouts-demo-root",
+			"changed       apps/rollouts-demo/ingress.yaml: Ingress rollouts-demo-ingress: annotation alb.ingress.kubernetes.io/actions.rollouts-demo-root"},
+		check: func(t *testing.T, c *spec.Canary) {
+			tr := c.Spec.Traffic
+			if tr.Provider != "alb" || tr.Route != "rollouts-demo-root" || tr.StableService != "rollouts-demo-stable" || tr.CanaryService != "rollouts-demo-canary" {
+				t.Errorf("traffic %+v", tr)
+			}
+		},
+	},
+	{
 		name: "argo blue-green with pre-promotion analysis", dir: "argo-bluegreen", run: importer.Argo,
 		files: []string{"apps/bluegreen/rollout.yaml"},
 		notes: []string{"blueGreen.autoPromote: false", "result[0] > 0.01 is max 0.01", "podTemplateHashValue Latest is {{ .Version }}",
