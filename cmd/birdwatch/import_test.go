@@ -28,6 +28,7 @@ func TestImportThenValidate(t *testing.T) {
 		{"argo", "argo-canary-istio", []string{"apps/rollouts-demo/rollout.yaml", "apps/rollouts-demo/analysis.yaml"}, "pause {duration: 600} is pause {duration: 10m0s}"},
 		{"argo", "argo-canary-istio-host", []string{"apps/rollouts-demo/rollout.yaml", "apps/rollouts-demo/analysis.yaml"}, "split by host"},
 		{"argo", "argo-canary-alb", []string{"apps/rollouts-demo/rollout.yaml", "apps/rollouts-demo/analysis.yaml"}, "provider alb"},
+		{"argo", "argo-bluegreen", []string{"apps/bluegreen/rollout.yaml"}, "wrote         .birdwatch/default-error-rate.metrictemplate.yaml: MetricTemplate default/error-rate"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.testdata, func(t *testing.T) {

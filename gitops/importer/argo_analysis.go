@@ -1,12 +1,16 @@
 package importer
 
 import (
+	"bytes"
 	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
+	"go.yaml.in/yaml/v3"
+
+	"github.com/birdwatch-gitops/birdwatch/gitops/schema"
 	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
 )
 
@@ -35,7 +39,7 @@ func (ro *rollout) analysis(field string, ref map[string]any) (spec.Duration, er
 			vals[k] = v
 		}
 		for _, m := range maps(tmpl.Body, "spec", "metrics") {
-			d, err := ro.argoMetric(fmt.Sprintf("%s %s.metrics[%s]", tmpl.Kind(), tmpl.Name(), str(m, "name")), m, vals)
+			d, err := ro.argoMetric(fmt.Sprintf("%s %s.metrics[%s]", tmpl.Kind(), tmpl.Name(), str(m, "name")), tmpl, m, vals)
 			if err != nil {
 				return 0, err
 			}
@@ -87,7 +91,7 @@ func (ro *rollout) findTemplate(t map[string]any) (*Object, error) {
 }
 
 // argoMetric maps one AnalysisTemplate metric; only Prometheus metrics carry over.
-func (ro *rollout) argoMetric(field string, m map[string]any, vals map[string]any) (spec.Duration, error) {
+func (ro *rollout) argoMetric(field string, tmpl *Object, m map[string]any, vals map[string]any) (spec.Duration, error) {
 	a := &ro.c.Spec.Analysis
 	q := str(m, "provider", "prometheus", "query")
 	if q == "" {
@@ -123,8 +127,15 @@ func (ro *rollout) argoMetric(field string, m map[string]any, vals map[string]an
 	if dig(m, "consecutiveErrorLimit") != nil {
 		ro.r.note(NoEquivalent, field+".consecutiveErrorLimit", "a query error is an inconclusive look (inconclusiveLimit)")
 	}
-	if addr := str(m, "provider", "prometheus", "address"); addr != "" {
+	if strings.Contains(out.Query, "{{ .Version }}") {
+		if err := ro.writeMetricTemplate(field, tmpl, m, &out); err != nil {
+			return 0, err
+		}
+	} else if addr := str(m, "provider", "prometheus", "address"); addr != "" {
 		ro.r.note(Approximated, field+".provider.prometheus.address", "%s: birdwatch queries the one Prometheus of --prometheus / BIRDWATCH_PROMETHEUS_URL", addr)
+	}
+	if out.TemplateRef == nil {
+		ro.r.note(Approximated, field, "inlined as spec.analysis.metrics[].query: the query selects the canary by name, not by {{ .Version }}, and a MetricTemplate must tell the versions apart (the threshold judge reads the canary's value)")
 	}
 	a.Metrics = append(a.Metrics, out)
 	return ro.metricDuration(field, m)
@@ -205,4 +216,56 @@ func limitText(m spec.Metric) string {
 		return "min " + fmtNum(*m.Min)
 	}
 	return "max " + fmtNum(deref(m.Max))
+}
+
+// writeMetricTemplate turns out's translated query into a birdwatch
+// MetricTemplate under .birdwatch/ (one per AnalysisTemplate metric), with
+// the AnalysisTemplate's arg defaults, its Prometheus address, and the
+// Rollout's values as the metric's args; out then names it by templateRef.
+func (ro *rollout) writeMetricTemplate(field string, tmpl *Object, m map[string]any, out *spec.Metric) error {
+	name := metricName(tmpl.Name())
+	if len(maps(tmpl.Body, "spec", "metrics")) > 1 {
+		name = metricName(tmpl.Name() + "-" + str(m, "name"))
+	}
+	defaults := map[string]string{}
+	for _, arg := range maps(tmpl.Body, "spec", "args") {
+		if k := argName(str(arg, "name")); out.Args != nil {
+			if _, used := out.Args[k]; used {
+				defaults[k] = ""
+				if v := dig(arg, "value"); v != nil {
+					defaults[k] = fmt.Sprint(v)
+				}
+			}
+		}
+	}
+	mt := spec.MetricTemplate{APIVersion: spec.APIVersion, Kind: spec.KindMetricTemplate,
+		Metadata: spec.Metadata{Name: name, Namespace: ro.ns},
+		Spec:     spec.MetricTemplateSpec{Description: fmt.Sprintf("%s %s, metric %s (imported)", tmpl.Kind(), tmpl.Name(), str(m, "name")), Query: out.Query}}
+	if len(defaults) > 0 {
+		mt.Spec.Args = defaults
+	}
+	if addr := str(m, "provider", "prometheus", "address"); addr != "" {
+		mt.Spec.Provider = &spec.MetricProvider{Type: "prometheus", Address: addr}
+	}
+	file := fmt.Sprintf("%s/%s-%s.metrictemplate.yaml", spec.SpecDir, ro.ns, name)
+	var b bytes.Buffer
+	b.WriteString(schema.MetricTemplateModeline + "\n")
+	fmt.Fprintf(&b, "# Imported from %s %s (%s) by birdwatch import argo.\n", tmpl.Kind(), tmpl.Name(), tmpl.File)
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(&mt); err != nil {
+		return fmt.Errorf("encode %s: %w", file, err)
+	}
+	if err := enc.Close(); err != nil {
+		return err
+	}
+	ro.r.Files[file] = b.Bytes()
+	ro.r.note(Wrote, file, "MetricTemplate %s/%s", ro.ns, name)
+	ro.r.note(Mapped, field, "MetricTemplate %s/%s, used with templateRef and args %v", ro.ns, name, out.Args)
+	if tmpl.Kind() == "ClusterAnalysisTemplate" {
+		ro.r.note(Approximated, field, "a ClusterAnalysisTemplate becomes a MetricTemplate of namespace %s (birdwatch's templates are namespaced)", ro.ns)
+	}
+	out.TemplateRef = &spec.TemplateRef{Name: name}
+	out.Query = ""
+	return nil
 }

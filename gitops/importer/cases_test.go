@@ -1,6 +1,7 @@
 package importer_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/birdwatch-gitops/birdwatch/gitops/importer"
@@ -115,11 +116,19 @@ var importCases = []importCase{
 		name: "argo blue-green with pre-promotion analysis", dir: "argo-bluegreen", run: importer.Argo,
 		files: []string{"apps/bluegreen/rollout.yaml"},
 		notes: []string{"blueGreen.autoPromote: false", "result[0] > 0.01 is max 0.01", "podTemplateHashValue Latest is {{ .Version }}",
+			"wrote         .birdwatch/default-error-rate.metrictemplate.yaml: MetricTemplate default/error-rate",
+			"mapped        AnalysisTemplate error-rate.metrics[error-rate]: MetricTemplate default/error-rate, used with templateRef and args map[service:rollout-bluegreen-preview]",
 			"analysed for 5 interval(s) before the switch"},
 		check: func(t *testing.T, c *spec.Canary) {
 			bg := c.Spec.BlueGreen
 			if c.Spec.Strategy != "blueGreen" || bg == nil || bg.AutoPromote == nil || *bg.AutoPromote || bg.Iterations != 5 || len(c.Spec.Promote) != 3 {
 				t.Errorf("spec %+v", c.Spec)
+			}
+			// The AnalysisTemplate's query uses the version: a MetricTemplate, named by templateRef with the Rollout's args.
+			m := c.Spec.Analysis.Metrics
+			if len(m) != 1 || m[0].TemplateRef == nil || m[0].TemplateRef.Name != "error-rate" || m[0].Query != "" || m[0].Args["service"] != "rollout-bluegreen-preview" ||
+				m[0].Resolved == nil || !strings.Contains(m[0].Resolved.Spec.Query, `rollouts_pod_template_hash="{{ .Version }}"`) || *m[0].Max != 0.01 {
+				t.Errorf("metrics %+v", m)
 			}
 		},
 	},

@@ -3,8 +3,6 @@ package importer_test
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +18,7 @@ import (
 	"github.com/birdwatch-gitops/birdwatch/gitops/importer"
 	"github.com/birdwatch-gitops/birdwatch/gitops/schema"
 	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
+	"github.com/birdwatch-gitops/birdwatch/gitops/spectree"
 	"github.com/birdwatch-gitops/birdwatch/gitops/traffic"
 	"github.com/birdwatch-gitops/birdwatch/gitops/yamledit"
 )
@@ -82,29 +81,13 @@ func judges() map[string]judge.Judge {
 // loadCanaries validates every spec under .birdwatch/ the way the loop parses them.
 func loadCanaries(t *testing.T, dir string) []*spec.Canary {
 	t.Helper()
-	var out []*spec.Canary
-	err := filepath.WalkDir(filepath.Join(dir, spec.SpecDir), func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		cs, err := spec.ParseCanaries(filepath.ToSlash(rel), data, core.Checks(judges()))
-		var perr *spec.Error
-		if errors.As(err, &perr) {
-			t.Errorf("validate %s:\n%v\n%s", rel, perr, data)
-			return nil
-		}
-		out = append(out, cs...)
-		return err
-	})
+	// As the loop reads .birdwatch/: Canaries and the MetricTemplates their
+	// templateRefs name, with this build's metric providers' checks.
+	cs, err := spectree.Load(spectree.Dir(dir), core.WithMetricChecks(core.Checks(judges()), nil))
 	if err != nil {
-		t.Fatal(err)
+		t.Errorf("validate:\n%v", err)
 	}
-	return out
+	return cs
 }
 
 // checkLoop does what the loop does with the manifests: reads and sets the
@@ -150,10 +133,14 @@ func checkLoop(t *testing.T, dir string, c *spec.Canary) {
 // and checks it starts with the editor modeline.
 func checkSchema(t *testing.T, file string, data []byte) {
 	t.Helper()
-	if !strings.HasPrefix(string(data), schema.Modeline+"\n") {
+	modeline, id, gen := schema.Modeline, schema.CanaryID, schema.Canary
+	if strings.Contains(string(data), "\nkind: "+spec.KindMetricTemplate+"\n") {
+		modeline, id, gen = schema.MetricTemplateModeline, schema.MetricTemplateID, schema.MetricTemplate
+	}
+	if !strings.HasPrefix(string(data), modeline+"\n") {
 		t.Errorf("%s: no modeline", file)
 	}
-	raw, err := schema.Canary()
+	raw, err := gen()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,10 +149,10 @@ func checkSchema(t *testing.T, file string, data []byte) {
 		t.Fatal(err)
 	}
 	c := jsonschema.NewCompiler()
-	if err := c.AddResource(schema.CanaryID, doc); err != nil {
+	if err := c.AddResource(id, doc); err != nil {
 		t.Fatal(err)
 	}
-	s, err := c.Compile(schema.CanaryID)
+	s, err := c.Compile(id)
 	if err != nil {
 		t.Fatal(err)
 	}
