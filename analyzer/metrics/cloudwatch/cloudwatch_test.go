@@ -145,6 +145,22 @@ func TestCloudWatch(t *testing.T) {
 			},
 		},
 		{
+			name: "request rate template: Invocations / PERIOD",
+			run: func(p *Provider) (any, error) {
+				rate, err := templates.Metric("cloudwatch-lambda-request-rate")
+				if err != nil {
+					return nil, err
+				}
+				return metrics.Measure(context.Background(), p, rate, vars, at)
+			},
+			assertions: func(t *testing.T, got any, err error, _ *cwtest.Server) {
+				want := refSum(1, from, to) / window.Seconds()
+				if m := got.(metrics.Measurement); err != nil || !nearly(m.Value, want) {
+					t.Errorf("got %+v, %v; want %v", m, err, want)
+				}
+			},
+		},
+		{
 			name: "metric math expression is the answer",
 			run: func(p *Provider) (any, error) {
 				return p.QueryWindow(context.Background(), ratioExpr, at.Add(-window), at)

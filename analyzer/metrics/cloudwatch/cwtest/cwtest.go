@@ -148,6 +148,7 @@ func (f *Server) Start() *httptest.Server {
 // answer evaluates the queries of q.
 func (f *Server) answer(q Request) ([]Result, error) {
 	series := map[string]map[int64]float64{} // id -> bucket start (unix) -> value
+	periods := map[string]int32{}            // id -> period (s) of a metricStat
 	var out []Result
 	for _, mq := range q.MetricDataQueries {
 		var s map[int64]float64
@@ -163,13 +164,14 @@ func (f *Server) answer(q Request) ([]Result, error) {
 			}
 			slices.Sort(dims)
 			key := ms.Metric.Namespace + "|" + ms.Metric.MetricName + "|" + strings.Join(dims, ",")
+			periods[mq.Id] = ms.Period
 			s = buckets(f.Data[key], q.StartTime, q.EndTime, time.Duration(ms.Period)*time.Second, ms.Stat)
 			if s == nil {
 				return nil, fmt.Errorf("unsupported stat %q", ms.Stat)
 			}
 		case mq.Expression != nil:
 			var err error
-			if s, err = evaluate(*mq.Expression, series); err != nil {
+			if s, err = evaluate(*mq.Expression, series, periods); err != nil {
 				return nil, err
 			}
 		default:
@@ -229,10 +231,11 @@ func sum(vs []float64) float64 {
 	return s
 }
 
-var tokenRE = regexp.MustCompile(`^\s*([A-Za-z][A-Za-z0-9_]*|[0-9.]+)\s*([-+*/]|$)`)
+var tokenRE = regexp.MustCompile(`^\s*(PERIOD\([A-Za-z][A-Za-z0-9_]*\)|[A-Za-z][A-Za-z0-9_]*|[0-9.]+)\s*([-+*/]|$)`)
 
-// evaluate computes "a OP b OP c ..." left to right over aligned buckets.
-func evaluate(expr string, series map[string]map[int64]float64) (map[int64]float64, error) {
+// evaluate computes "a OP b OP c ..." left to right over aligned buckets;
+// an operand is an id, a number or PERIOD(id) (the id's period in seconds).
+func evaluate(expr string, series map[string]map[int64]float64, periods map[string]int32) (map[int64]float64, error) {
 	var acc map[int64]float64
 	op := ""
 	for rest := expr; rest != ""; {
@@ -241,6 +244,13 @@ func evaluate(expr string, series map[string]map[int64]float64) (map[int64]float
 			return nil, fmt.Errorf("cannot parse expression %q", expr)
 		}
 		rest = rest[len(m[0]):]
+		if id, ok := strings.CutPrefix(m[1], "PERIOD("); ok {
+			p, known := periods[strings.TrimSuffix(id, ")")]
+			if !known {
+				return nil, fmt.Errorf("PERIOD of unknown id in %q", expr)
+			}
+			m[1] = strconv.Itoa(int(p))
+		}
 		operand := func(b int64) (float64, bool) {
 			if n, err := strconv.ParseFloat(m[1], 64); err == nil {
 				return n, true
