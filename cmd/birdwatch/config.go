@@ -24,6 +24,8 @@ type Config struct {
 	Repo, Branch, CacheDir, GitTokenFile, SSHKeyFile, LogFormat string
 	// GitSigningKeyFile and GitSigningPassphraseFile name the commit signing key.
 	GitSigningKeyFile, GitSigningPassphraseFile string
+	// StatusKeyFile names the key that seals the statuses birdwatch writes.
+	StatusKeyFile string
 	// GitAPI is "" (Git protocol, a cached clone) or "github" (API mode).
 	GitAPI string
 	// Repos are the repositories of the Lambda functions (BIRDWATCH_REPOS, or BIRDWATCH_REPO).
@@ -158,6 +160,9 @@ var settingsTable = []setting{
 	{group: "git", flag: "git-signing-passphrase-file", env: "BIRDWATCH_GIT_SIGNING_PASSPHRASE_FILE", secret: "BIRDWATCH_GIT_SIGNING_PASSPHRASE", modes: modeAll,
 		usage: "file holding the passphrase of an encrypted signing key",
 		field: func(c *Config) any { return &c.GitSigningPassphraseFile }},
+	{group: "git", flag: "status-key-file", env: "BIRDWATCH_STATUS_KEY_FILE", secret: "BIRDWATCH_STATUS_KEY", modes: modeAll,
+		usage: "file holding the key that seals every status birdwatch commits (HMAC trailer Birdwatch-Status-Seal): a rollout's status changed by a commit birdwatch did not seal (forged, reverted) freezes the canary instead of acting on it. Unset: no seals are written or checked and any commit to a status file is trusted (a warning is logged)",
+		field: func(c *Config) any { return &c.StatusKeyFile }},
 	{group: "git", flag: "git-api", env: "BIRDWATCH_GIT_API", modes: modeAll,
 		usage: "github: run, serve and Lambda read and commit through GitHub's API (GraphQL createCommitOnBranch with the head check), never cloning; the repository is BIRDWATCH_GITHUB_REPO or the github.com URL, the token BIRDWATCH_GITHUB_TOKEN or the Git token. gitlab: the same through GitLab's commits API (last_commit_id per written file and a head check, see the README), the project BIRDWATCH_GITLAB_PROJECT or a URL under BIRDWATCH_GITLAB_URL, the token BIRDWATCH_GITLAB_API_TOKEN or the Git token. No pull-request mode",
 		field: func(c *Config) any { return &c.GitAPI }},

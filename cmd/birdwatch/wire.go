@@ -206,6 +206,16 @@ func newEngine(ctx context.Context, cfg *Config, log *slog.Logger) (*core.Engine
 		r.Close()
 		return nil, nil, err
 	}
+	key, err := cfg.secret(ctx, "BIRDWATCH_STATUS_KEY")
+	if err != nil {
+		r.Close()
+		return nil, nil, err
+	}
+	if key == "" {
+		log.Warn("BIRDWATCH_STATUS_KEY is not set: statuses are not sealed or checked, so a status file committed by anyone is acted on (docs/reliability.md)")
+	} else {
+		e.StatusKey = []byte(key)
+	}
 	if cfg.Prometheus != "" {
 		p, err := newPrometheus(ctx, cfg)
 		if err != nil {

@@ -30,6 +30,9 @@ func (s snapshot) ReadFile(path string) ([]byte, error) {
 // ports are the step's ports wired to the engine's Prometheus, judges and sync gates.
 func (e *Engine) ports() step.Ports {
 	p := step.Ports{Judges: e.Judges, Sync: syncGate{e.Sync}, Hooks: e.Hooks}
+	if len(e.StatusKey) > 0 {
+		p.Seals = seals{key: e.StatusKey, repo: e.Repo}
+	}
 	if e.Metrics != nil || e.Providers != nil {
 		p.Metrics = measurer{e}
 	}

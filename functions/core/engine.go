@@ -71,6 +71,12 @@ type Engine struct {
 	// MaxAttempts bounds the compare-and-swap rounds of a tick; 0 means
 	// repo.DefaultMaxAttempts.
 	MaxAttempts int
+	// StatusKey (BIRDWATCH_STATUS_KEY) seals every status birdwatch
+	// commits, and a status of a rollout in progress is acted on only when
+	// the last commit that changed it is sealed (gitops/statusseal); a
+	// forged or reverted status freezes the canary. nil writes no seals
+	// and checks none: any commit to a status file is then trusted.
+	StatusKey []byte
 }
 
 // DefaultConcurrency is how many canaries a tick decides at once: their

@@ -148,7 +148,7 @@ func machinePR(pr *pullrequest.PR, snap *repo.Snapshot) *rollout.PullRequest {
 func (e *Engine) propose(ctx context.Context, br BranchRepository, snap *repo.Snapshot, c *spec.Canary,
 	d *step.Result, marker pullrequest.Marker, pr *pullrequest.PR, o *Outcome) error {
 	branch := pullrequest.Branch(c.Metadata.Namespace, c.Metadata.Name, d.Decision.Status.Step)
-	commit, err := br.Commit(ctx, snap, repo.Change{Files: d.Effects.Files, Message: d.Effects.Message})
+	commit, err := br.Commit(ctx, snap, e.change(snap, d))
 	if errors.Is(err, repo.ErrNoChange) {
 		return nil
 	}

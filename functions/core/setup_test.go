@@ -130,7 +130,8 @@ func openRepoIn(t *testing.T, url, cache string) *repo.Repo {
 	return r
 }
 
-// newEngine wires an engine like the binary does, on a test clock.
+// newEngine wires an engine like the binary does, on a test clock, with a
+// status key: every test of the loop runs with seals written and checked.
 func newEngine(t testing.TB, r Repository, promURL string, c *clock) *Engine {
 	t.Helper()
 	p, err := metrics.NewPrometheus(metrics.PrometheusConfig{URL: promURL, Timeout: 2 * time.Second})
@@ -138,7 +139,7 @@ func newEngine(t testing.TB, r Repository, promURL string, c *clock) *Engine {
 		t.Fatal(err)
 	}
 	return &Engine{Repo: r, Metrics: p, Judges: map[string]judge.Judge{"threshold": judge.Threshold{}},
-		Sync: sync.Engines{"none": sync.None{}}, Now: c.Now}
+		Sync: sync.Engines{"none": sync.None{}}, Now: c.Now, StatusKey: statusKey}
 }
 
 // runOnce runs the loop and fails the test on any error.

@@ -144,7 +144,8 @@ func (e *Engine) updateEach(ctx context.Context, snap *repo.Snapshot, ps []*pend
 			if !p.res.Effects.Commit {
 				return nil, nil
 			}
-			return &repo.Change{Files: p.res.Effects.Files, Message: p.res.Effects.Message}, nil
+			ch := e.change(s, p.res)
+			return &ch, nil
 		})
 		p.attempts = res.Attempts
 		if res.Pushed != nil {
@@ -185,7 +186,7 @@ func (e *Engine) chain(ctx context.Context, ch Chainer, base *repo.Snapshot, tod
 			deferred = append(deferred, p)
 			continue
 		}
-		c, err := ch.Commit(ctx, head, repo.Change{Files: files, Message: p.res.Effects.Message})
+		c, err := ch.Commit(ctx, head, e.change(head, p.res))
 		if errors.Is(err, repo.ErrNoChange) {
 			continue
 		}

@@ -1,6 +1,7 @@
 package statusseal
 
 import (
+	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -86,17 +87,17 @@ func (r *gitRepo) verify() error {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	return Verify(repo.Storer, head.Hash(), secret, canary, statusPath)
+	return Check(context.Background(), Objects{repo.Storer}, head.Hash(), secret, canary, statusPath)
 }
 
 func (r *gitRepo) head() string { return r.git("rev-parse", "HEAD") }
 
-// TestVerify: a status is trusted only when the last commit that changed it
+// TestCheck: a status is trusted only when the last commit that changed it
 // is birdwatch's, sealed for that very change. A forged status, a status
 // reverted to an older sealed one and a copied seal are each caught, naming
 // the commit; birdwatch's next sealed commit (the freeze, then the
 // operator's resume) is trusted again.
-func TestVerify(t *testing.T) {
+func TestCheck(t *testing.T) {
 	r := newGitRepo(t)
 	r.human("fleet: initial", map[string]string{"apps/vs.yaml": "weight: 0\n"})
 	if err := r.verify(); err != nil {
@@ -118,6 +119,14 @@ func TestVerify(t *testing.T) {
 	if !errors.As(err, &tampered) || tampered.Commit != forged || !errors.Is(err, ErrTampered) ||
 		!strings.Contains(err.Error(), "changed by commit "+forged[:12]) || !strings.Contains(err.Error(), "no Birdwatch-Status-Seal trailer") {
 		t.Fatalf("forged status: %v", err)
+	}
+	if string(tampered.Sealed) != step1 {
+		t.Fatalf("the last sealed status: %q, want %q", tampered.Sealed, step1)
+	}
+	// A second human commit on top does not launder the forgery.
+	r.human("aleph: tweak", map[string]string{statusPath: "generation: v04\nphase: Progressing\nstep: 7\nweight: 60\n"})
+	if err := r.verify(); !errors.As(err, &tampered) || string(tampered.Sealed) != step1 {
+		t.Fatalf("forged twice: %v (sealed %q)", err, tampered.Sealed)
 	}
 
 	// birdwatch freezes (sealed), then the operator's /birdwatch resume (sealed).
@@ -151,7 +160,36 @@ func TestVerify(t *testing.T) {
 	other.birdwatch("start", step1)
 	repo, _ := git.PlainOpen(other.dir)
 	head, _ := repo.Head()
-	if err := Verify(repo.Storer, head.Hash(), []byte("another key"), canary, statusPath); !errors.Is(err, ErrTampered) {
+	if err := Check(context.Background(), Objects{repo.Storer}, head.Hash(), []byte("another key"), canary, statusPath); !errors.Is(err, ErrTampered) {
 		t.Errorf("another key: %v", err)
+	}
+}
+
+// TestCheckMerges: pull-request mode's sealed commit merged by a human
+// (a merge commit) is birdwatch's; a human's branch merged the same way
+// is not, and the error names the branch's commit.
+func TestCheckMerges(t *testing.T) {
+	r := newGitRepo(t)
+	r.human("fleet: initial", map[string]string{"apps/vs.yaml": "weight: 0\n"})
+	r.birdwatch("start", "generation: v04\nphase: Progressing\nstep: 1\nweight: 10\n")
+	r.git("checkout", "-qb", "birdwatch/games-aleph/2")
+	r.birdwatch("advance", "generation: v04\nphase: Progressing\nstep: 2\nweight: 20\n")
+	r.git("checkout", "-q", "main")
+	r.human("apps: unrelated", map[string]string{"apps/other.yaml": "x: 1\n"})
+	r.git("merge", "-q", "--no-ff", "-m", "Merge pull request #7", "birdwatch/games-aleph/2")
+	if err := r.verify(); err != nil {
+		t.Fatalf("birdwatch's pull request merged: %v", err)
+	}
+
+	r.git("checkout", "-qb", "mallory")
+	r.human("ship it", map[string]string{statusPath: "generation: v04\nphase: Progressing\nstep: 7\nweight: 50\n"})
+	forged := r.head()
+	r.git("checkout", "-q", "main")
+	r.human("apps: unrelated 2", map[string]string{"apps/other.yaml": "x: 2\n"})
+	r.git("merge", "-q", "--no-ff", "-m", "Merge pull request #8", "mallory")
+	var tampered *Tampered
+	if err := r.verify(); !errors.As(err, &tampered) || !strings.Contains(tampered.Why, "merged from commit "+forged[:12]) ||
+		!strings.Contains(string(tampered.Sealed), "step: 2") {
+		t.Fatalf("a human's branch merged: %v", err)
 	}
 }

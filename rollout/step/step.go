@@ -79,6 +79,9 @@ type Ports struct {
 	// Hooks calls spec.analysis.webhooks; nil makes every call fail
 	// (confirm hooks hold, rollout hooks fail their looks).
 	Hooks HookCaller
+	// Seals checks that a status about to be acted on is the one birdwatch
+	// last sealed (seal.go); nil checks nothing.
+	Seals Seals
 }
 
 // Request is what one decision is about.
@@ -154,7 +157,11 @@ func (p Ports) Decide(ctx context.Context, snap Snapshot, c *spec.Canary, req Re
 	if req.View != nil {
 		st = req.View(st)
 	}
-	return p.decideOn(ctx, snap, c, st, req, "")
+	res, err := p.decideOn(ctx, snap, c, st, req, "")
+	if err != nil {
+		return res, err
+	}
+	return p.checkSeal(ctx, snap, c, st, req, res) // status integrity, issue 18
 }
 
 // DecideInvalid decides for a canary whose spec no longer validates: a
