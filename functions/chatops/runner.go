@@ -89,7 +89,8 @@ type found struct {
 	entry core.Entry
 }
 
-// answer builds the reply to j and a short outcome for the log.
+// answer builds the reply to j, in command.Answer's words (the same as
+// PR comments'), and a short outcome for the log.
 func (r *Runner) answer(ctx context.Context, j Job) (*slack.WebhookMessage, string, error) {
 	hits, fleet, readErr := r.find(ctx, j.Canary)
 	if readErr != nil && len(hits) == 0 {
@@ -103,20 +104,25 @@ func (r *Runner) answer(ctx context.Context, j Job) (*slack.WebhookMessage, stri
 		return &slack.WebhookMessage{ResponseType: slack.ResponseTypeEphemeral, Text: "birdwatch status",
 			Blocks: &slack.Blocks{BlockSet: blocks}}, "status", nil
 	}
+	a := command.Answer{Verb: string(j.Kind), Actor: "<@" + j.UserID + ">"}
+	refuse := func(c command.Case, why string) (*slack.WebhookMessage, string, error) {
+		a.Case, a.Why = c, why
+		return refusal(a.Text(escape)), a.Result() + ": " + why, nil
+	}
 	switch len(hits) {
 	case 0:
-		return nil, "", fmt.Errorf("%s: %w", j.Canary, core.ErrUnknownCanary)
+		return refuse(command.NoCanary, fmt.Sprintf("%s: %v", j.Canary, core.ErrUnknownCanary))
 	case 1:
 	default:
-		return nil, "", fmt.Errorf("%s: %w", j.Canary, ErrAmbiguousCanary)
+		return refuse(command.NoCanary, fmt.Sprintf("%s: %v", j.Canary, ErrAmbiguousCanary))
 	}
 	c := hits[0].entry.Canary
+	a.Canary = c.Key()
 	if err := r.authorizer().Allowed(ctx, c, j.Actor()); err != nil {
-		return refusal(err.Error()), "refused: not authorized", nil
+		return refuse(command.NotAllowed, err.Error())
 	}
 	if current := currentGeneration(hits[0].entry); j.Generation != "" && j.Generation != current {
-		why := fmt.Sprintf("%s refused: that message is about %s %s, and the rollout is now at %s", j.Kind, j.Canary, j.Generation, current)
-		return refusal(why), "refused: stale button", nil
+		return refuse(command.Stale, fmt.Sprintf("that message is about %s %s, and the rollout is now at %s", j.Canary, j.Generation, current))
 	}
 	out, err := hits[0].loop.Run(ctx, j.Request(c.Key()))
 	if err == nil && len(out) != 1 {
@@ -129,9 +135,13 @@ func (r *Runner) answer(ctx context.Context, j Job) (*slack.WebhookMessage, stri
 	d := report.Decision{Canary: o.Canary, Steps: len(c.Spec.Steps), Decision: o.Decision, Analysis: o.Analysis,
 		Commit: o.Commit, Err: o.Err}
 	if o.Err == nil && o.Decision.Refused != "" && o.Commit == "" {
-		return refusal(o.Decision.Refused), "refused: " + o.Decision.Refused, nil
+		return refuse(command.NotApplied, o.Decision.Refused)
 	}
-	blocks := append(report.SlackDecisionBlocks(d), contextBlock(fmt.Sprintf("%s requested by <@%s>", j.Kind, j.UserID)))
+	a.Case = command.Done
+	if o.Err != nil {
+		a.Case, a.Why = command.Failed, o.Err.Error()
+	}
+	blocks := append(report.SlackDecisionBlocks(d), contextBlock(a.Text(escape)))
 	msg := &slack.WebhookMessage{ResponseType: slack.ResponseTypeInChannel, Text: report.SlackDecisionText(d),
 		Blocks: &slack.Blocks{BlockSet: blocks}, ReplaceOriginal: j.FromButton && o.Commit != ""}
 	if o.Err != nil {
@@ -179,8 +189,8 @@ func escape(s string) string {
 }
 
 // refusal is an answer only the user sees.
-func refusal(why string) *slack.WebhookMessage {
-	return &slack.WebhookMessage{ResponseType: slack.ResponseTypeEphemeral, Text: ":no_entry: " + escape(why)}
+func refusal(text string) *slack.WebhookMessage {
+	return &slack.WebhookMessage{ResponseType: slack.ResponseTypeEphemeral, Text: text}
 }
 
 func (r *Runner) allowedURL(u string) bool {

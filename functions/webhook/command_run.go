@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/birdwatch-gitops/birdwatch/functions/command"
 	"github.com/birdwatch-gitops/birdwatch/functions/core"
 	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
 	"github.com/birdwatch-gitops/birdwatch/report"
@@ -64,20 +65,30 @@ func (h *Handler) command(ctx context.Context, p plan) (Response, error) {
 	return resp, nil
 }
 
-// decideCommand does the command and words the answer. Errors returned are
-// transient (the delivery should be retried); refusals are answers.
+// decideCommand does the command and answers it in command.Answer's
+// words, the same as Slack's. Errors returned are transient (the delivery
+// should be retried); refusals are answers.
 func (h *Handler) decideCommand(ctx context.Context, p plan) (answer, error) {
-	who := "@" + p.actor.User
+	a := command.Answer{Verb: p.cmd.verb, Actor: "@" + p.actor.User}
+	say := func(c command.Case, why string, more string, outcomes []core.Outcome) answer {
+		a.Case, a.Why = c, why
+		text := a.Text(mdText)
+		if more != "" {
+			text += "\n\n" + more
+		}
+		return answer{result: a.Result(), text: text, outcomes: outcomes}
+	}
 	if p.cmdErr != "" {
-		return answer{result: "refused", text: fmt.Sprintf("⛔ %s: %s. Usage: `%s`", who, mdText(p.cmdErr), Usage)}, nil
+		a.Verb = ""
+		return say(command.Unparsable, p.cmdErr, "", nil), nil
 	}
 	if age := h.cfg.Now().Sub(p.commentAt); p.commentAt.IsZero() || age > h.cfg.MaxCommandAge {
-		return answer{result: "refused", text: fmt.Sprintf("⛔ %s: this comment was written %s, more than %s ago: commands act only when fresh, so a captured one cannot be replayed. Write a new comment.",
-			who, p.commentAt.UTC().Format(time.RFC3339), h.cfg.MaxCommandAge)}, nil
+		return say(command.TooOld, fmt.Sprintf("this comment was written %s, more than %s ago",
+			p.commentAt.UTC().Format(time.RFC3339), h.cfg.MaxCommandAge), "", nil), nil
 	}
 	entries, err := h.cfg.Engine.Fleet(ctx)
 	if errors.Is(err, spec.ErrInvalid) {
-		return answer{result: "failed", text: fmt.Sprintf("❌ %s: the canary specs on `%s` are invalid:\n\n```\n%s\n```", who, h.cfg.Branch, err)}, nil
+		return say(command.Failed, "the canary specs on "+h.cfg.Branch+" are invalid", "```\n"+err.Error()+"\n```", nil), nil
 	}
 	if err != nil {
 		return answer{}, fmt.Errorf("read canaries: %w", err)
@@ -87,23 +98,24 @@ func (h *Handler) decideCommand(ctx context.Context, p plan) (answer, error) {
 		return answer{}, err
 	}
 	if entry == nil {
-		return answer{result: "refused", text: fmt.Sprintf("⛔ %s: %s", who, why)}, nil
+		return say(command.NoCanary, why, "", nil), nil
 	}
 	key := entry.Canary.Key()
 	if p.cmd.verb == verbStatus {
 		return answer{result: "done", text: report.StatusMarkdown(*entry, 10)}, nil
 	}
+	a.Canary = key
 	if h.cfg.Authorizer == nil {
-		return answer{result: "refused", text: fmt.Sprintf("⛔ `%s` by %s refused: no authorizer is configured, so nobody may command %s", p.cmd.verb, who, key)}, nil
+		return say(command.NoAuthorizer, "", "", nil), nil
 	}
 	dec := h.cfg.Authorizer.Authorize(ctx, key, entry.Canary.Spec.Access, p.actor)
 	if !dec.Allowed {
 		h.log.Warn("command refused", "canary", key, "command", p.cmd.verb, "actor", p.actor.String(), "reason", dec.Reason)
-		return answer{result: "refused", text: fmt.Sprintf("⛔ `%s` by %s refused: %s", p.cmd.verb, who, mdText(dec.Reason))}, nil
+		return say(command.NotAllowed, dec.Reason, "", nil), nil
 	}
 	id := commandID(cmp.Or(p.source, sourceGitHub), p.commentID)
 	if st := entry.Status; st != nil && slices.Contains(st.HandledCommands, id) {
-		return answer{result: "done", text: fmt.Sprintf("✅ `%s` by %s on %s was already applied.", p.cmd.verb, who, key)}, nil
+		return say(command.AlreadyApplied, "", "", nil), nil
 	}
 	cmd := &rollout.Command{Kind: commandKinds[p.cmd.verb], Actor: p.actor.String(), ID: id}
 	outcomes, err := h.cfg.Engine.Run(ctx, core.Request{Canary: key, Command: cmd, Trigger: Trigger})
@@ -118,12 +130,11 @@ func (h *Handler) decideCommand(ctx context.Context, p plan) (answer, error) {
 		Analysis: o.Analysis, Commit: o.Commit, CommitURL: h.forge(p.source).commitURL(o.Commit), Err: o.Err})
 	switch {
 	case o.Err != nil:
-		return answer{result: "failed", outcomes: outcomes, text: fmt.Sprintf("❌ `%s` by %s on %s failed.\n\n%s", p.cmd.verb, who, key, md)}, nil
+		return say(command.Failed, o.Err.Error(), md, outcomes), nil
 	case o.Decision.Refused != "":
-		return answer{result: "refused", outcomes: outcomes, text: fmt.Sprintf("⚠️ `%s` by %s on %s was not applied: %s\n\n%s",
-			p.cmd.verb, who, key, mdText(o.Decision.Refused), md)}, nil
+		return say(command.NotApplied, o.Decision.Refused, md, outcomes), nil
 	}
-	return answer{result: "done", outcomes: outcomes, text: fmt.Sprintf("✅ `%s` by %s on %s: done.\n\n%s", p.cmd.verb, who, key, md)}, nil
+	return say(command.Done, "", md, outcomes), nil
 }
 
 // resolveCanary finds the canary a command is for: the one named, else the

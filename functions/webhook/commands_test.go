@@ -60,13 +60,13 @@ func TestCommands(t *testing.T) {
 		{name: "status by anyone", login: "mallory", body: "/birdwatch status", result: "done",
 			reply: []string{"games/aleph `v04` (stable `v03`)", "phase `Paused`", "weight **10%**"}, weights: "90/10"},
 		{name: "not an operator", login: "bob", body: "/birdwatch abort", result: "refused",
-			reply: []string{"⛔ `abort` by @bob refused", "github:bob is not among the operators of games/aleph (github:acme/sre)"}},
+			reply: []string{"⛔ `abort` by @bob on games/aleph refused", "github:bob is not among the operators of games/aleph (github:acme/sre)"}},
 		{name: "operator without write permission", login: "dave", body: "/birdwatch abort games/aleph", result: "refused",
 			reply: []string{`has "read" permission on acme/fleet`}},
 		{name: "pending team invitation", login: "carol", body: "/birdwatch abort", result: "refused", reply: []string{"not among the operators"}},
 		{name: "unknown command", login: "alice", body: "Let's go.\n/birdwatch frobnicate", result: "refused",
 			reply: []string{`unknown command "frobnicate"`, "Usage: `" + Usage + "`"}},
-		{name: "unknown canary", login: "alice", body: "/birdwatch promote games/nope", result: "refused", reply: []string{`no canary "games/nope" (have ` + "`games/aleph`)"}},
+		{name: "unknown canary", login: "alice", body: "/birdwatch promote games/nope", result: "refused", reply: []string{"⛔ `promote` by @alice refused: no canary \"games/nope\" (have 'games/aleph')"}},
 		{name: "command that does not apply", login: "alice", body: "/birdwatch skip-analysis", result: "refused",
 			reply: []string{"was not applied: skip-analysis refused: it does not apply while Paused"}},
 		{name: "promote", login: "alice", body: "  /birdwatch promote aleph", result: "done", commit: true, weights: "50/50",
@@ -150,7 +150,7 @@ func TestCommandNeedsACanaryName(t *testing.T) {
 	e.gh.pulls[7] = &fakePull{Number: 7, HeadRef: "main", BaseSHA: e.dev("rev-parse", "origin/main")}
 	r := e.comment(7001, "alice", "/birdwatch pause")
 	bot := e.gh.botComments(7)
-	if r.Result != "refused" || !strings.Contains(bot[0].Body, "name the canary: `/birdwatch pause namespace/name` (have `games/aleph`, `games/beth`)") {
+	if r.Result != "refused" || !strings.Contains(bot[0].Body, "⛔ `pause` by @alice refused: name the canary: '/birdwatch pause namespace/name' (have 'games/aleph', 'games/beth')") {
 		t.Errorf("got %+v: %s", r, bot[0].Body)
 	}
 	// Pull request #8 changes beth's spec: a command on it is for beth.

@@ -74,7 +74,7 @@ func TestGitLabMergeRequestCommands(t *testing.T) {
 		commit     bool
 	}{
 		{name: "Reporter in the group", user: "bob", id: glBob, body: "/birdwatch promote", result: "refused",
-			reply: []string{"⛔ `promote` by @bob refused", "gitlab:bob is in group platform/sre with less than Developer access"}},
+			reply: []string{"⛔ `promote` by @bob on games/aleph refused", "gitlab:bob is in group platform/sre with less than Developer access"}},
 		{name: "named user without project access", user: "carol", id: glCarol, body: "/birdwatch promote games/aleph", result: "refused",
 			reply: []string{"gitlab:carol matches gitlab:carol but has less than Developer access to acme/fleet"}},
 		{name: "not an operator", user: "mallory", id: 66, body: "/birdwatch abort", result: "refused",
