@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -93,6 +94,9 @@ func (h *Handler) Handle(ctx context.Context, header http.Header, body []byte) R
 		return Response{Status: http.StatusOK}
 	}
 	j := *req.job
+	if sec, err := strconv.ParseInt(header.Get("X-Slack-Request-Timestamp"), 10, 64); err == nil {
+		j.IssuedAt = time.Unix(sec, 0).UTC() // signed: verify checked it
+	}
 	if h.Dispatcher == nil {
 		h.logf(slog.LevelError, "no dispatcher configured", "kind", j.Kind)
 		return ephemeral("birdwatch is not set up to run commands.")

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"time"
 
 	"github.com/birdwatch-gitops/birdwatch/functions/core"
 	"github.com/birdwatch-gitops/birdwatch/functions/worker"
@@ -43,6 +44,12 @@ type Job struct {
 	// FromButton is true for a click on a report's button: a result that
 	// changed something replaces that report.
 	FromButton bool `json:"fromButton,omitempty"`
+	// IssuedAt is the request's signed timestamp (X-Slack-Request-Timestamp).
+	// A command acts only on the rollout as it was then: if the rollout
+	// changed after it, the command is refused, so a refused command
+	// replayed within Slack's five-minute window cannot apply to a later
+	// state. Zero skips that check.
+	IssuedAt time.Time `json:"issuedAt,omitzero"`
 }
 
 // Actor is the job's user as spec.access.operators and the history name it: "slack:<user id>".

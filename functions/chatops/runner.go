@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -123,6 +124,17 @@ func (r *Runner) answer(ctx context.Context, j Job) (*slack.WebhookMessage, stri
 	}
 	if current := currentGeneration(hits[0].entry); j.Generation != "" && j.Generation != current {
 		return refuse(command.Stale, fmt.Sprintf("that message is about %s %s, and the rollout is now at %s", j.Canary, j.Generation, current))
+	}
+	if st := hits[0].entry.Status; st != nil {
+		if slices.Contains(st.HandledCommands, j.CommandID()) {
+			a.Case = command.AlreadyApplied
+			return refusal(a.Text(escape)), "done: already applied", nil
+		}
+		if n := len(st.History); n > 0 && !j.IssuedAt.IsZero() && st.History[n-1].At.After(j.IssuedAt) {
+			last := st.History[n-1]
+			return refuse(command.Stale, fmt.Sprintf("the rollout changed after it was given (%s at %s; the command is from %s): give it again if it still applies",
+				last.Decision, last.At.UTC().Format(time.RFC3339), j.IssuedAt.UTC().Format(time.RFC3339)))
+		}
 	}
 	out, err := hits[0].loop.Run(ctx, j.Request(c.Key()))
 	if err == nil && len(out) != 1 {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/birdwatch-gitops/birdwatch/functions/worker"
 	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
@@ -51,7 +52,7 @@ func TestRunnerSteersARealRollout(t *testing.T) {
 			FromButton: true, UserID: operator, TriggerID: "1.5.a"}, commit: true, responseType: "in_channel", replace: true,
 			text: []string{"games/aleph v04: advance", "✅ `promote` by <@U024BE7LH> on games/aleph: done.", "canary weight *0% → 50%*", "birdwatch_abort"}},
 		{name: "a redelivered job acts once", job: Job{Kind: "promote", Canary: "games/aleph", Generation: "v04",
-			FromButton: true, UserID: operator, TriggerID: "1.5.a"}, responseType: "ephemeral", text: []string{"already handled"}},
+			FromButton: true, UserID: operator, TriggerID: "1.5.a"}, responseType: "ephemeral", text: []string{"✅ `promote` by <@U024BE7LH> on games/aleph was already applied."}},
 		{name: "pause applies only while progressing", job: Job{Kind: "pause", Canary: "games/aleph", UserID: operator, TriggerID: "1.6.a"},
 			responseType: "ephemeral", text: []string{"pause refused: it is WaitingForSync"}},
 		{name: "abort by slash command", job: Job{Kind: "abort", Canary: "games/aleph", UserID: operator, TriggerID: "1.7.a"},
@@ -95,6 +96,42 @@ func TestRunnerSteersARealRollout(t *testing.T) {
 	if !strings.Contains(msg, "Birdwatch-Trigger: chatops") {
 		t.Errorf("commit message:\n%s", msg)
 	}
+}
+
+// TestRefusedCommandReplayedLaterDoesNotApply: a Slack command refused
+// (retry of a paused rollout) is replayed, same trigger ID and signed
+// timestamp, within Slack's five minutes, after an abort made it
+// applicable. It is refused: the rollout changed after it was given. The
+// rollout stays rolled back; a fresh retry applies.
+func TestRefusedCommandReplayedLaterDoesNotApply(t *testing.T) {
+	f, e := pausedFleet(t)
+	api := startSlack(t)
+	r := &Runner{Loops: []Loop{e}, ResponseURLPrefixes: []string{api.URL + "/"}}
+	issued := func() time.Time {
+		time.Sleep(1100 * time.Millisecond) // Slack's timestamps are whole seconds
+		return time.Now().Truncate(time.Second)
+	}
+	retry := Job{Kind: "retry", Canary: "games/aleph", UserID: operator, TriggerID: "5.1.a", IssuedAt: issued()}
+	posted := func(i int, j Job, want string) {
+		t.Helper()
+		j.ResponseURL = api.responseURL(i)
+		if err := r.Run(t.Context(), j); err != nil {
+			t.Fatal(err)
+		}
+		if raw := jsonString(t, api.received()[i]); !strings.Contains(raw, want) {
+			t.Fatalf("job %d: posted %s, want %q", i, raw, want)
+		}
+	}
+	posted(0, retry, "was not applied: retry refused: only a rolled back or failed rollout can be retried")
+	posted(1, Job{Kind: "abort", Canary: "games/aleph", UserID: operator, TriggerID: "5.2.a", IssuedAt: issued()}, "`abort` by <@U024BE7LH> on games/aleph: done.")
+	before := len(subjects(t, f))
+	posted(2, retry, "⛔ `retry` by <@U024BE7LH> on games/aleph refused: the rollout changed after it was given (rollback at ")
+	if st := statusOf(t, f); st.Phase != spec.PhaseRolledBack || len(subjects(t, f)) != before {
+		t.Fatalf("the replayed retry acted: %s, %d commits added", st.Phase, len(subjects(t, f))-before)
+	}
+	fresh := retry
+	fresh.TriggerID, fresh.IssuedAt = "5.3.a", issued()
+	posted(3, fresh, "`retry` by <@U024BE7LH> on games/aleph: done.")
 }
 
 func TestRunnerWithoutOperatorsDeniesEveryone(t *testing.T) {
