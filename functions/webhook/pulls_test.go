@@ -74,6 +74,60 @@ func TestPullRequestValidation(t *testing.T) {
 	}
 }
 
+// TestPullRequestCheckReadsTheTreeLikeTheLoop: the PR check reads the
+// head commit's .birdwatch/ with the loop's and validate's checks
+// (gitops/spectree): a spec that is a link to /etc/passwd, a 2 MiB spec and
+// a second definition of games/aleph are each refused by name; the link's
+// target is never read.
+func TestPullRequestCheckReadsTheTreeLikeTheLoop(t *testing.T) {
+	e := newEnv(t)
+	e.dev("pull", "--quiet", "--rebase", "origin", "main")
+	base := e.dev("rev-parse", "HEAD")
+	e.dev("checkout", "--quiet", "-b", "hostile")
+	if err := os.Symlink("/etc/passwd", filepath.Join(e.fleet.Work, ".birdwatch", "passwd.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	big := "# " + strings.Repeat("x", 2<<20) + "\n" + strings.Replace(testSpec, "name: aleph", "name: gimel", 1)
+	for name, content := range map[string]string{"big.yaml": big, "beth.yaml": testSpec} {
+		if err := os.WriteFile(filepath.Join(e.fleet.Work, ".birdwatch", name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.dev("add", "-A")
+	e.dev("commit", "--quiet", "-m", "hostile specs")
+	e.dev("push", "--quiet", "origin", "hostile")
+	e.dev("checkout", "--quiet", "main")
+	head := e.dev("rev-parse", "hostile")
+	e.gh.mu.Lock()
+	e.gh.pulls[11] = &fakePull{Number: 11, HeadRef: "hostile", BaseSHA: base}
+	e.gh.mu.Unlock()
+	p := defaults()
+	p.Number, p.Action, p.HeadSHA, p.BaseSHA, p.HeadRef = 11, "opened", head, base, "hostile"
+	r := decode(t, e.github("pull_request", render(t, "github/pull_request", p)))
+	if r.Result != "validated" || len(r.Warnings) != 0 {
+		t.Fatalf("got %+v", r)
+	}
+	bot := e.gh.botComments(11)
+	if len(bot) != 1 {
+		t.Fatalf("%d comments", len(bot))
+	}
+	for _, want := range []string{
+		"`.birdwatch/passwd.yaml`", "is a symbolic link",
+		"`.birdwatch/big.yaml`", "over the 1048576-byte (1 MiB) limit",
+		"`.birdwatch/beth.yaml:", "canary games/aleph is defined 2 times",
+	} {
+		if !strings.Contains(bot[0].Body, want) {
+			t.Errorf("the check lacks %q:\n%s", want, bot[0].Body)
+		}
+	}
+	if strings.Contains(bot[0].Body, "root:") {
+		t.Errorf("the link's target was read:\n%s", bot[0].Body)
+	}
+	if st := e.statusesFor(head, "birdwatch/validate"); len(st) != 1 || st[0].State != "failure" {
+		t.Errorf("statuses %+v", st)
+	}
+}
+
 func TestValidationRerunWithCheckRuns(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.GitHub.CheckRuns = true })
 	head, base := e.openPull(7, "aleph-v05", "", strings.Replace(testSpec, "canary: v04", "canary: v05", 1))

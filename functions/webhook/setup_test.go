@@ -140,6 +140,10 @@ func newEnv(t testing.TB, mutate ...func(*Config)) *env {
 	}
 	e := &env{t: t, logs: &syncBuffer{}}
 	e.fleet = newFleet(t, testSpec)
+	// The PR check reads a pull request's head commit by hash, as GitHub serves it.
+	if out, err := exec.Command("git", "-C", e.fleet.Bare, "config", "uploadpack.allowReachableSHA1InWant", "true").CombinedOutput(); err != nil {
+		t.Fatalf("git config: %v\n%s", err, out)
+	}
 	e.gh = newFakeGitHub(t, e.fleet.Bare, testToken)
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	r, err := repo.Open(t.Context(), repo.Options{URL: e.fleet.URL(), Branch: "main", CacheDir: filepath.Join(t.TempDir(), "cache")})

@@ -4,10 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
+	"github.com/birdwatch-gitops/birdwatch/functions/core"
+	"github.com/birdwatch-gitops/birdwatch/gitops/repo"
 	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
+	"github.com/birdwatch-gitops/birdwatch/gitops/spectree"
 	"github.com/birdwatch-gitops/birdwatch/report"
 )
+
+// Revisions reads a commit of the repository; *repo.Repo and
+// *repo.GitHubRepo implement it.
+type Revisions interface {
+	Revision(ctx context.Context, hash string) (*repo.Snapshot, error)
+}
 
 // validationMarker identifies the one validation comment per pull request.
 const validationMarker = "<!-- birdwatch:validation -->"
@@ -31,26 +42,42 @@ func (h *Handler) validate(ctx context.Context, pr PullRequest) (Response, error
 	if err != nil {
 		return Response{}, err
 	}
-	var files []report.ValidatedFile
-	problems := 0
+	var paths []string
 	for _, f := range changed {
-		if !spec.IsSpecPath(f.Path) || f.Status == "removed" {
-			continue
+		if strings.HasPrefix(f.Path, spec.SpecDir+"/") && f.Status != "removed" &&
+			(spec.IsSpecPath(f.Path) || !strings.HasPrefix(f.Path, spec.SpecDir+"/status/")) {
+			paths = append(paths, f.Path)
 		}
-		vf, err := h.validateFile(ctx, f.Path, pr.HeadSHA)
-		if err != nil {
-			return Response{}, err
+	}
+	if len(paths) == 0 {
+		return ignored("pull request #%d changes no canary spec", pr.Number), nil
+	}
+	var warnings []string
+	files, err := h.validateTree(ctx, pr.HeadSHA, paths)
+	if err != nil {
+		// The head commit cannot be read whole (a server that does not
+		// serve commits by hash): check each spec file alone, and say so.
+		warnings = append(warnings, fmt.Sprintf("links, sizes, duplicates and referenced files not checked: %v", err))
+		files = nil
+		for _, p := range paths {
+			if !spec.IsSpecPath(p) {
+				continue
+			}
+			vf, err := h.validateFile(ctx, p, pr.HeadSHA)
+			if err != nil {
+				return Response{}, err
+			}
+			files = append(files, vf)
 		}
+	}
+	problems := 0
+	for _, vf := range files {
 		problems += len(vf.Problems)
 		if vf.Err != "" {
 			problems++
 		}
-		files = append(files, vf)
 	}
-	if len(files) == 0 {
-		return ignored("pull request #%d changes no canary spec", pr.Number), nil
-	}
-	resp := Response{Result: "validated", Detail: fmt.Sprintf("%d file(s), %d problem(s)", len(files), problems)}
+	resp := Response{Result: "validated", Detail: fmt.Sprintf("%d file(s), %d problem(s)", len(files), problems), Warnings: warnings}
 	body := validationMarker + "\n" + report.ValidationMarkdown(files)
 	var link string
 	if gh.Comments != nil {
@@ -68,6 +95,52 @@ func (h *Handler) validate(ctx context.Context, pr PullRequest) (Response, error
 		resp.Warnings = append(resp.Warnings, err.Error())
 	}
 	return resp, nil
+}
+
+// validateTree checks the head commit's .birdwatch/ as the loop and
+// validate do (spectree.Load and spectree.References) and returns the
+// result for each changed path: its canaries and the problems found in it
+// (a duplicate is reported in both files, so a pull request that adds one
+// sees it).
+func (h *Handler) validateTree(ctx context.Context, head string, paths []string) ([]report.ValidatedFile, error) {
+	if h.cfg.Revisions == nil {
+		return nil, errors.New("no repository to read the head commit from")
+	}
+	snap, err := h.cfg.Revisions.Revision(ctx, head)
+	if err != nil {
+		return nil, err
+	}
+	tree := spectree.Snapshot{Snapshot: snap}
+	cs, err := spectree.Load(tree, h.cfg.Checks)
+	var perr *spec.Error
+	var problems []spec.Problem
+	switch {
+	case errors.As(err, &perr):
+		problems = perr.Problems
+	case err != nil:
+		return nil, err
+	}
+	for _, c := range cs {
+		problems = append(problems, spectree.References(tree, c, core.ReadWeights)...)
+	}
+	files := make([]report.ValidatedFile, 0, len(paths))
+	for _, p := range paths {
+		vf := report.ValidatedFile{Path: p}
+		for _, pr := range problems {
+			if pr.File == p {
+				vf.Problems = append(vf.Problems, pr)
+			}
+		}
+		for _, c := range cs {
+			if c.File == p && !slices.ContainsFunc(vf.Problems, func(pr spec.Problem) bool { return pr.Line == c.Line }) {
+				vf.Canaries = append(vf.Canaries, c)
+			}
+		}
+		if len(vf.Problems) > 0 || len(vf.Canaries) > 0 || spec.IsSpecPath(p) {
+			files = append(files, vf)
+		}
+	}
+	return files, nil
 }
 
 // validateFile reads and parses one spec file at ref. A missing file or a

@@ -72,6 +72,12 @@ type Config struct {
 	// Checks validate specs in pull requests; use core.Checks(judges) so a
 	// PR is checked like the loop checks main.
 	Checks spec.Checks
+	// Revisions reads the pull request's head commit, so the PR check
+	// reads .birdwatch/ as the loop and validate do (gitops/spectree:
+	// links, sizes, .git paths, duplicates, referenced files). nil means
+	// the engine's repository when it can (*repo.Repo, *repo.GitHubRepo);
+	// without one, each changed spec file is read alone through the API.
+	Revisions Revisions
 	// Branch is the branch the engine reads and commits to; pushes and
 	// merges to other branches are ignored. "" means DefaultBranch.
 	Branch string
@@ -194,6 +200,9 @@ func New(cfg Config) (*Handler, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if ce, ok := cfg.Engine.(*core.Engine); ok && cfg.Revisions == nil {
+		cfg.Revisions, _ = ce.Repo.(Revisions)
 	}
 	if cfg.Bodies == nil {
 		cfg.Bodies = bodylimit.New(0, 0)
