@@ -55,8 +55,14 @@ func (p Ports) checkSeal(ctx context.Context, snap Snapshot, c *spec.Canary, st 
 			sealed = req.View(sealed)
 		}
 	}
+	cmd := req.Command
 	req.Command = nil
 	out, err := p.decideOn(ctx, snap, c, sealed, req, t.Error())
+	if out != nil && cmd != nil {
+		// The command is not applied to a status birdwatch did not write:
+		// it is answered as refused; a resume after the freeze applies.
+		out.Decision.Refused = fmt.Sprintf("%s refused: %s", cmd.Kind, t.Error())
+	}
 	var bad *BadInputError
 	if !errors.As(err, &bad) || out == nil || t.Sealed == nil {
 		return out, err
