@@ -211,9 +211,10 @@ func newEngine(ctx context.Context, cfg *Config, log *slog.Logger) (*core.Engine
 		r.Close()
 		return nil, nil, err
 	}
-	if key == "" {
+	if key == "" && log != nil {
 		log.Warn("BIRDWATCH_STATUS_KEY is not set: statuses are not sealed or checked, so a status file committed by anyone is acted on (docs/reliability.md)")
-	} else {
+	}
+	if key != "" {
 		e.StatusKey = []byte(key)
 	}
 	if cfg.Prometheus != "" {
