@@ -78,7 +78,7 @@ func (e *Engine) Plan(ctx context.Context, req Request) ([]Planned, error) {
 		pl := Planned{Canary: p.key, Commit: t.snap.Commit()}
 		err := p.err
 		if err == nil {
-			pl.Decision, pl.Analysis, pl.Message = p.res.Decision, p.res.Analysis, p.res.Effects.Message.String()
+			pl.Decision, pl.Analysis, pl.Message = p.res.Decision, p.res.Analysis, e.change(t.snap, p.res).Message.String() // with the seal it will carry
 			pl.Files, err = changedFiles(t.snap, p.res.Effects.Files)
 			pl.Hooks = calls.For(p.canary.Metadata.Namespace, p.canary.Metadata.Name)
 		}
