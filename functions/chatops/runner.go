@@ -130,7 +130,9 @@ func (r *Runner) answer(ctx context.Context, j Job) (*slack.WebhookMessage, stri
 			a.Case = command.AlreadyApplied
 			return refusal(a.Text(escape)), "done: already applied", nil
 		}
-		if n := len(st.History); n > 0 && !j.IssuedAt.IsZero() && st.History[n-1].At.After(j.IssuedAt) {
+		// Slack's timestamps are whole seconds: a change in the command's
+		// own second does not count (a click right after a report).
+		if n := len(st.History); n > 0 && !j.IssuedAt.IsZero() && st.History[n-1].At.Truncate(time.Second).After(j.IssuedAt) {
 			last := st.History[n-1]
 			return refuse(command.Stale, fmt.Sprintf("the rollout changed after it was given (%s at %s; the command is from %s): give it again if it still applies",
 				last.Decision, last.At.UTC().Format(time.RFC3339), j.IssuedAt.UTC().Format(time.RFC3339)))
