@@ -8,6 +8,7 @@ import (
 
 	"github.com/birdwatch-gitops/birdwatch/gitops/pullrequest/githubtest"
 	"github.com/birdwatch-gitops/birdwatch/gitops/repo"
+	"github.com/birdwatch-gitops/birdwatch/gitops/repo/gitlabtest"
 	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
 	"github.com/birdwatch-gitops/birdwatch/gitops/statusseal"
 	"github.com/birdwatch-gitops/birdwatch/internal/fleet"
@@ -188,43 +189,60 @@ func TestTamperedStatusFreezesFromTheLastSealed(t *testing.T) {
 	}
 }
 
-// TestSealsInGitHubAPIMode: commits made through GitHub's API
-// (createCommitOnBranch) carry the seal, a status forged between them is
-// found by reading commits through the API, and the freeze is sealed too.
-func TestSealsInGitHubAPIMode(t *testing.T) {
-	f := newFleet(t, withCanary("v05")+"  sync: {engine: none, applyDelay: 30s}\n")
-	srv := githubtest.New(t, f.Bare, "acme", "gitops", nil)
-	g, err := repo.OpenGitHub(repo.GitHubOptions{Owner: "acme", Name: "gitops", Token: "ghs_test", APIURL: srv.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := newClock(dataEnd.Add(-time.Hour))
-	e := newEngine(t, g, "http://127.0.0.1:1", c)
-	if o := runOnce(t, e); o.Decision.Action != rollout.ActionAdvance || o.Commit == "" {
-		t.Fatalf("start: %s %q", o.Decision.Action, o.Decision.Reason)
-	}
-	msg, err := f.Message(t.Context(), "main")
-	if err != nil || !strings.Contains(msg, statusseal.Trailer+": games/aleph ") {
-		t.Fatalf("API-mode commit not sealed (%v):\n%s", err, msg)
-	}
-	c.advance(31 * time.Second)
-	if o := runOnce(t, e); o.Decision.Action != rollout.ActionSynced {
-		t.Fatalf("synced: %s %q", o.Decision.Action, o.Decision.Reason)
-	}
-	if err := f.Commit(t.Context(), "aleph: ship it", map[string]fleet.Edit{statusFile: fleet.Put(forgedStatus)}); err != nil {
-		t.Fatal(err)
-	}
-	forged := head(t, f)
-	c.advance(2 * time.Minute)
-	o := runOnce(t, e)
-	if o.Decision.Action != rollout.ActionFreeze || !strings.Contains(o.Decision.Reason, forged[:12]) {
-		t.Fatalf("forged status in API mode: %s %q", o.Decision.Action, o.Decision.Reason)
-	}
-	if got := weightsAt(t, f, "main"); got != "90/10" {
-		t.Errorf("weights %s, want 90/10 (held)", got)
-	}
-	c.advance(time.Minute)
-	if o := runOnce(t, e); o.Commit != "" {
-		t.Errorf("committed again on its own freeze: %s %q", o.Decision.Action, o.Decision.Reason)
+// TestSealsInAPIModes: commits made through GitHub's API
+// (createCommitOnBranch) and GitLab's (repository/commits) carry the seal,
+// a status forged between them is found by reading commits through the
+// API, and the freeze is sealed too.
+func TestSealsInAPIModes(t *testing.T) {
+	for _, mode := range []string{"github", "gitlab"} {
+		t.Run(mode, func(t *testing.T) {
+			f := newFleet(t, withCanary("v05")+"  sync: {engine: none, applyDelay: 30s}\n")
+			var r Repository
+			switch mode {
+			case "github":
+				srv := githubtest.New(t, f.Bare, "acme", "gitops", nil)
+				g, err := repo.OpenGitHub(repo.GitHubOptions{Owner: "acme", Name: "gitops", Token: "ghs_test", APIURL: srv.URL})
+				if err != nil {
+					t.Fatal(err)
+				}
+				r = g
+			case "gitlab":
+				srv := gitlabtest.New(t, f.Bare, "acme/gitops", "glpat-test")
+				g, err := repo.OpenGitLab(repo.GitLabOptions{Project: "acme/gitops", Token: "glpat-test", APIURL: srv.URL})
+				if err != nil {
+					t.Fatal(err)
+				}
+				r = g
+			}
+			c := newClock(dataEnd.Add(-time.Hour))
+			e := newEngine(t, r, "http://127.0.0.1:1", c)
+			if o := runOnce(t, e); o.Decision.Action != rollout.ActionAdvance || o.Commit == "" {
+				t.Fatalf("start: %s %q", o.Decision.Action, o.Decision.Reason)
+			}
+			msg, err := f.Message(t.Context(), "main")
+			if err != nil || !strings.Contains(msg, statusseal.Trailer+": games/aleph ") {
+				t.Fatalf("API-mode commit not sealed (%v):\n%s", err, msg)
+			}
+			c.advance(31 * time.Second)
+			if o := runOnce(t, e); o.Decision.Action != rollout.ActionSynced {
+				t.Fatalf("synced: %s %q", o.Decision.Action, o.Decision.Reason)
+			}
+			if err := f.Commit(t.Context(), "aleph: ship it", map[string]fleet.Edit{statusFile: fleet.Put(forgedStatus)}); err != nil {
+				t.Fatal(err)
+			}
+			forged := head(t, f)
+			c.advance(2 * time.Minute)
+			o := runOnce(t, e)
+			if o.Decision.Action != rollout.ActionFreeze || !strings.Contains(o.Decision.Reason, forged[:12]) {
+				t.Fatalf("forged status in API mode: %s %q", o.Decision.Action, o.Decision.Reason)
+			}
+			if got := weightsAt(t, f, "main"); got != "90/10" {
+				t.Errorf("weights %s, want 90/10 (held)", got)
+			}
+			c.advance(time.Minute)
+			if o := runOnce(t, e); o.Commit != "" {
+				t.Errorf("committed again on its own freeze: %s %q", o.Decision.Action, o.Decision.Reason)
+			}
+		})
 	}
 }

@@ -8,11 +8,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	gitlab "gitlab.com/gitlab-org/api/client-go"
 
 	"github.com/birdwatch-gitops/birdwatch/gitops/statusseal"
 )
@@ -142,6 +144,51 @@ func (h githubHistory) File(ctx context.Context, tree plumbing.Hash, path string
 
 // Blob reads blob b.
 func (h githubHistory) Blob(ctx context.Context, b plumbing.Hash) ([]byte, error) {
+	h.g.obj.mu.Lock()
+	defer h.g.obj.mu.Unlock()
+	return statusseal.Objects{Storer: h.g.obj.st}.Blob(ctx, b)
+}
+
+// StatusHistory is the history statusseal.Check walks, read through
+// GitLab's API: commits from repository/commits (its root tree listed, as
+// Revision does), trees and blobs as Snapshot reads them.
+func (g *GitLabRepo) StatusHistory() statusseal.History { return gitlabHistory{g} }
+
+type gitlabHistory struct{ g *GitLabRepo }
+
+// Commit reads c and lists its root tree.
+func (h gitlabHistory) Commit(ctx context.Context, c plumbing.Hash) (statusseal.Commit, error) {
+	gc, _, err := h.g.gl.Commits.GetCommit(h.g.project, c.String(), nil, gitlab.WithContext(ctx))
+	if err != nil {
+		if isGitLabStatus(err, http.StatusNotFound) {
+			return statusseal.Commit{}, fmt.Errorf("commit %s of %s: %w", c, h.g.where(), plumbing.ErrObjectNotFound)
+		}
+		return statusseal.Commit{}, fmt.Errorf("commit %s of %s: %w", c, h.g.where(), gitlabError(err))
+	}
+	snap, err := h.g.snapshot(ctx, gc)
+	if err != nil {
+		return statusseal.Commit{}, err
+	}
+	out := statusseal.Commit{Hash: c, Tree: snap.tree, Message: gc.Message}
+	for _, p := range gc.ParentIDs {
+		ph, err := parseHash(p)
+		if err != nil {
+			return statusseal.Commit{}, fmt.Errorf("GitLab answered parent %q of %s: %w", p, c, err)
+		}
+		out.Parents = append(out.Parents, ph)
+	}
+	return out, nil
+}
+
+// File finds path in tree.
+func (h gitlabHistory) File(ctx context.Context, tree plumbing.Hash, path string) (plumbing.Hash, error) {
+	h.g.obj.mu.Lock()
+	defer h.g.obj.mu.Unlock()
+	return statusseal.Objects{Storer: h.g.obj.st}.File(ctx, tree, path)
+}
+
+// Blob reads blob b.
+func (h gitlabHistory) Blob(ctx context.Context, b plumbing.Hash) ([]byte, error) {
 	h.g.obj.mu.Lock()
 	defer h.g.obj.mu.Unlock()
 	return statusseal.Objects{Storer: h.g.obj.st}.Blob(ctx, b)
