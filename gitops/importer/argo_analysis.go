@@ -184,11 +184,18 @@ func translateArgoQuery(q string, vals map[string]any) (string, map[string]strin
 		args[k] = fmt.Sprint(vals[name])
 		return "{{ .Args." + k + " }}"
 	})
+	// The pods birdwatch runs carry the version label, not Argo's hash:
+	// a selector of the hash on the version selects the version label.
+	q = hashLabelRE.ReplaceAllString(q, `version${1}"{{ .Version }}"`)
 	if len(args) == 0 {
 		args = nil
 	}
 	return strings.TrimSpace(q), args
 }
+
+// hashLabelRE matches a selector of Argo's pod template hash label on the
+// version ({{ .Version }} after translation).
+var hashLabelRE = regexp.MustCompile(`rollouts_pod_template_hash(\s*=~?\s*)"\{\{ \.Version \}\}"`)
 
 // setLimit reads a condition "result[0] >= 0.95": a failure condition
 // below a value is a min, above a value a max; a success condition the

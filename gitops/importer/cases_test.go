@@ -127,7 +127,8 @@ var importCases = []importCase{
 			// The AnalysisTemplate's query uses the version: a MetricTemplate, named by templateRef with the Rollout's args.
 			m := c.Spec.Analysis.Metrics
 			if len(m) != 1 || m[0].TemplateRef == nil || m[0].TemplateRef.Name != "error-rate" || m[0].Query != "" || m[0].Args["service"] != "rollout-bluegreen-preview" ||
-				m[0].Resolved == nil || !strings.Contains(m[0].Resolved.Spec.Query, `rollouts_pod_template_hash="{{ .Version }}"`) || *m[0].Max != 0.01 {
+				m[0].Resolved == nil || !strings.Contains(m[0].Resolved.Spec.Query, `code=~"5.."`) || strings.Contains(m[0].Resolved.Spec.Query, "rollouts_pod_template_hash") ||
+				!strings.Contains(m[0].Resolved.Spec.Query, `version="{{ .Version }}"`) || *m[0].Max != 0.01 {
 				t.Errorf("metrics %+v", m)
 			}
 		},
