@@ -277,5 +277,12 @@ func storeLoose(obj *objects, typ plumbing.ObjectType, data []byte) (plumbing.Ha
 	if err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("store object: %w", err)
 	}
+	if obj.written != nil {
+		o := &plumbing.MemoryObject{}
+		o.SetType(typ)
+		if _, err := o.Write(data); err == nil {
+			obj.written.Put(o)
+		}
+	}
 	return h, nil
 }

@@ -29,12 +29,17 @@ type objects struct {
 	dir string // "" for a store that is not on disk (GitHub API mode)
 	// trees are the trees decoded through this store (see treeCache).
 	trees treeCache
+	// written is the store's object cache: objects Commit writes go in
+	// too, so that the push reading a chain it just wrote finds them in
+	// memory instead of inflating them again; nil for other stores.
+	written cache.Object
 }
 
 func openObjects(dir string) *objects {
 	// No KeepDescriptors: pack files are opened per read and closed again,
 	// so a Snapshot holds no file descriptor and needs no Close.
-	return &objects{st: filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRUDefault()), dir: dir}
+	c := cache.NewObjectLRUDefault()
+	return &objects{st: filesystem.NewStorage(osfs.New(dir), c), dir: dir, written: c}
 }
 
 // Snapshot is an immutable view of one commit of the branch: its files are
