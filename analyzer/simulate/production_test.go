@@ -151,3 +151,38 @@ func TestSignedRootLRT(t *testing.T) {
 		}
 	}
 }
+
+// TestGuardStableAtMax: the aleph example's max: 1 guard with the stable
+// itself at 1% errors and a canary no worse. The sequential judge's guard
+// fails only on evidence, so it stays within alpha (the cumulative threshold
+// it replaced rolled back 88% of them, measured for the issue). A canary at
+// 3% errors is still caught by the guard or the count test.
+func TestGuardStableAtMax(t *testing.T) {
+	if testing.Short() {
+		t.Skip("simulation")
+	}
+	s, err := Lookup("guard-stable-at-max")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(s Scenario, j judge.Judge) *Result {
+		r, err := Run(context.Background(), Config{Scenario: s, Judge: j, Runs: 300, Seed: 3, Alpha: 0.01})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.Guards {
+			t.Fatalf("%s ran without guards", s.Name)
+		}
+		return r
+	}
+	seq := run(s, judge.Sequential{})
+	t.Logf("false rollbacks: sequential %v of 300", seq.FalseRollbackRate.Count)
+	if seq.FalseRollbackRate.Count > 3 {
+		t.Errorf("sequential rolled back %d of 300 canaries no worse than a stable at the guard, want <= 1%%", seq.FalseRollbackRate.Count)
+	}
+	bad := s
+	bad.Healthy, bad.Canary.ErrorRate = false, 0.03
+	if r := run(bad, judge.Sequential{}); r.DetectionRate.Value < 0.9 {
+		t.Errorf("canary at 3%% errors over a max of 1%%: detected %v", r.DetectionRate.Value)
+	}
+}
