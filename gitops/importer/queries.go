@@ -117,14 +117,14 @@ func flaggerTemplateMetric(co *Checkout, objs []*Object, m, ref map[string]any, 
 		return co.notFound("templateRef", "MetricTemplate", ns, str(ref, "name"))
 	}
 	if typ := str(t.Body, "spec", "provider", "type"); typ != "prometheus" && typ != "" {
-		return fmt.Errorf("MetricTemplate %s: provider %s: birdwatch queries Prometheus only", t.Name(), typ)
+		return fmt.Errorf("MetricTemplate %s: provider %s: an inlined query runs on Prometheus only; write a birdwatch MetricTemplate with provider %s whose query selects the canary by {{ .Version }}", t.Name(), typ, typ)
 	}
 	vars := map[string]string{}
 	for k, v := range mapAt(m, "templateVariables") {
 		vars[k] = fmt.Sprint(v)
 	}
 	out.Query, out.Args = translateFlaggerQuery(str(t.Body, "spec", "query"), nm, sp, vars)
-	r.note(Approximated, field, "MetricTemplate %s/%s (%s) inlined as spec.analysis.metrics[].query: birdwatch's MetricTemplate kind is not available yet", ns, t.Name(), t.File)
+	r.note(Approximated, field, "MetricTemplate %s/%s (%s) inlined as spec.analysis.metrics[].query: Flagger's query selects the canary by name, and a birdwatch MetricTemplate must select it by {{ .Version }}", ns, t.Name(), t.File)
 	if addr := str(t.Body, "spec", "provider", "address"); addr != "" {
 		r.note(Approximated, field+".provider.address", "%s: birdwatch queries the one Prometheus of --prometheus / BIRDWATCH_PROMETHEUS_URL", addr)
 	}
