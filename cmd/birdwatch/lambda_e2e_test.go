@@ -224,7 +224,8 @@ func (e *e2e) commands(t *testing.T) {
 	}
 }
 
-// redelivered: SQS delivers the promote job again; it acts once.
+// redelivered: SQS delivers the promote job again; it acts once and the
+// answer says it was already applied (command.Answer).
 func (e *e2e) redelivered(t *testing.T) {
 	var promote sqstest.Message
 	for _, m := range e.q.Messages() {
@@ -236,7 +237,7 @@ func (e *e2e) redelivered(t *testing.T) {
 	if failed := e.runWorker(t, promote); len(failed) != 0 || e.head(t) != before {
 		t.Fatalf("failed %v, head %q", failed, e.head(t))
 	}
-	if got := e.slack.received(); len(got) != posts+1 || !strings.Contains(fmt.Sprint(got[posts]["text"]), "already handled") {
+	if got := e.slack.received(); len(got) != posts+1 || !strings.Contains(fmt.Sprint(got[posts]["text"]), "already applied") {
 		t.Errorf("posts %v", got)
 	}
 }
