@@ -189,7 +189,11 @@ func TestPagesInABrowser(t *testing.T) {
 	var row string
 	var marker int
 	for deadline := time.Now().Add(45 * time.Second); ; time.Sleep(250 * time.Millisecond) {
-		row, marker = must(t, b, chromedp.Text(`tr[data-canary="games/aleph"]`)), must(t, b, chromedp.Evaluate[int](`window.birdwatchMarker || 0`))
+		// One script reads the row: the refresh may replace it between a
+		// node lookup and a text read (chromedp.Text then fails with "No node
+		// with given id found").
+		row = must(t, b, chromedp.Evaluate[string](`(document.querySelector('tr[data-canary="games/aleph"]') || {innerText: ""}).innerText`))
+		marker = must(t, b, chromedp.Evaluate[int](`window.birdwatchMarker || 0`))
 		if strings.Contains(row, "v05") || time.Now().After(deadline) {
 			break
 		}
