@@ -69,13 +69,10 @@ func (p *APISIX) locate(f *yamledit.File) (*split, error) {
 		}
 		for i := range rules.Content {
 			base := fmt.Sprintf("spec.http[%d]", i)
-			named := false
-			if p.cfg.Route != "" {
-				if name, _ := scalarAt(d, base+".name"); name != p.cfg.Route {
-					continue
-				}
-				named = true
-				c.named++
+			name, _ := scalarAt(d, base+".name")
+			named, ok := c.selects(p.cfg.Route, name)
+			if !ok {
+				continue
 			}
 			s, err := p.m.match(d, obj, base+".backends", named)
 			if s != nil {

@@ -68,11 +68,9 @@ func (p *Contour) locate(f *yamledit.File) (*split, error) {
 			continue
 		}
 		c.objects++
-		if p.cfg.Route != "" {
-			if name, _ := scalarAt(d, "metadata.name"); name != p.cfg.Route {
-				continue
-			}
-			c.named++
+		name, _ := scalarAt(d, "metadata.name")
+		if _, ok := c.selects(p.cfg.Route, name); !ok {
+			continue
 		}
 		obj := objectName(d)
 		routes, err := d.Lookup("spec.routes")

@@ -112,13 +112,9 @@ func (p *Istio) locate(f *yamledit.File) (*split, error) {
 			if strings.HasPrefix(name, RoutePrefix) {
 				continue // birdwatch's header routes hold the canary too, but are never the managed route
 			}
-			named := false
-			if p.cfg.Route != "" {
-				if name != p.cfg.Route {
-					continue
-				}
-				named = true
-				c.named++
+			named, ok := c.selects(p.cfg.Route, name)
+			if !ok {
+				continue
 			}
 			s, err := p.m.match(d, obj, base+".route", named)
 			if s != nil {

@@ -60,13 +60,10 @@ func (p *SMI) locate(f *yamledit.File) (*split, error) {
 			continue
 		}
 		c.objects++
-		selected := false
-		if p.cfg.Route != "" {
-			if name, _ := scalarAt(d, "metadata.name"); name != p.cfg.Route {
-				continue
-			}
-			selected = true
-			c.named++
+		name, _ := scalarAt(d, "metadata.name")
+		selected, ok := c.selects(p.cfg.Route, name)
+		if !ok {
+			continue
 		}
 		s, err := p.m.match(d, objectName(d), "spec.backends", selected)
 		if s != nil {

@@ -243,6 +243,21 @@ func (c *candidates) add(s *split, err error) error {
 	return nil
 }
 
+// selects reports whether the place called name is one the provider may
+// manage under Config.Route: every place when route is empty (none of them
+// selected by name), else only the place of that name, which is counted in
+// named and reported as selected.
+func (c *candidates) selects(route, name string) (selected, ok bool) {
+	switch {
+	case route == "":
+		return false, true
+	case name != route:
+		return false, false
+	}
+	c.named++
+	return true, true
+}
+
 // scope describes a provider's search, for messages.
 type scope struct {
 	kinds string // what was looked for: "VirtualService (apiVersion networking.istio.io/*)"

@@ -61,13 +61,10 @@ func (p *Traefik) locate(f *yamledit.File) (*split, error) {
 			continue
 		}
 		c.objects++
-		selected := false
-		if p.cfg.Route != "" {
-			if name, _ := scalarAt(d, "metadata.name"); name != p.cfg.Route {
-				continue
-			}
-			selected = true
-			c.named++
+		name, _ := scalarAt(d, "metadata.name")
+		selected, ok := c.selects(p.cfg.Route, name)
+		if !ok {
+			continue
 		}
 		if _, err := d.Lookup("spec.weighted"); errors.Is(err, yamledit.ErrPathNotFound) {
 			if _, merr := d.Lookup("spec.mirroring"); merr == nil && selected {
