@@ -8,6 +8,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/birdwatch-gitops/birdwatch/analyzer/stats"
 	"github.com/birdwatch-gitops/birdwatch/analyzer/verdict"
 )
 
@@ -58,6 +59,10 @@ type MetricConfig struct {
 	Critical bool
 	// Max and Min are absolute guards on the canary's value; nil = none.
 	Max, Min *float64
+	// Quantile is the stable's quantile a histogram metric is tested at
+	// by the sequential judge, in (0, 1); 0 means DefaultQuantile when the
+	// metric has buckets, and no quantile test otherwise.
+	Quantile float64
 
 	// The fields below are read by the mannwhitney judge (see MannWhitney);
 	// their zero values are the defaults.
@@ -112,6 +117,11 @@ type Series struct {
 	Skipped string
 	// Samples are per-step values for judges that compare distributions.
 	Samples []float64
+	// Buckets is the window's latency histogram (cumulative counts per
+	// bucket bound) when the metric's template reads buckets (HasBuckets);
+	// the sequential judge tests it with stats.QuantileTest.
+	Buckets    stats.Histogram
+	HasBuckets bool
 }
 
 // Input is one metric's data for one analysis. Err is set when it could not be fetched.

@@ -29,10 +29,14 @@ import (
 // the error budget: they spend GuardShare of the metric's alpha and fail only
 // when an anytime-valid confidence sequence for the canary's cumulative rate
 // lies wholly beyond the guard (stats.RateGuard), so a canary no worse than a
-// stable that itself sits at the guard is not rolled back on noise. Metrics
-// without counts (a p99 from a histogram) are judged only by their guards,
-// as plain thresholds on windows with MinRequests requests: those are
-// outside alpha.
+// stable that itself sits at the guard is not rolled back on noise.
+// Histogram metrics (a template with buckets, or a config Quantile) take a
+// share of alpha like a count metric and are tested with
+// stats.QuantileTest: the canary's share of requests above the bucket bound
+// nearest the stable's quantile, chosen from the earlier looks (see
+// judgeQuantile). Other metrics without counts (a p99 query) are judged
+// only by their guards, as plain thresholds on windows with MinRequests
+// requests: those are outside alpha.
 //
 // The count test discounts each interval's evidence by the extra-binomial
 // dispersion estimated from the earlier intervals (stats.CountTest
@@ -62,7 +66,7 @@ func (s Sequential) Judge(r Request) Result {
 	out := Result{Judge: s.Name()}
 	counted := 0
 	for _, in := range r.Metrics {
-		if in.Canary.HasCounts && in.Baseline.HasCounts {
+		if (in.Canary.HasCounts && in.Baseline.HasCounts) || isQuantileMetric(in) {
 			counted++
 		}
 	}
@@ -81,6 +85,9 @@ func judgeSequential(in Input, r Request, counted int, dispersion bool) MetricRe
 	switch {
 	case in.Err != nil:
 		res.Classification, res.Reason = Error, in.Err.Error()
+		return res
+	case isQuantileMetric(in):
+		judgeQuantile(&res, in, r, r.Alpha/float64(counted), dispersion)
 		return res
 	case !in.Canary.HasCounts || !in.Baseline.HasCounts:
 		judgeGuardOnly(&res, in, r)

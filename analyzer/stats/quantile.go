@@ -35,6 +35,39 @@ func (h Histogram) Above(b float64) (float64, bool) {
 	return h.Total() - h.Counts[i], true
 }
 
+// Quantile returns h's q-quantile as PromQL's histogram_quantile
+// interpolates it (promql/quantile.go bucketQuantile): linearly within the
+// bucket holding rank q*Total, the first bucket starting at 0 (or at its
+// bound when that is not positive), a rank in the +Inf bucket giving the
+// highest finite bound. NaN when h is empty, has no finite bound or fails
+// Check.
+func (h Histogram) Quantile(q float64) float64 {
+	n := len(h.Counts)
+	if n < 2 || h.Check() != nil || !(h.Total() > 0) || !(q >= 0 && q <= 1) {
+		return math.NaN()
+	}
+	rank := q * h.Total()
+	b, _ := slices.BinarySearchFunc(h.Counts, rank, func(c, r float64) int {
+		if c < r {
+			return -1
+		}
+		return 1
+	})
+	if b == n-1 {
+		return h.Bounds[n-2]
+	}
+	if b == 0 && h.Bounds[0] <= 0 {
+		return h.Bounds[0]
+	}
+	start, end, count := 0.0, h.Bounds[b], h.Counts[b]
+	if b > 0 {
+		start = h.Bounds[b-1]
+		count -= h.Counts[b-1]
+		rank -= h.Counts[b-1]
+	}
+	return start + (end-start)*(rank/count)
+}
+
 // Check returns why h cannot be a histogram of one interval, or nil: no
 // bucket, bounds not strictly ascending or without +Inf last, counts that
 // are NaN, infinite or negative, or that decrease from one bound to the

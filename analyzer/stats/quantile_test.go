@@ -252,3 +252,33 @@ func invNormal(p float64) float64 {
 	}
 	return (lo + hi) / 2
 }
+
+// TestHistogramQuantile: PromQL's histogram_quantile interpolation
+// (promql/quantile.go), worked by hand.
+func TestHistogramQuantile(t *testing.T) {
+	inf := math.Inf(1)
+	h := Histogram{[]float64{100, 250, 500, inf}, []float64{50, 90, 99, 100}}
+	for _, c := range []struct {
+		q, want float64
+	}{
+		{0.5, 100},         // rank 50 ends the first bucket
+		{0.25, 50},         // rank 25 of 50 in [0, 100]
+		{0.7, 175},         // rank 70: 20 of 40 into (100, 250]
+		{0.99, 500},        // rank 99 ends (250, 500]
+		{0.995, 500},       // rank in +Inf: the highest finite bound
+		{0.945, 250 + 125}, // rank 94.5: 4.5 of 9 into (250, 500]
+		{0, 0},             // rank 0: the start of the first bucket
+		{1.5, math.NaN()},  // not a quantile
+		{math.NaN(), math.NaN()},
+	} {
+		got := h.Quantile(c.q)
+		if !(got == c.want || (math.IsNaN(got) && math.IsNaN(c.want))) {
+			t.Errorf("Quantile(%v) = %v, want %v", c.q, got, c.want)
+		}
+	}
+	for _, bad := range []Histogram{{}, {[]float64{inf}, []float64{3}}, {[]float64{1, inf}, []float64{0, 0}}, {[]float64{1, 2}, []float64{1, 2}}} {
+		if got := bad.Quantile(0.5); !math.IsNaN(got) {
+			t.Errorf("%+v: Quantile = %v, want NaN", bad, got)
+		}
+	}
+}
