@@ -2,8 +2,10 @@ package importer
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -49,7 +51,13 @@ func flaggerMetric(co *Checkout, objs []*Object, m map[string]any, nm flaggerNam
 	ref := mapAt(m, "templateRef")
 	switch {
 	case ref != nil:
-		return out, flaggerTemplateMetric(co, objs, m, ref, out, nm, sp, r, field)
+		err := flaggerTemplateMetric(co, objs, m, ref, out, nm, sp, r, field)
+		var no *refusal
+		if errors.As(err, &no) {
+			r.note(NoEquivalent, field, "%v; left out", no)
+			return nil, nil
+		}
+		return out, err
 	case name == "request-success-rate" || name == "request-duration":
 		return out, flaggerBuiltin(name, out, nm, mesh, sp, r, field)
 	case str(m, "query") != "":
@@ -103,7 +111,9 @@ func flaggerBuiltin(name string, out *spec.Metric, nm flaggerNames, mesh string,
 	return nil
 }
 
-// flaggerTemplateMetric inlines a MetricTemplate's query.
+// flaggerTemplateMetric maps a metric that names a Flagger MetricTemplate:
+// a birdwatch MetricTemplate when its query can be made to select the
+// version it measures, else the query inlined (Prometheus only).
 func flaggerTemplateMetric(co *Checkout, objs []*Object, m, ref map[string]any, out *spec.Metric, nm flaggerNames, sp map[string]any, r *Result, field string) error {
 	ns := str(ref, "namespace")
 	if ns == "" {
@@ -116,18 +126,112 @@ func flaggerTemplateMetric(co *Checkout, objs []*Object, m, ref map[string]any, 
 	if t == nil {
 		return co.notFound("templateRef", "MetricTemplate", ns, str(ref, "name"))
 	}
-	if typ := str(t.Body, "spec", "provider", "type"); typ != "prometheus" && typ != "" {
-		return fmt.Errorf("MetricTemplate %s: provider %s: an inlined query runs on Prometheus only; write a birdwatch MetricTemplate with provider %s whose query selects the canary by {{ .Version }}", t.Name(), typ, typ)
-	}
 	vars := map[string]string{}
 	for k, v := range mapAt(m, "templateVariables") {
 		vars[k] = fmt.Sprint(v)
 	}
-	out.Query, out.Args = translateFlaggerQuery(str(t.Body, "spec", "query"), nm, sp, vars)
-	r.note(Approximated, field, "MetricTemplate %s/%s (%s) inlined as spec.analysis.metrics[].query: Flagger's query selects the canary by name, and a birdwatch MetricTemplate must select it by {{ .Version }}", ns, t.Name(), t.File)
-	if addr := str(t.Body, "spec", "provider", "address"); addr != "" {
-		r.note(Approximated, field+".provider.address", "%s: birdwatch queries the one Prometheus of --prometheus / BIRDWATCH_PROMETHEUS_URL", addr)
+	q, args := translateFlaggerQuery(str(t.Body, "spec", "query"), nm, sp, vars)
+	from := fmt.Sprintf("MetricTemplate %s/%s (%s)", ns, t.Name(), t.File)
+	if typ := str(t.Body, "spec", "provider", "type"); typ != "prometheus" && typ != "" {
+		return flaggerProviderMetric(t, typ, q, args, out, nm, r, field, from)
 	}
+	split, changes, err := splitByVersion(q, flaggerSwaps)
+	if err != nil {
+		out.Query, out.Args = q, args
+		r.note(Approximated, field, "%s inlined as spec.analysis.metrics[].query because %v; a birdwatch MetricTemplate must select the version it measures ({{ .Version }})", from, err)
+		if addr := str(t.Body, "spec", "provider", "address"); addr != "" {
+			r.note(Approximated, field+".provider.address", "%s: an inline query runs on the one Prometheus of --prometheus / BIRDWATCH_PROMETHEUS_URL", addr)
+		}
+		return nil
+	}
+	if strings.Contains(split, "{{ .Args.primary }}") {
+		if args == nil {
+			args = map[string]string{}
+		}
+		args["primary"] = nm.primary
+	}
+	out.Args = args
+	for _, c := range dedupe(changes) {
+		r.note(Mapped, field+".query", "%s selects the canary; the stable version's query has %s (PromQL picks the side by comparing {{ .Version }} with {{ .Canary }})", c.canary, c.stable)
+	}
+	mt := newMetricTemplate(t, ns, split, args)
+	if err := flaggerProvider(t, mt, r, field); err != nil {
+		return err
+	}
+	return emitMetricTemplate(r, mt, from, "flagger", field, out, nm.ns)
+}
+
+// flaggerSwaps are the names Flagger's queries select the canary by, and
+// what selects the primary (stable) instead: the target Deployment (and its
+// pods, whose names start with it) and the canary Service.
+var flaggerSwaps = []swap{{"{{ .Args.target }}", "{{ .Args.primary }}"}, {"{{ .Service }}-canary", "{{ .Service }}-primary"}}
+
+// newMetricTemplate is a birdwatch MetricTemplate for Flagger template t
+// with query q; every argument the Canary gives is declared without a
+// default, since the template is shared by canaries.
+func newMetricTemplate(t *Object, ns, q string, args map[string]string) *spec.MetricTemplate {
+	mt := &spec.MetricTemplate{APIVersion: spec.APIVersion, Kind: spec.KindMetricTemplate,
+		Metadata: spec.Metadata{Name: metricName(t.Name()), Namespace: ns},
+		Spec:     spec.MetricTemplateSpec{Description: fmt.Sprintf("Flagger MetricTemplate %s/%s (imported)", ns, t.Name()), Query: q}}
+	if len(args) > 0 {
+		mt.Spec.Args = map[string]string{}
+		for k := range args {
+			mt.Spec.Args[k] = ""
+		}
+	}
+	return mt
+}
+
+// flaggerProvider maps spec.provider's address and secretRef (Prometheus).
+func flaggerProvider(t *Object, mt *spec.MetricTemplate, r *Result, field string) error {
+	addr, secret := str(t.Body, "spec", "provider", "address"), str(t.Body, "spec", "provider", "secretRef", "name")
+	if addr == "" && secret == "" {
+		r.note(Mapped, field+".provider", "prometheus: the deployment's Prometheus (--prometheus / BIRDWATCH_PROMETHEUS_URL)")
+		return nil
+	}
+	mt.Spec.Provider = &spec.MetricProvider{Type: "prometheus", Address: addr, SecretRef: secret}
+	r.note(Mapped, field+".provider", "prometheus at %s", addr)
+	if secret != "" {
+		r.note(Mapped, field+".provider.secretRef", "secretRef %s: the deployment provides it as BIRDWATCH_METRICS_SECRET_%s, a JSON object with Flagger's keys token, or username and password", secret, secretVar(secret))
+	}
+	if b, _ := dig(t.Body, "spec", "provider", "insecureSkipVerify").(bool); b {
+		r.note(NoEquivalent, field+".provider.insecureSkipVerify", "birdwatch verifies TLS certificates")
+	}
+	return nil
+}
+
+// secretVar is the BIRDWATCH_METRICS_SECRET_ suffix of a secretRef name.
+func secretVar(name string) string {
+	return strings.ToUpper(strings.NewReplacer("-", "_", ".", "_", "/", "_").Replace(name))
+}
+
+// emitMetricTemplate writes mt under .birdwatch/ (once, if several
+// canaries use it) and points out at it with args.
+func emitMetricTemplate(r *Result, mt *spec.MetricTemplate, from, tool, field string, out *spec.Metric, canaryNS string) error {
+	file := fmt.Sprintf("%s/%s-%s.metrictemplate.yaml", spec.SpecDir, mt.Metadata.Namespace, mt.Metadata.Name)
+	var b bytes.Buffer
+	b.WriteString(schema.MetricTemplateModeline + "\n")
+	fmt.Fprintf(&b, "# Imported from %s by birdwatch import %s.\n", from, tool)
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(mt); err != nil {
+		return fmt.Errorf("encode %s: %w", file, err)
+	}
+	if err := enc.Close(); err != nil {
+		return err
+	}
+	if old, ok := r.Files[file]; ok && !bytes.Equal(old, b.Bytes()) {
+		return fmt.Errorf("%s: two different MetricTemplates would be written to %s", from, file)
+	} else if !ok {
+		r.Files[file] = b.Bytes()
+		r.note(Wrote, file, "MetricTemplate %s", mt.Key())
+	}
+	out.TemplateRef = &spec.TemplateRef{Name: mt.Metadata.Name}
+	if mt.Metadata.Namespace != canaryNS {
+		out.TemplateRef.Namespace = mt.Metadata.Namespace
+	}
+	out.Query = ""
+	r.note(Mapped, field, "MetricTemplate %s, used with templateRef and args %v", mt.Key(), out.Args)
 	return nil
 }
 
@@ -227,4 +331,15 @@ func kindOrder(k Kind) int {
 		return 4
 	}
 	return 5
+}
+
+// dedupe drops repeated rewrites (the same matcher in several selectors).
+func dedupe(rs []rewrite) []rewrite {
+	var out []rewrite
+	for _, r := range rs {
+		if !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
