@@ -13,7 +13,13 @@
 //	query:       the value for ONE version over the window (one series)
 //	errors:      count of bad events for one version over the window
 //	requests:    count of all events for one version over the window
+//	buckets:     a latency histogram's bucket counters for one version,
+//	             sum by (le) (increase(SELECTOR_bucket{...}[{{ .Window }}]))
 //
+// A histogram metric (buckets) may omit query too: the sequential judge
+// tests the canary's share of requests above the stable's quantile bucket
+// (analyzer/stats QuantileTest); the provider reads each le series from raw
+// samples (analyzer/metrics BucketWindow), so Prometheus is required.
 // A count metric may omit query: its value is then 100*errors/requests
 // (percent). requests is what a spec's minRequests is checked against.
 // For Prometheus, write counts as sum(increase(SELECTOR[{{ .Window }}]))
@@ -76,13 +82,17 @@ type Template struct {
 	// Requests counts all events of one version over the window; empty if
 	// the template has no request count (then minRequests cannot be checked).
 	Requests string `yaml:"requests,omitempty"`
+	// Buckets reads one version's latency histogram over the window, as
+	// sum by (le) (increase(SELECTOR[WINDOW])) of its _bucket counters;
+	// empty if the template has no histogram.
+	Buckets string `yaml:"buckets,omitempty"`
 }
 
 var namePattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
 
 // Validate reports whether t is well formed: a name made of lowercase
-// letters, digits and inner dashes, a unit, either a query or both errors and
-// requests, errors only together with requests, and every query parsing as a
+// letters, digits and inner dashes, a unit, a query, buckets or both errors
+// and requests, errors only together with requests, and every query parsing as a
 // Go text/template. Whether the queries use only known variables is checked by
 // analyzer/metrics.CheckTemplate. Errors wrap ErrInvalidTemplate.
 func (t Template) Validate() error {
@@ -93,13 +103,13 @@ func (t Template) Validate() error {
 	if strings.TrimSpace(t.Unit) == "" {
 		problems = append(problems, "unit: missing")
 	}
-	if t.Query == "" && (t.Errors == "" || t.Requests == "") {
-		problems = append(problems, "query: missing, and errors and requests are not both given")
+	if t.Query == "" && t.Buckets == "" && (t.Errors == "" || t.Requests == "") {
+		problems = append(problems, "query: missing, and neither buckets nor both errors and requests are given")
 	}
 	if t.Errors != "" && t.Requests == "" {
 		problems = append(problems, "errors: given without requests")
 	}
-	for _, q := range []struct{ field, text string }{{"query", t.Query}, {"errors", t.Errors}, {"requests", t.Requests}} {
+	for _, q := range []struct{ field, text string }{{"query", t.Query}, {"errors", t.Errors}, {"requests", t.Requests}, {"buckets", t.Buckets}} {
 		if q.text == "" {
 			continue
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/birdwatch-gitops/birdwatch/analyzer/stats"
 	"github.com/birdwatch-gitops/birdwatch/templates"
 )
 
@@ -43,7 +44,7 @@ type Measurement struct {
 	// Requests can be checked against minRequests.
 	HasRequests bool
 	// Queries are the resolved PromQL expressions in the order they ran:
-	// requests, errors, query (each only if the template has it). They are
+	// requests, errors, query, buckets (each only if the template has it). They are
 	// filled even when Measure returns an error, for the report.
 	Queries []string
 	// Warnings are the warnings Prometheus attached to any of the queries.
@@ -62,8 +63,13 @@ type Measurement struct {
 	// evidence: a series with a NaN, infinite or negative value. Errors
 	// and Requests are then NaN (and so is a Value computed from them), so
 	// a count test skips the window (and counts it as skipped) instead of
-	// judging it.
+	// judging it. A histogram that is not evidence (see BucketWindow) is
+	// named here too, with Buckets empty.
 	Skipped string
+	// Buckets is the window's latency histogram when the template has a
+	// buckets query (HasBuckets), read from raw samples (BucketWindow).
+	Buckets    stats.Histogram
+	HasBuckets bool
 }
 
 // Measure renders the template t for v and runs its queries through p at
@@ -133,6 +139,17 @@ func Measure(ctx context.Context, p Provider, t templates.Template, v Vars, at t
 	if len(skipped) > 0 {
 		m.Skipped = strings.Join(skipped, "; ")
 		m.Errors, m.Requests = math.NaN(), math.NaN()
+	}
+	if t.Buckets != "" {
+		m.HasBuckets = true
+		expr, err := RenderDialect(DialectOf(p), t.Buckets, v)
+		if err != nil {
+			return m, fmt.Errorf("error rendering %s buckets for version %q: %w", t.Name, v.Version, err)
+		}
+		m.Queries = append(m.Queries, expr)
+		if err := measureBuckets(ctx, p, expr, at, &m); err != nil {
+			return m, fmt.Errorf("error measuring %s buckets for version %q: %w", t.Name, v.Version, err)
+		}
 	}
 	if t.Query == "" {
 		m.Value = ratioPercent(m.Errors, m.Requests)

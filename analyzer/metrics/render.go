@@ -84,7 +84,7 @@ func CheckTemplate(t templates.Template) error {
 	for _, a := range slices.Sorted(maps.Keys(t.Args)) {
 		args[a] = "arg"
 	}
-	for _, q := range []struct{ field, text string }{{"query", t.Query}, {"errors", t.Errors}, {"requests", t.Requests}} {
+	for _, q := range []struct{ field, text string }{{"query", t.Query}, {"errors", t.Errors}, {"requests", t.Requests}, {"buckets", t.Buckets}} {
 		if q.text == "" {
 			continue
 		}

@@ -169,6 +169,8 @@ func TestParseCanariesProblems(t *testing.T) {
 		{"mannwhitney options", replaceLine(t, "        template: istio-error-rate\n", "        template: istio-error-rate\n        confidence: 1.5\n        nanStrategy: drop\n"),
 			[]string{"c.yaml:22: spec.analysis.metrics[0].confidence: must be in (0, 1), got 1.5",
 				`c.yaml:23: spec.analysis.metrics[0].nanStrategy: want one of remove, replace, got "drop"`}},
+		{"quantile out of range", replaceLine(t, "        template: istio-error-rate\n", "        template: istio-error-rate\n        quantile: 99\n"),
+			[]string{"c.yaml:22: spec.analysis.metrics[0].quantile: must be in (0, 1), got 99"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

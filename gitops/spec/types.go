@@ -331,6 +331,10 @@ type Metric struct {
 	// Max and Min are absolute guards on the canary's value, in the metric's unit.
 	Max *float64 `yaml:"max,omitempty" json:"max,omitempty"`
 	Min *float64 `yaml:"min,omitempty" json:"min,omitempty"`
+	// Quantile is, for a histogram metric (a template with buckets), the
+	// stable's quantile whose bucket the sequential judge tests the canary
+	// against, in (0, 1). Default 0.99.
+	Quantile float64 `yaml:"quantile,omitempty" json:"quantile,omitempty"`
 	// Args are extra template variables; for a TemplateRef they override
 	// the MetricTemplate's defaults.
 	Args map[string]string `yaml:"args,omitempty" json:"args,omitempty"`

@@ -155,6 +155,9 @@ func validateMetric(m *Metric, f string, checks Checks, ps *problems, seen map[s
 	if m.Max != nil && m.Min != nil && *m.Min > *m.Max {
 		ps.add(f+".min", "must not exceed max")
 	}
+	if m.Quantile != 0 && !(m.Quantile > 0 && m.Quantile < 1) {
+		ps.add(f+".quantile", "must be in (0, 1), got %g", m.Quantile)
+	}
 	if m.Confidence != 0 && !(m.Confidence > 0 && m.Confidence < 1) {
 		ps.add(f+".confidence", "must be in (0, 1), got %g", m.Confidence)
 	}

@@ -63,7 +63,7 @@ func WindowAlpha(a spec.Analysis, w rollout.Window) float64 {
 func MetricConfig(m *spec.Metric) judge.MetricConfig {
 	e := m.EffectSize
 	return judge.MetricConfig{Name: m.Name, Direction: judge.Direction(m.Direction), Tolerance: *m.Tolerance,
-		Critical: m.Critical, Max: m.Max, Min: m.Min,
+		Critical: m.Critical, Max: m.Max, Min: m.Min, Quantile: m.Quantile,
 		Group: m.Group, Confidence: m.Confidence, NaNStrategy: judge.NaNStrategy(m.NaNStrategy),
 		Outliers: judge.OutlierStrategy(m.Outliers), OutlierFactor: m.OutlierFactor,
 		AllowedIncrease: e.AllowedIncrease, AllowedDecrease: e.AllowedDecrease,
