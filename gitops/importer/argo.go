@@ -177,6 +177,10 @@ func (ro *rollout) selectRole(field, name, key, value string) error {
 func (ro *rollout) blueGreen(bg map[string]any, depFile, cname string) error {
 	cs := &ro.c.Spec
 	active, preview := str(bg, "activeService"), str(bg, "previewService")
+	if preview != "" {
+		// What a query names the versions by: the preview Service selects the canary.
+		ro.stableSvc, ro.canarySvc = active, preview
+	}
 	if err := ro.selectRole("spec.strategy.blueGreen.activeService", active, "version", ro.version); err != nil {
 		return err
 	}

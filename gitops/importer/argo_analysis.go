@@ -2,7 +2,9 @@ package importer
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	stdmaps "maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -127,6 +129,12 @@ func (ro *rollout) argoMetric(field string, tmpl *Object, m map[string]any, vals
 	if dig(m, "consecutiveErrorLimit") != nil {
 		ro.r.note(NoEquivalent, field+".consecutiveErrorLimit", "a query error is an inconclusive look (inconclusiveLimit)")
 	}
+	why := ""
+	if !strings.Contains(out.Query, "{{ .Version }}") {
+		if err := ro.splitByName(field, &out); err != nil {
+			why = err.Error()
+		}
+	}
 	if strings.Contains(out.Query, "{{ .Version }}") {
 		if err := ro.writeMetricTemplate(field, tmpl, m, &out); err != nil {
 			return 0, err
@@ -135,7 +143,7 @@ func (ro *rollout) argoMetric(field string, tmpl *Object, m map[string]any, vals
 		ro.r.note(Approximated, field+".provider.prometheus.address", "%s: birdwatch queries the one Prometheus of --prometheus / BIRDWATCH_PROMETHEUS_URL", addr)
 	}
 	if out.TemplateRef == nil {
-		ro.r.note(Approximated, field, "inlined as spec.analysis.metrics[].query: the query selects the canary by name, not by {{ .Version }}, and a MetricTemplate must tell the versions apart (the threshold judge reads the canary's value)")
+		ro.r.note(Approximated, field, "inlined as spec.analysis.metrics[].query because %s; a MetricTemplate must tell the versions apart ({{ .Version }}); the threshold judge reads the canary's value", why)
 	}
 	a.Metrics = append(a.Metrics, out)
 	return ro.metricDuration(field, m)
@@ -235,6 +243,9 @@ func (ro *rollout) writeMetricTemplate(field string, tmpl *Object, m map[string]
 		name = metricName(tmpl.Name() + "-" + str(m, "name"))
 	}
 	defaults := map[string]string{}
+	for k := range out.Args {
+		defaults[k] = "" // args the import added (the stable side's names)
+	}
 	for _, arg := range maps(tmpl.Body, "spec", "args") {
 		if k := argName(str(arg, "name")); out.Args != nil {
 			if _, used := out.Args[k]; used {
@@ -274,5 +285,38 @@ func (ro *rollout) writeMetricTemplate(field string, tmpl *Object, m map[string]
 	}
 	out.TemplateRef = &spec.TemplateRef{Name: name}
 	out.Query = ""
+	return nil
+}
+
+// splitByName points a query that selects the canary by the name of its
+// Service (an arg whose value is the canaryService, or a host name in it)
+// at the version it is rendered for: the stable side reads the
+// stableService under a new arg NAME_stable (see splitByVersion).
+func (ro *rollout) splitByName(field string, out *spec.Metric) error {
+	if ro.canarySvc == "" || ro.stableSvc == "" {
+		return fmt.Errorf("the Rollout has no canary and stable Service to tell the versions apart by")
+	}
+	var swaps []swap
+	stableArgs := map[string]string{}
+	for _, k := range slices.Sorted(stdmaps.Keys(out.Args)) {
+		v := out.Args[k]
+		if v != ro.canarySvc && !strings.HasPrefix(v, ro.canarySvc+".") {
+			continue
+		}
+		stableArgs[k+"_stable"] = ro.stableSvc + strings.TrimPrefix(v, ro.canarySvc)
+		swaps = append(swaps, swap{"{{ .Args." + k + " }}", "{{ .Args." + k + "_stable }}"})
+	}
+	q, changes, err := splitByVersion(out.Query, swaps)
+	if errors.Is(err, errNoNameSelector) {
+		return fmt.Errorf("the query names neither {{ .Version }}, nor the canary Service %s, nor ingress-nginx's canary label", ro.canarySvc)
+	}
+	if err != nil {
+		return err
+	}
+	out.Query = q
+	stdmaps.Copy(out.Args, stableArgs)
+	for _, c := range dedupe(changes) {
+		ro.r.note(Mapped, field+".query", "%s selects the canary; the stable version's query has %s (PromQL picks the side by comparing {{ .Version }} with {{ .Canary }})", c.canary, c.stable)
+	}
 	return nil
 }

@@ -79,10 +79,13 @@ var importCases = []importCase{
 		notes: []string{"pause {duration: 600} is pause {duration: 10m0s}", "result[0] >= 0.95 is min 0.95",
 			"analysis.failureLimit 3", "analyze: 15m0s",
 			"changed       apps/rollouts-demo/istio.yaml: DestinationRule rollouts-demo-destrule: subsets stable and canary select birdwatch.dev/role",
-			"changed       apps/rollouts-demo/kustomization.yaml: resources += rollouts-demo-deployments.yaml"},
+			"changed       apps/rollouts-demo/kustomization.yaml: resources += rollouts-demo-deployments.yaml",
+			`query: destination_service=~"{{ .Args.service_name }}" selects the canary; the stable version's query has destination_service=~"{{ .Args.service_name_stable }}"`,
+			"wrote         .birdwatch/demo-success-rate.metrictemplate.yaml: MetricTemplate demo/success-rate"},
 		check: func(t *testing.T, c *spec.Canary) {
 			m := c.Spec.Analysis.Metrics
-			if len(m) != 1 || m[0].Args["service_name"] != "rollouts-demo-canary.demo.svc.cluster.local" || c.Spec.Stable != "blue" {
+			if len(m) != 1 || m[0].Args["service_name"] != "rollouts-demo-canary.demo.svc.cluster.local" || c.Spec.Stable != "blue" ||
+				m[0].Args["service_name_stable"] != "rollouts-demo-stable.demo.svc.cluster.local" || m[0].Resolved == nil || m[0].Query != "" {
 				t.Errorf("spec %+v", c.Spec)
 			}
 			if p := c.Spec.Steps[1].Pause; p == nil || p.Duration == nil || p.Duration.D().Minutes() != 10 {
@@ -139,6 +142,7 @@ var importCases = []importCase{
 		name: "argo canary nginx with background analysis", dir: "argo-canary-nginx", run: importer.Argo,
 		files: []string{"apps/demo/rollout.yaml"},
 		notes: []string{"pause 10m with background analysis is analyze: 10m0s", "len(result) == 0 || result[0] >= 0.95 is min 0.95",
-			"wrote         apps/demo/rollouts-demo-traffic.yaml: Ingress rollouts-demo-rollouts-demo-stable-canary"},
+			"wrote         apps/demo/rollouts-demo-traffic.yaml: Ingress rollouts-demo-rollouts-demo-stable-canary",
+			`query: canary!~"-?" selects the canary; the stable version's query has canary=~"-?"`},
 	},
 }

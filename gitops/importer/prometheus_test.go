@@ -2,7 +2,9 @@ package importer_test
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,31 +17,35 @@ import (
 	"github.com/birdwatch-gitops/birdwatch/internal/promtest"
 )
 
-// TestImportedTemplateSelectsEachVersion runs the MetricTemplate imported
-// from Flagger's not-found-percentage (which selects the canary by
-// destination_workload="{{ target }}") on a real Prometheus holding Istio
-// series of the canary Deployment podinfo, the primary podinfo-primary and
-// another workload: rendered for the canary it measures podinfo, for the
-// stable version podinfo-primary, as birdwatch's baseline needs.
+// TestImportedTemplateSelectsEachVersion runs MetricTemplates imported
+// from queries that select the canary by name on a real Prometheus holding
+// Istio series of both versions and of another workload: Flagger's
+// not-found-percentage (destination_workload="{{ target }}": the canary
+// Deployment podinfo, the primary podinfo-primary) and Argo's success-rate
+// (destination_service=~"{{args.service-name}}": the canary Service's host,
+// the stable Service's). Rendered for the canary each measures the canary,
+// for the stable version the stable one, as birdwatch's baseline needs.
 func TestImportedTemplateSelectsEachVersion(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Prometheus")
 	}
-	tc := importCases[0]
-	dir, _ := importInto(t, tc)
-	cs := loadCanaries(t, dir)
-	var m = cs[0].Spec.Analysis.Metrics[2]
-	if m.Resolved == nil {
-		t.Fatalf("metric %s has no MetricTemplate", m.Name)
-	}
+	const (
+		flaggerLabels = `reporter="destination",destination_workload_namespace="test",destination_workload=%q,response_code=%q`
+		argoLabels    = `reporter="source",destination_service=%q,response_code=%q`
+		canaryHost    = "rollouts-demo-canary.demo.svc.cluster.local"
+		stableHost    = "rollouts-demo-stable.demo.svc.cluster.local"
+	)
 	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	// requests per second by workload and response code
-	rates := map[string]map[string]float64{
-		"podinfo":         {"200": 9, "404": 1},      // 10% 404s
-		"podinfo-primary": {"200": 19.8, "404": 0.2}, // 1%
-		"other":           {"200": 1, "404": 9},      // 90%, never selected
+	// requests per second of each series
+	rates := map[string]float64{
+		fmt.Sprintf(flaggerLabels, "podinfo", "200"): 9, fmt.Sprintf(flaggerLabels, "podinfo", "404"): 1, // 10% 404s
+		fmt.Sprintf(flaggerLabels, "podinfo-primary", "200"): 19.8, fmt.Sprintf(flaggerLabels, "podinfo-primary", "404"): 0.2, // 1%
+		fmt.Sprintf(flaggerLabels, "other", "200"): 1, fmt.Sprintf(flaggerLabels, "other", "404"): 9, // never selected
+		fmt.Sprintf(argoLabels, canaryHost, "200"): 8, fmt.Sprintf(argoLabels, canaryHost, "503"): 2, // 80% success
+		fmt.Sprintf(argoLabels, stableHost, "200"): 19, fmt.Sprintf(argoLabels, stableHost, "503"): 1, // 95%
+		fmt.Sprintf(argoLabels, "other.demo.svc.cluster.local", "503"): 1, // never selected
 	}
-	srv := promtest.Start(t, promtest.Options{OpenMetrics: istioRequests(t0, 30*time.Minute, rates)})
+	srv := promtest.Start(t, promtest.Options{OpenMetrics: counters("istio_requests", t0, 30*time.Minute, rates)})
 	c, err := api.NewClient(api.Config{Address: srv.URL()})
 	if err != nil {
 		t.Fatal(err)
@@ -48,16 +54,27 @@ func TestImportedTemplateSelectsEachVersion(t *testing.T) {
 	at := t0.Add(20 * time.Minute)
 	tests := []struct {
 		name                    string
+		imp                     string // importCases name
+		metric                  int
+		ns, service             string
 		version, stable, canary string
 		want                    float64
 	}{
-		{name: "canary", version: "6.0.1", stable: "6.0.0", canary: "6.0.1", want: 10},
-		{name: "stable (baseline)", version: "6.0.0", stable: "6.0.0", canary: "6.0.1", want: 1},
-		{name: "at rest the version runs in both; the target is read", version: "6.0.0", stable: "6.0.0", canary: "6.0.0", want: 10},
+		{name: "flagger canary", imp: "flagger istio podinfo", metric: 2, ns: "test", service: "podinfo", version: "6.0.1", stable: "6.0.0", canary: "6.0.1", want: 10},
+		{name: "flagger stable (baseline)", imp: "flagger istio podinfo", metric: 2, ns: "test", service: "podinfo", version: "6.0.0", stable: "6.0.0", canary: "6.0.1", want: 1},
+		{name: "flagger at rest reads the target", imp: "flagger istio podinfo", metric: 2, ns: "test", service: "podinfo", version: "6.0.0", stable: "6.0.0", canary: "6.0.0", want: 10},
+		{name: "argo canary", imp: "argo canary istio with analysis args", ns: "demo", service: "rollouts-demo", version: "green", stable: "blue", canary: "green", want: 0.8},
+		{name: "argo stable (baseline)", imp: "argo canary istio with analysis args", ns: "demo", service: "rollouts-demo", version: "blue", stable: "blue", canary: "green", want: 0.95},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			q, err := metrics.Render(m.Resolved.Spec.Query, metrics.Vars{Service: "podinfo", Namespace: "test",
+			i := slices.IndexFunc(importCases, func(c importCase) bool { return c.name == tt.imp })
+			dir, _ := importInto(t, importCases[i])
+			m := loadCanaries(t, dir)[0].Spec.Analysis.Metrics[tt.metric]
+			if m.Resolved == nil {
+				t.Fatalf("metric %s has no MetricTemplate", m.Name)
+			}
+			q, err := metrics.Render(m.Resolved.Spec.Query, metrics.Vars{Service: tt.service, Namespace: tt.ns,
 				Version: tt.version, Stable: tt.stable, Canary: tt.canary, Window: 5 * time.Minute, Args: m.TemplateArgs()})
 			if err != nil {
 				t.Fatal(err)
@@ -77,17 +94,14 @@ func TestImportedTemplateSelectsEachVersion(t *testing.T) {
 	}
 }
 
-// istioRequests is OpenMetrics text of istio_requests_total counters of
-// namespace test growing at rates (per second) from start, every 15s.
-func istioRequests(start time.Time, span time.Duration, rates map[string]map[string]float64) []byte {
+// counters is OpenMetrics text of counter family name: one series per
+// label set of rates, growing at its rate (per second) from start, every 15s.
+func counters(name string, start time.Time, span time.Duration, rates map[string]float64) []byte {
 	var b strings.Builder
-	b.WriteString("# TYPE istio_requests counter\n")
-	for w, codes := range rates {
-		for code, rps := range codes {
-			for d := time.Duration(0); d <= span; d += 15 * time.Second {
-				fmt.Fprintf(&b, "istio_requests_total{reporter=\"destination\",destination_workload_namespace=\"test\",destination_workload=%q,response_code=%q} %g %d\n",
-					w, code, rps*d.Seconds(), start.Add(d).Unix())
-			}
+	fmt.Fprintf(&b, "# TYPE %s counter\n", name)
+	for _, labels := range slices.Sorted(maps.Keys(rates)) {
+		for d := time.Duration(0); d <= span; d += 15 * time.Second {
+			fmt.Fprintf(&b, "%s_total{%s} %g %d\n", name, labels, rates[labels]*d.Seconds(), start.Add(d).Unix())
 		}
 	}
 	b.WriteString("# EOF\n")
