@@ -24,7 +24,10 @@ func TestImportThenValidate(t *testing.T) {
 		files          []string
 		want           string
 	}{
-		{"flagger", "flagger-istio", []string{"apps/podinfo/canary.yaml", "flagger/metrictemplate.yaml"}, "threshold: 5 (rollback at the 5th failed check) is failureLimit: 4"},
+		{"flagger", "flagger-istio", []string{"apps/podinfo/canary.yaml", "flagger/metrictemplate.yaml"}, "wrote         .birdwatch/istio-system-not-found-percentage.metrictemplate.yaml"},
+		{"flagger", "flagger-nginx", []string{"apps/podinfo/canary.yaml"}, "wrote         .birdwatch/test-latency.metrictemplate.yaml"},
+		{"flagger", "flagger-providers", []string{"apps/podinfo/canary.yaml", "flagger/metrictemplates.yaml"}, "MetricTemplate test/newrelic-workload-error-rate, used with templateRef"},
+		{"argo", "argo-canary-nginx", []string{"apps/demo/rollout.yaml"}, "wrote         .birdwatch/demo-success-rate.metrictemplate.yaml"},
 		{"argo", "argo-canary-istio", []string{"apps/rollouts-demo/rollout.yaml", "apps/rollouts-demo/analysis.yaml"}, "pause {duration: 600} is pause {duration: 10m0s}"},
 		{"argo", "argo-canary-istio-host", []string{"apps/rollouts-demo/rollout.yaml", "apps/rollouts-demo/analysis.yaml"}, "split by host"},
 		{"argo", "argo-canary-alb", []string{"apps/rollouts-demo/rollout.yaml", "apps/rollouts-demo/analysis.yaml"}, "provider alb"},

@@ -74,6 +74,32 @@ var importCases = []importCase{
 		},
 	},
 	{
+		name: "flagger metric providers", dir: "flagger-providers", run: importer.Flagger,
+		files: []string{"apps/podinfo/canary.yaml", "flagger/metrictemplates.yaml"},
+		notes: []string{
+			`mapped        spec.analysis.metrics[1] (404s percentage).provider: datadog (address "https://api.datadoghq.com")`,
+			"secretRef datadog: the deployment provides BIRDWATCH_METRICS_SECRET_DATADOG as {\"apiKey\": ..., \"appKey\": ...}",
+			"tag filters on {{ target }} (destination_workload -> destination_version) select both workloads",
+			"wrote         .birdwatch/istio-system-not-found-percentage.metrictemplate.yaml: MetricTemplate istio-system/not-found-percentage",
+			"WHERE conditions on {{ target }} select both workloads and tags.version = '{{ .Version }}'",
+			"no equivalent spec.analysis.metrics[2] (error rate): MetricTemplate ingress-nginx/newrelic-error-rate (flagger/metrictemplates.yaml): provider newrelic: no WHERE condition of the query is ATTR = '{{ target }}'",
+			"no equivalent spec.analysis.metrics[4] (app error rate): MetricTemplate test/cloudwatch-error-rate (flagger/metrictemplates.yaml): provider cloudwatch: a CloudWatch dimension value matches exactly",
+			"no equivalent spec.analysis.metrics[5] (success rate): MetricTemplate test/graphite-request-success-rate (flagger/metrictemplates.yaml): provider graphite: a Graphite path",
+			"no equivalent spec.analysis.metrics[6] (not found): MetricTemplate test/not-found (flagger/metrictemplates.yaml): provider influxdb: Flagger's Flux query sets its own range",
+			"no equivalent spec.analysis.metrics[7] (latency): MetricTemplate test/bytes-sent (flagger/metrictemplates.yaml): provider stackdriver: the query is MQL",
+			"provider dynatrace: birdwatch has no Dynatrace provider",
+		},
+		check: func(t *testing.T, c *spec.Canary) {
+			m := c.Spec.Analysis.Metrics
+			if len(m) != 3 || m[1].Resolved == nil || m[1].Resolved.ProviderType() != "datadog" || m[1].Resolved.Spec.Provider.SecretRef != "datadog" ||
+				!strings.Contains(m[1].Resolved.Spec.Query, "destination_workload:{{ .Args.target }}*,destination_version:{{ .Version }},") ||
+				m[2].Resolved == nil || m[2].Resolved.ProviderType() != "newrelic" || m[2].Args["primary"] != "podinfo-primary" ||
+				!strings.Contains(m[2].Resolved.Spec.Query, "WHERE deploymentName IN ('{{ .Args.target }}', '{{ .Args.primary }}') AND tags.version = '{{ .Version }}'") {
+				t.Errorf("metrics %+v", m)
+			}
+		},
+	},
+	{
 		name: "argo canary istio with analysis args", dir: "argo-canary-istio", run: importer.Argo,
 		files: []string{"apps/rollouts-demo/rollout.yaml", "apps/rollouts-demo/analysis.yaml"},
 		notes: []string{"pause {duration: 600} is pause {duration: 10m0s}", "result[0] >= 0.95 is min 0.95",

@@ -1,8 +1,10 @@
 package importer
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
@@ -92,6 +94,9 @@ type refusal struct{ why string }
 
 func (e *refusal) Error() string { return e.why }
 
+// The Datadog and NRQL rewrites below are narrow token edits of one
+// selector form each, hand-written: neither query language has a
+// maintained Go parser. Anything else is refused rather than guessed.
 var (
 	// datadogTagRE is one tag filter of a Datadog metric query whose value
 	// is the canary's workload: KEY:{{ .Args.target }}.
@@ -108,7 +113,7 @@ var (
 // label; Datadog's version from unified service tagging).
 func datadogByVersion(q string) (string, string, error) {
 	if !datadogTagRE.MatchString(q) {
-		return "", "", errNoNameSelector
+		return "", "", errors.New("no tag filter of the query is KEY:{{ target }}, so it measures canary and stable alike")
 	}
 	var keys []string
 	out := datadogTagRE.ReplaceAllStringFunc(q, func(m string) string {
@@ -117,7 +122,9 @@ func datadogByVersion(q string) (string, string, error) {
 		if strings.HasPrefix(sub[1], "destination_") {
 			vkey = "destination_version"
 		}
-		keys = append(keys, sub[1]+" -> "+vkey)
+		if k := sub[1] + " -> " + vkey; !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
 		return fmt.Sprintf("%s:{{ .Args.target }}*,%s:{{ .Version }}%s", sub[1], vkey, sub[2])
 	})
 	return out, fmt.Sprintf("tag filters on {{ target }} (%s) select both workloads (KEY:{{ .Args.target }}*) and the version tag; the data must carry that tag: the pods need the label version=TAG (Istio) or tags.datadoghq.com/version=TAG (unified service tagging), which this import does not add", strings.Join(keys, ", ")), nil
@@ -128,7 +135,7 @@ func datadogByVersion(q string) (string, string, error) {
 // version label of Kubernetes and APM data.
 func nrqlByVersion(q string) (string, string, error) {
 	if !nrqlTargetRE.MatchString(q) {
-		return "", "", errNoNameSelector
+		return "", "", errors.New("no WHERE condition of the query is ATTR = '{{ target }}', so it measures canary and stable alike")
 	}
 	out := nrqlTargetRE.ReplaceAllString(q, "$1 IN ('{{ .Args.target }}', '{{ .Args.primary }}') AND tags.version = '{{ .Version }}'")
 	return out, "WHERE conditions on {{ target }} select both workloads and tags.version = '{{ .Version }}'; the data must carry the version as tags.version, which this import does not add", nil

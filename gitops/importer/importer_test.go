@@ -14,6 +14,8 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 
 	"github.com/birdwatch-gitops/birdwatch/analyzer/judge"
+	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics"
+	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics/cloudwatch"
 	"github.com/birdwatch-gitops/birdwatch/functions/core"
 	"github.com/birdwatch-gitops/birdwatch/gitops/importer"
 	"github.com/birdwatch-gitops/birdwatch/gitops/schema"
@@ -74,6 +76,18 @@ func importInto(t *testing.T, tc importCase) (string, *importer.Result) {
 	return dir, res
 }
 
+// checkRegistry has the metric provider types and dialects of
+// cmd/birdwatch's registry, for validation (no provider is built).
+func checkRegistry() *metrics.Registry {
+	r := metrics.NewRegistry(nil, 0)
+	for name, d := range map[string]metrics.Dialect{"prometheus": metrics.PromQL, "gcm": metrics.PromQL,
+		"datadog": metrics.Plain, "newrelic": metrics.Plain, "influxdb": metrics.Plain, "graphite": metrics.Plain, "web": metrics.Plain} {
+		r.Add(name, metrics.Kind{Dialect: d})
+	}
+	r.Add("cloudwatch", metrics.Kind{Dialect: metrics.Plain, Check: cloudwatch.Check})
+	return r
+}
+
 func judges() map[string]judge.Judge {
 	return map[string]judge.Judge{"sequential": judge.Sequential{}, "threshold": judge.Threshold{}, "mannwhitney": judge.MannWhitney{}}
 }
@@ -83,7 +97,7 @@ func loadCanaries(t *testing.T, dir string) []*spec.Canary {
 	t.Helper()
 	// As the loop reads .birdwatch/: Canaries and the MetricTemplates their
 	// templateRefs name, with this build's metric providers' checks.
-	cs, err := spectree.Load(spectree.Dir(dir), core.WithMetricChecks(core.Checks(judges()), nil))
+	cs, err := spectree.Load(spectree.Dir(dir), core.WithMetricChecks(core.Checks(judges()), checkRegistry()))
 	if err != nil {
 		t.Errorf("validate:\n%v", err)
 	}
