@@ -81,6 +81,7 @@ fixtures:
 	Rscript analyzer/stats/scripts/dispersion_fixtures.R analyzer/stats/testdata/dispersion_fixtures.json
 	Rscript analyzer/stats/scripts/guard_fixtures.R analyzer/stats/testdata/guard_fixtures.json
 	Rscript analyzer/stats/scripts/quantile_fixtures.R analyzer/stats/testdata/quantile_fixtures.json
+	Rscript analyzer/simulate/scripts/oracle_fixtures.R analyzer/simulate/testdata/oracle_fixtures.json
 
 ## fuzz: run every fuzz target for FUZZTIME each.
 FUZZTIME ?= 30s

@@ -87,6 +87,9 @@ func (cfg *Config) validate() error {
 	if cfg.Alpha == 0 {
 		cfg.Alpha = DefaultAlpha
 	}
+	if j, ok := cfg.Judge.(ScenarioJudge); ok {
+		cfg.Judge = j.ForScenario(&cfg.Scenario)
+	}
 	switch {
 	case cfg.Judge == nil:
 		return fmt.Errorf("no judge: %w", ErrInvalidConfig)

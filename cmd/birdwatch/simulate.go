@@ -69,13 +69,15 @@ func simulateJudges() map[string]judge.Judge {
 	m[binomial.Name()] = binomial
 	ceiling := simulate.LikelihoodRatioReference{}
 	m[ceiling.Name()] = ceiling
+	oracle := simulate.SequentialOracle{}
+	m[oracle.Name()] = oracle
 	return m
 }
 
 // simulateJudgeNames lists simulateJudges in table order: sequential,
 // mannwhitney, threshold, then the others by name.
 func simulateJudgeNames() []string {
-	order := map[string]int{"sequential": 0, "sequential-binomial": 1, "likelihood-ratio-ceiling": 2, "mannwhitney": 3, "threshold": 4}
+	order := map[string]int{"sequential": 0, "sequential-binomial": 1, "sequential-oracle": 2, "likelihood-ratio-ceiling": 3, "mannwhitney": 4, "threshold": 5}
 	var names []string
 	for n := range simulateJudges() {
 		names = append(names, n)
