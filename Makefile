@@ -50,22 +50,34 @@ unit:
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-## simulate-table: every judge (SIM_JUDGES, comma-separated; empty: all, with the calibrated
-## Mann-Whitney column) on every simulated scenario at the same alpha, SIM_RUNS rollouts each, seed
-## SIM_SEED; the Markdown table replaces the one between the simulate-table markers of
-## docs/simulation.md (tens of minutes on 2 idle cores at 3,000 runs; not part of make test).
+## simulate-table: every judge on every simulated scenario at the same alpha, seed SIM_SEED; one
+## process per judge of SIM_JUDGES (SIM_RUNS rollouts a cell) and one for the Mann-Whitney columns
+## (SIM_MW_RUNS: its calibration dominates the time), in parallel at nice 5, each writing a JSON
+## table under docs/.simulate/; any failure stops the target. `birdwatch simulate --table --merge`
+## then puts them side by side and the Markdown replaces the table between the simulate-table
+## markers of docs/simulation.md (tens of minutes on 2 idle cores at 3,000 runs; not in make test).
 SIM_RUNS ?= 3000
+SIM_MW_RUNS ?= 1000
 SIM_SEED ?= 1
-SIM_JUDGES ?= sequential,sequential-binomial,likelihood-ratio-ceiling,threshold
+SIM_JUDGES ?= sequential sequential-binomial sequential-oracle likelihood-ratio-ceiling threshold
 simulate-table: build
-	./$(BIN) simulate --table --runs $(SIM_RUNS) --seed $(SIM_SEED) $(if $(SIM_JUDGES),--judges $(SIM_JUDGES)) > docs/.simulation-table.md
+	rm -rf docs/.simulate && mkdir -p docs/.simulate
+	pids=""; \
+	for j in $(SIM_JUDGES); do \
+		nice -n 5 ./$(BIN) simulate --table --output json --runs $(SIM_RUNS) --seed $(SIM_SEED) --judges $$j > docs/.simulate/$$j.json & \
+		pids="$$pids $$!"; \
+	done; \
+	nice -n 5 ./$(BIN) simulate --table --output json --runs $(SIM_MW_RUNS) --seed $(SIM_SEED) --judges mannwhitney-reference > docs/.simulate/mannwhitney-reference.json & \
+	pids="$$pids $$!"; \
+	status=0; for p in $$pids; do wait $$p || status=1; done; exit $$status
+	./$(BIN) simulate --table $(foreach j,$(SIM_JUDGES) mannwhitney-reference,--merge docs/.simulate/$(j).json) > docs/.simulation-table.md
 	awk 'FNR==NR { table = table $$0 "\n"; next } \
 		/<!-- simulate-table:end -->/ { skip = 0 } \
 		!skip { print } \
 		/<!-- simulate-table:begin -->/ { printf "%s", table; skip = 1 }' \
 		docs/.simulation-table.md docs/simulation.md > docs/.simulation.md
 	mv docs/.simulation.md docs/simulation.md
-	rm -f docs/.simulation-table.md
+	rm -rf docs/.simulation-table.md docs/.simulate
 
 lint:
 	$(GO) vet ./...

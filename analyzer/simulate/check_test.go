@@ -2,6 +2,8 @@ package simulate
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
@@ -77,7 +79,7 @@ func TestTable(t *testing.T) {
 		{"header", "| scenario | kind | sequential | threshold | mannwhitney-reference (level "},
 		{"healthy row", "| `healthy` | healthy: false rollbacks | **0%** [0, 11.4] |"},
 		{"faulty row", "| `errors-50pct` | faulty: detected | **100%** [88.6, 100], 1.0 / 1 |"},
-		{"legend", "30 rollouts per cell, seed 2, alpha 0.01."},
+		{"legend", "30 rollouts per cell (a column titled [n runs]: n), seed 2, alpha 0.01."},
 		{"calibration", "rolls back at most 0.01 of the rollouts of each of `healthy` (level "},
 	}
 	for _, tt := range tests {
@@ -89,5 +91,57 @@ func TestTable(t *testing.T) {
 	}
 	if len(tab.Columns) != 3 || !tab.Columns[1].Guard || tab.Columns[0].Guard {
 		t.Errorf("columns %+v", tab.Columns)
+	}
+}
+
+// TestMergeTables builds two tables separately, as make simulate-table's
+// processes do, and merges them: the same cells as one table, through
+// their JSON form; mismatched tables are refused.
+func TestMergeTables(t *testing.T) {
+	healthy, faulty := short(t, "healthy"), short(t, "errors-50pct")
+	faulty.Rate = 100
+	build := func(runs int, seed uint64, scenarios []Scenario, js ...judge.Judge) *Table {
+		tab, err := BuildTable(context.Background(), TableConfig{Scenarios: scenarios, Judges: js, Runs: runs, Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := json.Marshal(tab)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Table
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		return &back
+	}
+	rows := []Scenario{healthy, faulty}
+	a, b := build(30, 2, rows, judge.Sequential{}), build(20, 2, rows, judge.Threshold{}, SequentialOracle{})
+	both := build(30, 2, rows, judge.Sequential{}, judge.Threshold{})
+	m, err := MergeTables(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Runs != 20 || len(m.Columns) != 3 || m.Columns[0].Title != "sequential [30 runs]" || m.Columns[1].Title != "threshold" {
+		t.Errorf("merged runs %d, columns %+v", m.Runs, m.Columns)
+	}
+	if got, want := *m.Cells[1][0].DetectionRate, *both.Cells[1][0].DetectionRate; got != want {
+		t.Errorf("merged cell %+v, built together %+v", got, want)
+	}
+	for _, tc := range []struct {
+		name   string
+		tables []*Table
+		want   string
+	}{
+		{"no tables", nil, "no tables"},
+		{"another seed", []*Table{a, build(30, 3, rows, judge.Threshold{})}, "seed 3"},
+		{"other rows", []*Table{a, build(30, 2, []Scenario{faulty, healthy}, judge.Threshold{})}, `row 1 is "errors-50pct"`},
+		{"fewer rows", []*Table{a, build(30, 2, rows[:1], judge.Threshold{})}, "1 scenarios"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := MergeTables(tc.tables...); err == nil || !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err %v, want %q", err, tc.want)
+			}
+		})
 	}
 }

@@ -120,6 +120,57 @@ func (t *Table) calibrate(ctx context.Context, cfg *TableConfig) error {
 	return nil
 }
 
+// MergeTables puts the columns of tables built separately (one process per
+// judge, say, as make simulate-table does) side by side, in order. Every
+// table must have the same scenarios in the same order, seed and alpha;
+// the runs may differ (the Mann-Whitney columns may run fewer), and the
+// merged Runs is then the most common, the others said in their titles.
+func MergeTables(ts ...*Table) (*Table, error) {
+	if len(ts) == 0 {
+		return nil, fmt.Errorf("merge: no tables: %w", ErrInvalidConfig)
+	}
+	first := ts[0]
+	out := &Table{Seed: first.Seed, Alpha: first.Alpha, Scenarios: first.Scenarios}
+	out.Cells = make([][]*Result, len(first.Scenarios))
+	counts := map[int]int{}
+	for k, t := range ts {
+		if t.Seed != first.Seed || t.Alpha != first.Alpha {
+			return nil, fmt.Errorf("merge: table %d has seed %d alpha %g, table 1 seed %d alpha %g: %w",
+				k+1, t.Seed, t.Alpha, first.Seed, first.Alpha, ErrInvalidConfig)
+		}
+		if len(t.Scenarios) != len(first.Scenarios) || len(t.Cells) != len(t.Scenarios) {
+			return nil, fmt.Errorf("merge: table %d has %d scenarios, table 1 %d: %w", k+1, len(t.Scenarios), len(first.Scenarios), ErrInvalidConfig)
+		}
+		for i, sc := range t.Scenarios {
+			if sc.Name != first.Scenarios[i].Name {
+				return nil, fmt.Errorf("merge: table %d row %d is %q, table 1's %q: %w", k+1, i+1, sc.Name, first.Scenarios[i].Name, ErrInvalidConfig)
+			}
+			if len(t.Cells[i]) != len(t.Columns) {
+				return nil, fmt.Errorf("merge: table %d row %q has %d cells for %d columns: %w", k+1, sc.Name, len(t.Cells[i]), len(t.Columns), ErrInvalidConfig)
+			}
+			out.Cells[i] = append(out.Cells[i], t.Cells[i]...)
+		}
+		out.Columns = append(out.Columns, t.Columns...)
+		out.Calibrations = append(out.Calibrations, t.Calibrations...)
+		counts[t.Runs] += len(t.Columns)
+	}
+	for runs, n := range counts {
+		if n > counts[out.Runs] || (n == counts[out.Runs] && runs > out.Runs) {
+			out.Runs = runs
+		}
+	}
+	j := 0
+	for _, t := range ts {
+		for range t.Columns {
+			if t.Runs != out.Runs {
+				out.Columns[j].Title += fmt.Sprintf(" [%d runs]", t.Runs)
+			}
+			j++
+		}
+	}
+	return out, nil
+}
+
 // WriteMarkdown writes t as a Markdown table with a legend.
 func (t *Table) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
@@ -139,7 +190,7 @@ func (t *Table) WriteMarkdown(w io.Writer) error {
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "\n%d rollouts per cell, seed %d, alpha %g. A cell is the rate with its Wilson 95%% interval;", t.Runs, t.Seed, t.Alpha)
+	fmt.Fprintf(&b, "\n%d rollouts per cell (a column titled [n runs]: n), seed %d, alpha %g. A cell is the rate with its Wilson 95%% interval;", t.Runs, t.Seed, t.Alpha)
 	b.WriteString(" for faulty scenarios, then the mean / median intervals of canary traffic until the rollback.")
 	b.WriteString(" \"no data\" counts rollbacks by the inconclusive limit (too few requests), which are false rollbacks")
 	b.WriteString(" when the canary is healthy and are not counted as detections.")

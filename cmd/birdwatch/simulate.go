@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -20,6 +21,10 @@ type simulateOptions struct {
 	judge, scenario, output, guards string
 	// judges restricts --table to these judges (comma-separated); empty is all.
 	judges        string
+	// scenarios restricts --table to these rows; merge lists tables (JSON
+	// from --table --output json) to put side by side.
+	scenarios string
+	merge     []string
 	runs, workers int
 	seed          uint64
 	alpha         float64
@@ -55,6 +60,8 @@ healthy-edge, healthy-latency-edge), the budget the sequential judge is held to.
 	f.StringVar(&o.guards, "guards", "auto", "max guards on the metrics: auto (threshold only), on, off")
 	f.IntVar(&o.workers, "workers", 0, "parallel workers (0: GOMAXPROCS); results do not depend on it")
 	f.BoolVar(&o.table, "table", false, "every judge on every scenario, side by side")
+	f.StringVar(&o.scenarios, "scenarios", "", "with --table: only these scenarios, comma-separated")
+	f.StringSliceVar(&o.merge, "merge", nil, "with --table: merge these tables (files of --table --output json, same rows, seed and alpha), columns in order, instead of simulating")
 	f.BoolVar(&o.list, "list", false, "list the scenarios")
 	return cmd
 }
@@ -154,6 +161,9 @@ func guardMode(mode string) (func(string) bool, error) {
 }
 
 func simulateTable(cmd *cobra.Command, o *simulateOptions, guards func(string) bool) error {
+	if len(o.merge) > 0 {
+		return mergeTables(cmd, o)
+	}
 	var js []judge.Judge
 	all := simulateJudges()
 	names := simulateJudgeNames()
@@ -173,6 +183,17 @@ func simulateTable(cmd *cobra.Command, o *simulateOptions, guards func(string) b
 	}
 	began := time.Now()
 	scenarios := simulate.Scenarios()
+	if o.scenarios != "" {
+		var picked []simulate.Scenario
+		for _, n := range strings.Split(o.scenarios, ",") {
+			s, err := simulate.Lookup(n)
+			if err != nil {
+				return err
+			}
+			picked = append(picked, s)
+		}
+		scenarios = picked
+	}
 	columns := len(js)
 	if calibrate != nil {
 		columns++ // the calibrated column
@@ -186,6 +207,30 @@ func simulateTable(cmd *cobra.Command, o *simulateOptions, guards func(string) b
 		return err
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "simulated %d rollouts per cell in %s\n", o.runs, time.Since(began).Round(time.Second))
+	if o.output == "json" {
+		return writeJSON(cmd.OutOrStdout(), t)
+	}
+	return t.WriteMarkdown(cmd.OutOrStdout())
+}
+
+// mergeTables reads the --merge tables and writes them as one.
+func mergeTables(cmd *cobra.Command, o *simulateOptions) error {
+	var ts []*simulate.Table
+	for _, name := range o.merge {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("merge: %w", err)
+		}
+		var t simulate.Table
+		if err := json.Unmarshal(b, &t); err != nil {
+			return fmt.Errorf("merge: %s: %w", name, err)
+		}
+		ts = append(ts, &t)
+	}
+	t, err := simulate.MergeTables(ts...)
+	if err != nil {
+		return err
+	}
 	if o.output == "json" {
 		return writeJSON(cmd.OutOrStdout(), t)
 	}
