@@ -97,7 +97,7 @@ func (ro *rollout) argoMetric(field string, tmpl *Object, m map[string]any, vals
 	a := &ro.c.Spec.Analysis
 	q := str(m, "provider", "prometheus", "query")
 	if q == "" {
-		ro.r.note(NoEquivalent, field, "provider %v: birdwatch queries Prometheus only; left out", keysOf(mapAt(m, "provider")))
+		ro.r.note(NoEquivalent, field, "provider %v: the import carries over Prometheus metrics only; left out: write a MetricTemplate under %s/ whose query selects {{ .Version }} (see `birdwatch templates`)", keysOf(mapAt(m, "provider")), spec.SpecDir)
 		return 0, nil
 	}
 	out := spec.Metric{Name: metricName(str(m, "name"))}
