@@ -3,7 +3,9 @@ package importer_test
 import (
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics"
 	"github.com/birdwatch-gitops/birdwatch/gitops/importer"
 	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
 )
@@ -96,6 +98,20 @@ var importCases = []importCase{
 				m[2].Resolved == nil || m[2].Resolved.ProviderType() != "newrelic" || m[2].Args["primary"] != "podinfo-primary" ||
 				!strings.Contains(m[2].Resolved.Spec.Query, "WHERE deploymentName IN ('{{ .Args.target }}', '{{ .Args.primary }}') AND tags.version = '{{ .Version }}'") {
 				t.Errorf("metrics %+v", m)
+			}
+			// Rendered as the loop renders them, for each version.
+			for _, v := range []string{"6.0.1", "6.0.0"} {
+				vars := metrics.Vars{Service: "podinfo", Namespace: "test", Version: v, Stable: "6.0.0", Canary: "6.0.1", Window: time.Minute}
+				vars.Args = m[1].TemplateArgs()
+				dd, err := metrics.RenderDialect(metrics.Plain, m[1].Resolved.Spec.Query, vars)
+				if err != nil || !strings.Contains(dd, "destination_workload_namespace:test,\n    destination_workload:podinfo*,destination_version:"+v+",\n") {
+					t.Errorf("datadog query for %s: %v\n%s", v, err, dd)
+				}
+				vars.Args = m[2].TemplateArgs()
+				nr, err := metrics.RenderDialect(metrics.Plain, m[2].Resolved.Spec.Query, vars)
+				if err != nil || !strings.Contains(nr, "WHERE deploymentName IN ('podinfo', 'podinfo-primary') AND tags.version = '"+v+"' AND namespaceName = 'test'") {
+					t.Errorf("NRQL for %s: %v\n%s", v, err, nr)
+				}
 			}
 		},
 	},
