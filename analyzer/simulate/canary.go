@@ -35,6 +35,9 @@ func canarySpec(s *Scenario, judgeName string, alpha float64, guards bool) *spec
 		{Name: MetricLatency, Template: "istio-slow-requests", Direction: string(judge.Increase), Tolerance: &latTol,
 			Critical: true, Args: map[string]string{"le": formatBound(s.SLO)}},
 	}
+	if s.LatencyQuantile > 0 {
+		a.Metrics[1].Template, a.Metrics[1].Args, a.Metrics[1].Quantile = "istio-latency-buckets", nil, s.LatencyQuantile
+	}
 	if guards || s.Guards {
 		maxErr, maxP99 := s.MaxErrorPercent, s.MaxP99
 		a.Metrics[0].Max, a.Metrics[1].Max = &maxErr, &maxP99
@@ -50,7 +53,7 @@ func metricConfigs(c *spec.Canary) []judge.MetricConfig {
 	out := make([]judge.MetricConfig, len(c.Spec.Analysis.Metrics))
 	for i, m := range c.Spec.Analysis.Metrics {
 		out[i] = judge.MetricConfig{Name: m.Name, Direction: judge.Direction(m.Direction), Tolerance: *m.Tolerance,
-			Critical: m.Critical, Max: m.Max, Min: m.Min, Unit: "percent"}
+			Critical: m.Critical, Max: m.Max, Min: m.Min, Quantile: m.Quantile, Unit: "percent"}
 		if m.Name == MetricLatency {
 			out[i].Unit = "ms"
 		}

@@ -2,8 +2,11 @@ package simulate
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"strconv"
+
+	"github.com/birdwatch-gitops/birdwatch/analyzer/stats"
 )
 
 // istioBuckets returns Istio's default bucket upper bounds of
@@ -79,4 +82,10 @@ func histogramQuantile(q float64, bounds, cumulative []float64) float64 {
 		rank -= cumulative[b-1]
 	}
 	return start + (end-start)*(rank/count)
+}
+
+// histogram is a window's cumulative counts on bounds (+Inf last) as the
+// judge's histogram, as metrics.BucketWindow reads it from Prometheus.
+func histogram(bounds, cumulative []float64) stats.Histogram {
+	return stats.Histogram{Bounds: append(slices.Clone(bounds), math.Inf(1)), Counts: slices.Clone(cumulative)}
 }

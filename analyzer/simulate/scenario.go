@@ -61,6 +61,11 @@ type Scenario struct {
 	MaxP99          float64 `json:"maxP99Ms"`
 	// SLO is the histogram bucket bound, in ms, above which a request is slow.
 	SLO float64 `json:"sloMs"`
+	// LatencyQuantile, when > 0, makes the latency metric the histogram
+	// template istio-latency-buckets tested at that quantile of the stable
+	// (stats.QuantileTest for the sequential judges) instead of the
+	// requests slower than SLO (istio-slow-requests).
+	LatencyQuantile float64 `json:"latencyQuantile,omitempty"`
 	// MinRequests is spec.analysis.minRequests.
 	MinRequests int `json:"minRequests"`
 	// SubSteps is the time resolution of the simulated counts: sub-steps
@@ -102,6 +107,8 @@ func (s *Scenario) Validate() error {
 		return bad("subSteps %d not in [1, 3600]", s.SubSteps)
 	case !slices.Contains(istioBuckets(), s.SLO):
 		return bad("SLO %v ms is not an Istio bucket bound %v", s.SLO, istioBuckets())
+	case !(s.LatencyQuantile >= 0 && s.LatencyQuantile < 1):
+		return bad("latencyQuantile %v not in [0, 1)", s.LatencyQuantile)
 	case !(s.ErrorTolerance >= 0) || !(s.LatencyTolerance >= 0) || s.MinRequests < 0:
 		return bad("tolerances and minRequests must not be negative")
 	}
@@ -183,7 +190,7 @@ func Scenarios() []Scenario {
 			func(b *Behaviour) { b.TailShare, b.TailFactor = 0.02, 10 }),
 		zero,
 	)
-	return append(out, productionFaults(faulty)...)
+	return withLatencyQuantiles(append(out, productionFaults(faulty)...))
 }
 
 // medianForSlowShare is the log-normal median that puts a share of

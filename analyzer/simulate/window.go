@@ -81,7 +81,9 @@ func samplesPer(s *Scenario, window time.Duration, minSamples int) int {
 // functions/core measures it: the error rate with its counts
 // (istio-error-rate); latency as the requests slower than the SLO bucket
 // (istio-slow-requests) with the p99 of the same histogram as its value
-// (istio-latency-p99, for the max guard). Requests is the canary's request
+// (istio-latency-p99, for the max guard), or, for a scenario with a
+// LatencyQuantile, the histogram itself (istio-latency-buckets) with the
+// same value. Requests is the canary's request
 // count in the window. With samples, each version also gets one value per
 // sample step (metrics.Samples of the metric's template: the percentage of
 // errors, or of slow requests, per step). states are the carried evidence
@@ -98,6 +100,11 @@ func inputs(w *windowData, configs []judge.MetricConfig, states []*judge.State, 
 				Total: canary.requests, HasCounts: true}
 			in.Baseline = judge.Series{Value: percent(baseline.errors, baseline.requests), Bad: baseline.errors,
 				Total: baseline.requests, HasCounts: true}
+		} else if cfg.Quantile > 0 {
+			in.Canary = judge.Series{Value: histogramQuantile(0.99, w.bounds, canary.cumulative),
+				Buckets: histogram(w.bounds, canary.cumulative), HasBuckets: true}
+			in.Baseline = judge.Series{Value: histogramQuantile(0.99, w.bounds, baseline.cumulative),
+				Buckets: histogram(w.bounds, baseline.cumulative), HasBuckets: true}
 		} else {
 			in.Canary = judge.Series{Value: histogramQuantile(0.99, w.bounds, canary.cumulative), Bad: canary.slow,
 				Total: canary.requests, HasCounts: true}
