@@ -61,7 +61,8 @@ func listTemplates(w io.Writer) error {
 func writeMetricTemplate(w io.Writer, t templates.Template) error {
 	mt := spec.MetricTemplate{APIVersion: spec.APIVersion, Kind: spec.KindMetricTemplate,
 		Metadata: spec.Metadata{Name: t.Name},
-		Spec:     spec.MetricTemplateSpec{Description: t.Description, Unit: t.Unit, Query: t.Query, Bad: t.Errors, Total: t.Requests}}
+		Spec: spec.MetricTemplateSpec{Description: t.Description, Unit: t.Unit, Query: t.Query, Bad: t.Errors, Total: t.Requests,
+			Buckets: t.Buckets}}
 	if t.ProviderType() != "prometheus" {
 		mt.Spec.Provider = &spec.MetricProvider{Type: t.ProviderType(), SecretRef: t.ProviderType()}
 	}

@@ -42,7 +42,7 @@ func ProviderRef(t *spec.MetricTemplate) metrics.ProviderRef {
 // runs: bad and total are its errors and requests.
 func TemplateOf(t *spec.MetricTemplate) templates.Template {
 	return templates.Template{Name: t.Metadata.Name, Description: t.Spec.Description, Unit: t.Spec.Unit,
-		Query: t.Spec.Query, Errors: t.Spec.Bad, Requests: t.Spec.Total}
+		Query: t.Spec.Query, Errors: t.Spec.Bad, Requests: t.Spec.Total, Buckets: t.Spec.Buckets}
 }
 
 // WithMetricChecks adds to c the checks of MetricTemplates against the

@@ -106,7 +106,7 @@ spec:
 			".birdwatch/templates.yaml:10: spec.provider.insecureSkipVerify: unknown field; no equivalent: birdwatch verifies TLS",
 			".birdwatch/templates.yaml:11: spec.provider.secretRef: want a string, got a mapping; secretRef is a string naming the deployment's secret (a file, variable or AWS secret), not a Kubernetes Secret reference",
 			".birdwatch/templates.yaml:13: spec.querry: unknown field; did you mean query?",
-			".birdwatch/templates.yaml:6: spec: set query (one value), or bad and total (event counts)",
+			".birdwatch/templates.yaml:6: spec: set query (one value), bad and total (event counts), or buckets (a histogram)",
 		}},
 	}
 	for _, tt := range tests {

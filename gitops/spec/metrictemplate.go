@@ -49,6 +49,10 @@ type MetricTemplateSpec struct {
 	// Bad counts bad events of one version over the window; Total all events.
 	Bad   string `yaml:"bad,omitempty" json:"bad,omitempty"`
 	Total string `yaml:"total,omitempty" json:"total,omitempty"`
+	// Buckets reads one version's latency histogram over the window, as
+	// sum by (le) (increase(NAME_bucket{...}[{{ .Window }}])); the sequential
+	// judge tests it at the metric's quantile (Prometheus only).
+	Buckets string `yaml:"buckets,omitempty" json:"buckets,omitempty"`
 	// Args are the arguments the queries use, with their defaults; an empty
 	// default means every Canary using the template must give the argument.
 	Args map[string]string `yaml:"args,omitempty" json:"args,omitempty"`
@@ -91,11 +95,11 @@ func (t *MetricTemplate) ProviderType() string {
 	return t.Spec.Provider.Type
 }
 
-// Queries returns the template's queries by field (query, bad, total),
+// Queries returns the template's queries by field (query, bad, total, buckets),
 // leaving out the ones it does not set.
 func (t *MetricTemplate) Queries() map[string]string {
 	out := map[string]string{}
-	for field, q := range map[string]string{"query": t.Spec.Query, "bad": t.Spec.Bad, "total": t.Spec.Total} {
+	for field, q := range map[string]string{"query": t.Spec.Query, "bad": t.Spec.Bad, "total": t.Spec.Total, "buckets": t.Spec.Buckets} {
 		if q != "" {
 			out[field] = q
 		}
@@ -216,8 +220,8 @@ func validateMetricTemplate(t *MetricTemplate, checks Checks, ps *problems) {
 	switch {
 	case s.Query != "" && s.Bad != "":
 		ps.add("spec", "set either query or bad and total, not both")
-	case s.Query == "" && (s.Bad == "" || s.Total == ""):
-		ps.add("spec", "set query (one value), or bad and total (event counts)")
+	case s.Query == "" && s.Buckets == "" && (s.Bad == "" || s.Total == ""):
+		ps.add("spec", "set query (one value), bad and total (event counts), or buckets (a histogram)")
 	}
 	if s.Unit == "" {
 		s.Unit = "value"

@@ -119,7 +119,7 @@ func TestParseMetricTemplateProblems(t *testing.T) {
 		{"no version", "  query: sum(x)\n", "t.yaml:5: spec.query: no version"},
 		{"undeclared arg", "  bad: x{v=\"{{ .Version }}\",e=\"{{ args.env }}\"}\n  total: y{v=\"{{ .Version }}\"}\n", `t.yaml:5: spec.bad: missing argument "env"`},
 		{"query and counts", "  query: x{v=\"{{ .Version }}\"}\n  bad: y{v=\"{{ .Version }}\"}\n", "t.yaml:4: spec: set either query or bad and total"},
-		{"bad without total", "  bad: y{v=\"{{ .Version }}\"}\n", "t.yaml:4: spec: set query (one value), or bad and total"},
+		{"bad without total", "  bad: y{v=\"{{ .Version }}\"}\n", "t.yaml:4: spec: set query (one value), bad and total"},
 		{"unknown field", "  querry: x\n", "t.yaml:5: spec.querry: unknown field"},
 		{"secret value in git", "  provider: {type: datadog, secretRef: 'abc def'}\n  query: x{v=\"{{ .Version }}\"}\n", "spec.provider.secretRef: must name a secret of the deployment"},
 	}
