@@ -70,6 +70,14 @@ func splitByVersion(q string, swaps []swap) (string, []rewrite, error) {
 	var changes []rewrite
 	var walkErr error
 	parser.Inspect(stable, func(n parser.Node, _ []parser.Node) error {
+		if sl, ok := n.(*parser.StringLiteral); ok {
+			// A name in a function's string argument (label_replace's
+			// replacement, say) follows the matchers, but selects nothing.
+			for _, s := range swaps {
+				sl.Val = strings.ReplaceAll(sl.Val, s.canary, s.stable)
+			}
+			return nil
+		}
 		vs, ok := n.(*parser.VectorSelector)
 		if !ok {
 			return nil

@@ -70,6 +70,24 @@ func TestSplitByVersion(t *testing.T) {
 			},
 		},
 		{
+			name:  "a name in label_replace follows the matchers",
+			query: `label_replace(sum(rate(http_requests_total{pod=~"{{ .Args.target }}-.*"}[{{ .Window }}])), "workload", "{{ .Args.target }}", "", "")`,
+			assertions: func(t *testing.T, out string, rs []rewrite, err error) {
+				if err != nil || len(rs) != 1 || !strings.Contains(out, `"{{ .Args.primary }}",`) || !strings.Contains(out, `"{{ .Args.target }}",`) {
+					t.Fatalf("%v %+v\n%s", err, rs, out)
+				}
+			},
+		},
+		{
+			name:  "a name only in a string argument selects nothing",
+			query: `label_replace(sum(rate(http_requests_total{namespace="{{ .Namespace }}"}[{{ .Window }}])), "workload", "{{ .Args.target }}", "", "")`,
+			assertions: func(t *testing.T, out string, rs []rewrite, err error) {
+				if !errors.Is(err, errNoNameSelector) {
+					t.Fatalf("got %v\n%s", err, out)
+				}
+			},
+		},
+		{
 			name:  "selects no workload",
 			query: `sum(rate(http_requests_total{namespace="{{ .Namespace }}"}[{{ .Window }}]))`,
 			assertions: func(t *testing.T, out string, rs []rewrite, err error) {
