@@ -76,6 +76,29 @@ var importCases = []importCase{
 		},
 	},
 	{
+		name: "flagger contour podinfo", dir: "flagger-contour", run: importer.Flagger,
+		files: []string{"apps/podinfo/canary.yaml"},
+		notes: []string{"mapped        spec.provider: contour", "HTTPProxy timeoutPolicy.response 15s", "wrote         apps/podinfo/podinfo-traffic.yaml: HTTPProxy podinfo"},
+		check: func(t *testing.T, c *spec.Canary) {
+			tr, m := c.Spec.Traffic, c.Spec.Analysis.Metrics
+			if tr.Provider != "contour" || tr.Route != "podinfo" || tr.StableService != "podinfo-primary" || tr.CanaryService != "podinfo-canary" ||
+				m[0].Args["cluster"] != "test_podinfo-canary" {
+				t.Errorf("spec %+v", c.Spec)
+			}
+		},
+	},
+	{
+		name: "flagger traefik podinfo", dir: "flagger-traefik", run: importer.Flagger,
+		files: []string{"apps/podinfo/canary.yaml"},
+		notes: []string{"mapped        spec.provider: traefik", "wrote         apps/podinfo/podinfo-traffic.yaml: TraefikService podinfo"},
+		check: func(t *testing.T, c *spec.Canary) {
+			tr, m := c.Spec.Traffic, c.Spec.Analysis.Metrics
+			if tr.Provider != "traefik" || tr.Route != "podinfo" || tr.CanaryService != "podinfo-canary" || m[0].Args["service"] != "test-podinfo-canary" {
+				t.Errorf("spec %+v", c.Spec)
+			}
+		},
+	},
+	{
 		name: "flagger metric providers", dir: "flagger-providers", run: importer.Flagger,
 		files: []string{"apps/podinfo/canary.yaml", "flagger/metrictemplates.yaml"},
 		notes: []string{

@@ -91,6 +91,9 @@ func importFlaggerCanary(co *Checkout, objs []*Object, o *Object, r *Result) err
 	if err := flaggerAnalysis(co, objs, sp, nm, mesh, &c.Spec, r); err != nil {
 		return err
 	}
+	if c.Spec.ABTesting != nil && (mesh == "contour" || mesh == "traefik") {
+		return fmt.Errorf("spec.analysis.match: birdwatch's %s provider splits by weight only (no header routes); use iterations without match for blue/green, or the gatewayapi provider", mesh)
+	}
 	c.Spec.Promote = []spec.Edit{{
 		File:  genFile,
 		Path:  fmt.Sprintf("{kind=Deployment,metadata.name=%s}spec.template.spec.containers[name=%s].image", nm.primary, cname),
@@ -114,11 +117,11 @@ func flaggerMesh(sp map[string]any, r *Result) (string, error) {
 	}
 	base, _, _ := strings.Cut(p, ":")
 	switch base {
-	case "istio", "nginx", "gatewayapi", "linkerd", "smi":
+	case "istio", "nginx", "gatewayapi", "linkerd", "smi", "contour", "traefik":
 		r.note(Mapped, "spec.provider", "%s", p)
 		return base, nil
 	}
-	return "", fmt.Errorf("spec.provider %q has no birdwatch traffic provider (have istio, linkerd, smi, nginx, gatewayapi)", p)
+	return "", fmt.Errorf("spec.provider %q: the import maps istio, linkerd, smi, nginx, gatewayapi, contour and traefik", p)
 }
 
 // flaggerWorkloads writes the primary Deployment, its HPA and the three
@@ -232,6 +235,14 @@ func flaggerTraffic(co *Checkout, sp map[string]any, nm flaggerNames, mesh, file
 		port, _ := number(svc, "port")
 		obj = httpRoute(nm.service, nm.ns, list(svc, "gatewayRefs"), list(svc, "hosts"), nm.primarySvc, nm.canarySvc, int(port))
 		cs.Traffic = spec.Traffic{Provider: "gatewayapi", File: file, Route: nm.service, StableService: nm.primarySvc, CanaryService: nm.canarySvc}
+	case "contour":
+		port, _ := number(svc, "port")
+		obj = httpProxy(nm.service, nm.ns, nm.primarySvc, nm.canarySvc, int(port), svc, r)
+		cs.Traffic = spec.Traffic{Provider: "contour", File: file, Route: nm.service, StableService: nm.primarySvc, CanaryService: nm.canarySvc}
+	case "traefik":
+		port, _ := number(svc, "port")
+		obj = traefikService(nm.service, nm.ns, nm.primarySvc, nm.canarySvc, int(port))
+		cs.Traffic = spec.Traffic{Provider: "traefik", File: file, Route: nm.service, StableService: nm.primarySvc, CanaryService: nm.canarySvc}
 	case "nginx":
 		ref := str(sp, "ingressRef", "name")
 		ing := co.Find("Ingress", nm.ns, ref)

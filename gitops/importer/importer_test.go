@@ -240,3 +240,54 @@ func TestImport(t *testing.T) {
 		})
 	}
 }
+
+func TestFlaggerRefusals(t *testing.T) {
+	tests := []struct {
+		name       string
+		edit       func(string) string
+		assertions func(t *testing.T, err error)
+	}{
+		{
+			name: "contour has no header routes",
+			edit: func(s string) string {
+				return strings.Replace(s, "    maxWeight: 50\n", "    iterations: 10\n    match:\n      - headers:\n          x-canary:\n            exact: insider\n", 1)
+			},
+			assertions: func(t *testing.T, err error) {
+				if err == nil || !strings.Contains(err.Error(), "spec.analysis.match: birdwatch's contour provider splits by weight only") {
+					t.Fatalf("got %v", err)
+				}
+			},
+		},
+		{
+			name: "a mesh the import does not map",
+			edit: func(s string) string { return strings.Replace(s, "provider: contour", "provider: kuma", 1) },
+			assertions: func(t *testing.T, err error) {
+				if err == nil || !strings.Contains(err.Error(), `spec.provider "kuma": the import maps istio, linkerd, smi, nginx, gatewayapi, contour and traefik`) {
+					t.Fatalf("got %v", err)
+				}
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.CopyFS(dir, os.DirFS("testdata/flagger-contour")); err != nil {
+				t.Fatal(err)
+			}
+			co, err := importer.LoadCheckout(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, err := os.ReadFile(filepath.Join(dir, "apps/podinfo/canary.yaml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			objs, err := importer.ParseObjects("apps/podinfo/canary.yaml", []byte(tc.edit(string(data))))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = importer.Flagger(co, objs)
+			tc.assertions(t, err)
+		})
+	}
+}

@@ -140,6 +140,46 @@ func httpRoute(name, ns string, parents, hostnames []any, stable, canary string,
 	}
 }
 
+// httpProxy is the Contour HTTPProxy Flagger generates: one route of the
+// two Services, with the Canary's timeout and retries; the user's root
+// HTTPProxy includes it.
+func httpProxy(name, ns, stable, canary string, port int, svc map[string]any, r *Result) map[string]any {
+	route := map[string]any{"conditions": []any{map[string]any{"prefix": "/"}}, "services": []any{
+		map[string]any{"name": stable, "port": port, "weight": 100},
+		map[string]any{"name": canary, "port": port, "weight": 0},
+	}}
+	if t := str(svc, "timeout"); t != "" {
+		route["timeoutPolicy"] = map[string]any{"response": t}
+		r.note(Mapped, "spec.service.timeout", "HTTPProxy timeoutPolicy.response %s", t)
+	}
+	if n, ok := number(svc, "retries", "attempts"); ok {
+		rp := map[string]any{"count": int(n)}
+		if t := str(svc, "retries", "perTryTimeout"); t != "" {
+			rp["perTryTimeout"] = t
+		}
+		route["retryPolicy"] = rp
+		r.note(Mapped, "spec.service.retries", "HTTPProxy retryPolicy")
+	}
+	return map[string]any{
+		"apiVersion": "projectcontour.io/v1", "kind": "HTTPProxy",
+		"metadata": map[string]any{"name": name, "namespace": ns},
+		"spec":     map[string]any{"routes": []any{route}},
+	}
+}
+
+// traefikService is the weighted TraefikService Flagger generates; the
+// user's IngressRoute routes to it.
+func traefikService(name, ns, stable, canary string, port int) map[string]any {
+	return map[string]any{
+		"apiVersion": "traefik.io/v1alpha1", "kind": "TraefikService",
+		"metadata": map[string]any{"name": name, "namespace": ns},
+		"spec": map[string]any{"weighted": map[string]any{"services": []any{
+			map[string]any{"name": stable, "port": port, "weight": 100},
+			map[string]any{"name": canary, "port": port, "weight": 0},
+		}}},
+	}
+}
+
 // trafficSplit splits root's traffic between two Services (SMI v1alpha2).
 func trafficSplit(name, ns, root, stable, canary string) map[string]any {
 	return map[string]any{

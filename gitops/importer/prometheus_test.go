@@ -1,6 +1,7 @@
 package importer_test
 
 import (
+	"bytes"
 	"fmt"
 	"maps"
 	"math"
@@ -14,6 +15,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/birdwatch-gitops/birdwatch/analyzer/metrics"
+	"github.com/birdwatch-gitops/birdwatch/gitops/importer"
 	"github.com/birdwatch-gitops/birdwatch/internal/promtest"
 )
 
@@ -45,7 +47,7 @@ func TestImportedTemplateSelectsEachVersion(t *testing.T) {
 		fmt.Sprintf(argoLabels, stableHost, "200"): 19, fmt.Sprintf(argoLabels, stableHost, "503"): 1, // 95%
 		fmt.Sprintf(argoLabels, "other.demo.svc.cluster.local", "503"): 1, // never selected
 	}
-	srv := promtest.Start(t, promtest.Options{OpenMetrics: counters("istio_requests", t0, 30*time.Minute, rates)})
+	srv := promtest.Start(t, promtest.Options{OpenMetrics: counters("istio_requests", "counter", t0, 30*time.Minute, rates)})
 	c, err := api.NewClient(api.Config{Address: srv.URL()})
 	if err != nil {
 		t.Fatal(err)
@@ -94,16 +96,69 @@ func TestImportedTemplateSelectsEachVersion(t *testing.T) {
 	}
 }
 
-// counters is OpenMetrics text of counter family name: one series per
-// label set of rates, growing at its rate (per second) from start, every 15s.
-func counters(name string, start time.Time, span time.Duration, rates map[string]float64) []byte {
+// counters is OpenMetrics text of family name of type typ (counter: its
+// samples are name_total; unknown: name): one series per label set of
+// rates, growing at its rate (per second) from start, every 15s.
+func counters(name, typ string, start time.Time, span time.Duration, rates map[string]float64) []byte {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# TYPE %s counter\n", name)
+	fmt.Fprintf(&b, "# TYPE %s %s\n", name, typ)
+	sample := name
+	if typ == "counter" {
+		sample += "_total"
+	}
 	for _, labels := range slices.Sorted(maps.Keys(rates)) {
 		for d := time.Duration(0); d <= span; d += 15 * time.Second {
-			fmt.Fprintf(&b, "%s_total{%s} %g %d\n", name, labels, rates[labels]*d.Seconds(), start.Add(d).Unix())
+			fmt.Fprintf(&b, "%s{%s} %g %d\n", sample, labels, rates[labels]*d.Seconds(), start.Add(d).Unix())
 		}
 	}
 	b.WriteString("# EOF\n")
 	return []byte(b.String())
+}
+
+// TestImportedBuiltinsSelectTheCanary runs the error-rate queries the
+// Flagger import writes for Contour (Envoy clusters NS_SERVICE_PORT) and
+// Traefik (services NS-SERVICE-PORT@kubernetescrd) on a real Prometheus:
+// they read the canary Service's series only (the arg is regexp-quoted, the
+// port pattern is the template's).
+func TestImportedBuiltinsSelectTheCanary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Prometheus")
+	}
+	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	envoy := counters("envoy_cluster_upstream_rq", "unknown", t0, 30*time.Minute, map[string]float64{
+		`envoy_cluster_name="test_podinfo-canary_80",envoy_response_code="200"`:  9,
+		`envoy_cluster_name="test_podinfo-canary_80",envoy_response_code="503"`:  1, // 10%
+		`envoy_cluster_name="test_podinfo-primary_80",envoy_response_code="503"`: 5,
+	})
+	traefik := counters("traefik_service_requests", "counter", t0, 30*time.Minute, map[string]float64{
+		`service="test-podinfo-canary-80@kubernetescrd",code="200"`:  17,
+		`service="test-podinfo-canary-80@kubernetescrd",code="500"`:  3, // 15%
+		`service="test-podinfo-primary-80@kubernetescrd",code="500"`: 5,
+	})
+	om := append(bytes.TrimSuffix(envoy, []byte("# EOF\n")), traefik...)
+	srv := promtest.Start(t, promtest.Options{OpenMetrics: om})
+	c, err := api.NewClient(api.Config{Address: srv.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prom := v1.NewAPI(c)
+	for _, tt := range []struct {
+		dir  string
+		want float64
+	}{{"flagger-contour", 10}, {"flagger-traefik", 15}} {
+		t.Run(tt.dir, func(t *testing.T) {
+			dir, _ := importInto(t, importCase{dir: tt.dir, run: importer.Flagger, files: []string{"apps/podinfo/canary.yaml"}})
+			m := loadCanaries(t, dir)[0].Spec.Analysis.Metrics[0]
+			q, err := metrics.Render(m.Query, metrics.Vars{Service: "podinfo", Namespace: "test", Version: "6.0.1", Stable: "6.0.0", Canary: "6.0.1",
+				Window: 5 * time.Minute, Args: m.Args})
+			if err != nil {
+				t.Fatal(err)
+			}
+			val, _, _, err := prom.Query(t.Context(), q, t0.Add(20*time.Minute))
+			vec, ok := val.(model.Vector)
+			if err != nil || !ok || len(vec) != 1 || math.Abs(float64(vec[0].Value)-tt.want) > 1e-9 {
+				t.Fatalf("got %v, %v, want %v\n%s", val, err, tt.want, q)
+			}
+		})
+	}
 }

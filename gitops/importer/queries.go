@@ -29,9 +29,17 @@ var builtins = map[string]builtin{
 		errorRate: `100 * (sum(rate(response_total{namespace="{{ .Namespace }}", deployment="{{ .Args.workload }}", direction="inbound", classification="failure"}[{{ .Window }}])) or vector(0)) / sum(rate(response_total{namespace="{{ .Namespace }}", deployment="{{ .Args.workload }}", direction="inbound"}[{{ .Window }}]))`,
 		latency:   `histogram_quantile(0.99, sum by (le) (rate(response_latency_ms_bucket{namespace="{{ .Namespace }}", deployment="{{ .Args.workload }}", direction="inbound"}[{{ .Window }}])))`,
 	},
-	"gatewayapi": { // Envoy-based implementations (Contour, Envoy Gateway): the canary Service's cluster
-		errorRate: `100 * (sum(rate(envoy_cluster_upstream_rq{envoy_cluster_name=~"{{ .Args.cluster }}", envoy_response_code=~"5.."}[{{ .Window }}])) or vector(0)) / sum(rate(envoy_cluster_upstream_rq{envoy_cluster_name=~"{{ .Args.cluster }}"}[{{ .Window }}]))`,
-		latency:   `histogram_quantile(0.99, sum by (le) (rate(envoy_cluster_upstream_rq_time_bucket{envoy_cluster_name=~"{{ .Args.cluster }}"}[{{ .Window }}])))`,
+	// Envoy-based implementations (Contour, Envoy Gateway): the clusters
+	// NAMESPACE_SERVICE_PORT of the canary Service. The arg is regexp-quoted
+	// when rendered, so the port pattern is in the template.
+	"gatewayapi": {
+		errorRate: `100 * (sum(rate(envoy_cluster_upstream_rq{envoy_cluster_name=~"{{ .Args.cluster }}_[0-9a-zA-Z-]+", envoy_response_code=~"5.."}[{{ .Window }}])) or vector(0)) / sum(rate(envoy_cluster_upstream_rq{envoy_cluster_name=~"{{ .Args.cluster }}_[0-9a-zA-Z-]+"}[{{ .Window }}]))`,
+		latency:   `histogram_quantile(0.99, sum by (le) (rate(envoy_cluster_upstream_rq_time_bucket{envoy_cluster_name=~"{{ .Args.cluster }}_[0-9a-zA-Z-]+"}[{{ .Window }}])))`,
+	},
+	// Traefik's services NAMESPACE-SERVICE-PORT@kubernetescrd of the canary Service.
+	"traefik": {
+		errorRate: `100 * (sum(rate(traefik_service_requests_total{service=~"{{ .Args.service }}-[0-9a-zA-Z-]+@kubernetescrd", code=~"5.."}[{{ .Window }}])) or vector(0)) / sum(rate(traefik_service_requests_total{service=~"{{ .Args.service }}-[0-9a-zA-Z-]+@kubernetescrd"}[{{ .Window }}]))`,
+		latency:   `1000 * histogram_quantile(0.99, sum by (le) (rate(traefik_service_request_duration_seconds_bucket{service=~"{{ .Args.service }}-[0-9a-zA-Z-]+@kubernetescrd"}[{{ .Window }}])))`,
 	},
 }
 
@@ -85,13 +93,18 @@ func flaggerBuiltin(name string, out *spec.Metric, nm flaggerNames, mesh string,
 		}
 	} else {
 		b := builtins[mesh]
-		if mesh == "smi" {
-			b = builtins["linkerd"]
-		}
 		out.Args = map[string]string{"workload": nm.target}
-		if mesh == "gatewayapi" {
-			out.Args = map[string]string{"cluster": fmt.Sprintf("%s_%s_.*", nm.ns, nm.canarySvc)}
-			r.note(Approximated, field, "Envoy cluster %s_%s_* (Contour's naming); other Gateway API implementations name clusters differently", nm.ns, nm.canarySvc)
+		switch mesh {
+		case "smi":
+			b = builtins["linkerd"]
+		case "gatewayapi", "contour":
+			b = builtins["gatewayapi"]
+			out.Args = map[string]string{"cluster": nm.ns + "_" + nm.canarySvc}
+			if mesh == "gatewayapi" {
+				r.note(Approximated, field, "Envoy clusters %s_%s_PORT (Contour's naming); other Gateway API implementations name clusters differently", nm.ns, nm.canarySvc)
+			}
+		case "traefik":
+			out.Args = map[string]string{"service": nm.ns + "-" + nm.canarySvc}
 		}
 		if success {
 			out.Name, out.Query, out.Unit = "error-rate", b.errorRate, "percent"
