@@ -3,6 +3,7 @@ package metrics
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +23,7 @@ var counterTemplate = templates.Template{Name: "demo-error-rate", Unit: "percent
 // after a reset).
 type scrapeEvent struct {
 	t     time.Time
+	pod   string
 	inc   float64
 	error bool
 }
@@ -67,7 +69,7 @@ func scrapedCounters(scrape time.Duration, seed uint64) ([]promtest.Family, []sc
 				value += inc
 				t := t0.Add(at)
 				s.Samples = append(s.Samples, promtest.Sample{T: t, V: value})
-				events = append(events, scrapeEvent{t: t, inc: inc, error: code == "500"})
+				events = append(events, scrapeEvent{t: t, pod: p.name, inc: inc, error: code == "500"})
 			}
 			fam.Series = append(fam.Series, s)
 		}
@@ -75,25 +77,40 @@ func scrapedCounters(scrape time.Duration, seed uint64) ([]promtest.Family, []sc
 	return []promtest.Family{fam}, events
 }
 
-// truth is the number of events the scrapes in (since, end] saw.
-func truth(events []scrapeEvent, since, end time.Time, errorsOnly bool) float64 {
+// truth is the number of events the scrapes in (since, end] saw, but
+// those of the pods in leftOut.
+func truth(events []scrapeEvent, since, end time.Time, errorsOnly bool, leftOut ...string) float64 {
 	n := 0.0
 	for _, e := range events {
-		if e.t.After(since) && !e.t.After(end) && (e.error || !errorsOnly) {
+		if e.t.After(since) && !e.t.After(end) && (e.error || !errorsOnly) && !slices.Contains(leftOut, e.pod) {
 			n += e.inc
 		}
 	}
 	return n
 }
 
+// droppedPods returns the pods named in a Dropped list (`pod="b": ...`).
+func droppedPods(dropped []string) []string {
+	var pods []string
+	for _, d := range dropped {
+		if name, _, ok := strings.Cut(strings.TrimPrefix(d, `{pod="`), `"}`); ok {
+			pods = append(pods, name)
+		}
+	}
+	return pods
+}
+
 // TestRawCountsMatchTruthOnPrometheus checks Measure's counts on a real
 // Prometheus against the true increments the test wrote, at 15, 30 and
-// 60 s scrape intervals and one-minute looks, over a counter reset, a pod
-// that starts in the middle of a look, one that goes away and 500 series
-// that begin with their first 500, one look at a time (Measure) and as
-// one range (MeasureRange, for charts and per-step samples). It also asks Prometheus for increase()
-// over the same windows, the counts birdwatch used before, and shows they
-// are off.
+// 60 s scrape intervals and one-minute looks, one look at a time
+// (Measure) and as one range (MeasureRange, for charts and per-step
+// samples). Pod "a" runs throughout (its 500 series begins in the middle
+// of a look, as client libraries create labelled series: counted from 0);
+// pod "b" restarts, "c" appears and "d" vanishes: each is left out of
+// exactly the look whose window it does not cover whole, with the reason,
+// and every other look and pod is counted exactly. It also asks
+// Prometheus for increase() over the same windows, the counts birdwatch
+// used before, and shows they are off.
 func TestRawCountsMatchTruthOnPrometheus(t *testing.T) {
 	for _, scrape := range []time.Duration{15 * time.Second, 30 * time.Second, 60 * time.Second} {
 		t.Run(scrape.String(), func(t *testing.T) {
@@ -107,19 +124,52 @@ func TestRawCountsMatchTruthOnPrometheus(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// The looks each pod must be left out of, from the scenario:
+			// b's first scrape after its restart at 17m, c's first scrape,
+			// and for d the first look ending two scrapes or more after its
+			// last scrape (before that it may still be scraped).
+			firstScrapeFrom := func(d time.Duration) time.Time {
+				at := 7 * time.Second
+				for at < d {
+					at += scrape
+				}
+				return t0.Add(at)
+			}
+			lookOf := func(t time.Time) time.Time { return t.Truncate(time.Minute).Add(time.Minute) }
+			dLast := firstScrapeFrom(25*time.Minute + 10*time.Second).Add(-scrape)
+			dLook := lookOf(dLast)
+			for dLook.Sub(dLast) < 2*scrape {
+				dLook = dLook.Add(time.Minute)
+			}
+			wantDropped := map[time.Time]string{
+				lookOf(firstScrapeFrom(17 * time.Minute)):                "b counter reset",
+				lookOf(firstScrapeFrom(21*time.Minute + 20*time.Second)): "c appeared mid-window",
+				dLook: "d vanished mid-window",
+			}
 			var sumTruth, sumIncrease, absOff float64
 			looks, missing, wrong := 0, 0, 0
 			var notes []string
+			leftOut := map[time.Time][]string{}
 			for end := t0.Add(11 * time.Minute); !end.After(t0.Add(30 * time.Minute)); end = end.Add(time.Minute) {
 				v := Vars{Version: "v1", Window: time.Minute}
 				m, err := Measure(t.Context(), p, counterTemplate, v, end)
 				if err != nil {
 					t.Fatalf("look at %s: %v", end.Sub(t0), err)
 				}
+				want := wantDropped[end]
+				pods := droppedPods(m.Dropped)
+				leftOut[end] = pods
+				switch {
+				case want == "" && len(m.Dropped) > 0:
+					t.Errorf("look at %s left out %q, want every pod counted", end.Sub(t0), m.Dropped)
+				case want != "" && (len(m.Dropped) != 1 || !strings.HasPrefix(want, pods[0]+" ") ||
+					!strings.Contains(m.Dropped[0], strings.TrimPrefix(want, pods[0]+" "))):
+					t.Errorf("look at %s left out %q, want %s", end.Sub(t0), m.Dropped, want)
+				}
 				since := end.Add(-time.Minute)
-				wantReq, wantErr := truth(events, since, end, false), truth(events, since, end, true)
+				wantReq, wantErr := truth(events, since, end, false, pods...), truth(events, since, end, true, pods...)
 				if !m.Raw || m.Requests != wantReq || m.Errors != wantErr || m.Skipped != "" {
-					t.Errorf("look at %s: counted %v errors of %v requests (raw %v, skipped %q), the scrapes saw %v of %v",
+					t.Errorf("look at %s: counted %v errors of %v requests (raw %v, skipped %q), the scrapes of the pods kept saw %v of %v",
 						end.Sub(t0), m.Errors, m.Requests, m.Raw, m.Skipped, wantErr, wantReq)
 				}
 				notes = append(notes, m.Notes...)
@@ -130,60 +180,107 @@ func TestRawCountsMatchTruthOnPrometheus(t *testing.T) {
 					missing++ // no series has two samples in the range
 					continue
 				}
+				wantAll := truth(events, since, end, false)
 				sumIncrease += inc
-				absOff += math.Abs(inc - wantReq)
-				if math.Abs(inc-wantReq) > 0.5 {
+				absOff += math.Abs(inc - wantAll)
+				if math.Abs(inc-wantAll) > 0.5 {
 					wrong++
 				}
 			}
 			rm, err := MeasureRange(t.Context(), p, counterTemplate, Vars{Version: "v1", Window: time.Minute},
 				Range{Start: t0.Add(11 * time.Minute), End: t0.Add(30 * time.Minute), Step: time.Minute})
-			if err != nil || !rm.Raw || len(rm.Requests) != looks {
-				t.Fatalf("range: %d points, raw %v, error %v; want %d raw points", len(rm.Requests), rm.Raw, err, looks)
+			if err != nil || !rm.Raw || len(rm.Requests) != looks || len(rm.Dropped) != len(wantDropped) {
+				t.Fatalf("range: %d points, raw %v, left out %q, error %v; want %d raw points, %d left out", len(rm.Requests), rm.Raw, rm.Dropped, err, looks, len(wantDropped))
 			}
 			for _, pt := range rm.Requests {
-				if want := truth(events, pt.T.Add(-time.Minute), pt.T, false); pt.V != want {
-					t.Errorf("range point at %s: %v requests, the scrapes saw %v", pt.T.Sub(t0), pt.V, want)
+				if want := truth(events, pt.T.Add(-time.Minute), pt.T, false, leftOut[pt.T]...); pt.V != want {
+					t.Errorf("range point at %s: %v requests, the scrapes of the pods kept saw %v", pt.T.Sub(t0), pt.V, want)
 				}
 			}
-			t.Logf("scrape %s, %d looks: raw counts equal the truth (%.0f requests); increase(): %d looks off, %d without a result, "+
-				"mean |error| %.1f%% of the truth, total %.0f of %.0f", scrape, looks, sumTruth, wrong, missing,
-				100*absOff/sumTruth, sumIncrease, sumTruth)
+			t.Logf("scrape %s, %d looks: raw counts equal the truth of the pods kept (%.0f requests), %d pod-looks left out; increase(): %d looks off, %d without a result, "+
+				"mean |error| %.1f%% of the truth, total %.0f", scrape, looks, sumTruth, len(wantDropped), wrong, missing,
+				100*absOff/sumTruth, sumIncrease)
 			if wrong+missing < looks/2 {
 				t.Errorf("increase() was off in only %d and missing in %d of %d looks: the data does not show extrapolation", wrong, missing, looks)
 			}
-			for _, want := range []string{"started in the window", "counter resets"} {
-				if !strings.Contains(strings.Join(notes, "\n"), want) {
-					t.Errorf("no look noted %q; notes: %v", want, notes)
-				}
+			if !strings.Contains(strings.Join(notes, "\n"), "started in the window") {
+				t.Errorf("no look noted a series started in the window; notes: %v", notes)
 			}
 		})
 	}
 }
 
-// TestRawCountsBadSeriesOnPrometheus writes counters no exporter should
-// produce (a NaN, a negative value) and counts that cannot be right (more
-// errors than requests): the window's counts are NaN, with the reason,
-// so a count test skips them instead of judging them.
-func TestRawCountsBadSeriesOnPrometheus(t *testing.T) {
-	series := func(version, pod, code string, vals ...float64) promtest.Series {
-		s := promtest.Series{Name: "demo_requests_total", Labels: []promtest.Label{
-			{Name: "version", Value: version}, {Name: "pod", Value: pod}, {Name: "code", Value: code}}}
-		for i, v := range vals {
-			s.Samples = append(s.Samples, promtest.Sample{T: t0.Add(time.Duration(i) * 30 * time.Second), V: v})
+// TestRawCountsBadInputOnPrometheus writes, per case (a version label),
+// a healthy pod "good" and a pod "x" with one kind of bad input, scraped
+// every 15 s, and measures the window (3m, 4m] on a real Prometheus: x is
+// left out of both counts with its reason, and good is counted exactly
+// (44 requests, 4 errors: 4 scrapes of +10 200s and +1 500). Bad input
+// that cannot be pinned on a pod (a series without a pod label), or a
+// window in which every pod is left out, skips the window whole: NaN
+// counts with the reason, so the count test skips it and counts it as
+// skipped.
+func TestRawCountsBadInputOnPrometheus(t *testing.T) {
+	type sample struct {
+		at time.Duration
+		v  float64
+	}
+	// counter is a counter scraped every 15 s in [from, to), growing by
+	// step, with values replaced at some times.
+	counter := func(from, to time.Duration, step float64, replace ...sample) []sample {
+		var out []sample
+		v := 0.0
+		for at := from; at < to; at += 15 * time.Second {
+			v += step
+			val := v
+			for _, r := range replace {
+				if r.at == at {
+					val = r.v
+					if r.v >= 0 && !math.IsNaN(r.v) {
+						v = r.v // a reset: the counter goes on from there
+					}
+				}
+			}
+			out = append(out, sample{at, val})
+		}
+		return out
+	}
+	series := func(name, version, pod, code string, samples []sample) promtest.Series {
+		s := promtest.Series{Name: name, Labels: []promtest.Label{{Name: "version", Value: version}, {Name: "code", Value: code}}}
+		if pod != "" {
+			s.Labels = append(s.Labels, promtest.Label{Name: "pod", Value: pod})
+		}
+		for _, x := range samples {
+			s.Samples = append(s.Samples, promtest.Sample{T: t0.Add(x.at), V: x.v})
 		}
 		return s
 	}
-	fams := []promtest.Family{{Name: "demo_requests", Type: "counter", Series: []promtest.Series{
-		series("nan", "a", "200", 0, 10, 20, math.NaN(), 40, 50),
-		series("nan", "a", "500", 0, 1, 2, 3, 4, 5),
-		series("negative", "a", "200", 0, 10, 20, -5, 40, 50),
-		series("good", "a", "200", 0, 10, 20, 30, 40, 50),
-		series("good", "a", "500", 0, 0, 1, 1, 2, 2),
-	}}, {Name: "other_errors", Type: "counter", Series: []promtest.Series{
-		{Name: "other_errors_total", Labels: []promtest.Label{{Name: "version", Value: "good"}},
-			Samples: []promtest.Sample{{T: t0, V: 0}, {T: t0.Add(time.Minute), V: 100}, {T: t0.Add(2 * time.Minute), V: 200}}},
-	}}}
+	const all = 6 * time.Minute
+	good := func(version string) []promtest.Series {
+		return []promtest.Series{
+			series("demo_requests_total", version, "good", "200", counter(0, all, 10)),
+			series("demo_requests_total", version, "good", "500", counter(0, all, 1)),
+		}
+	}
+	var reqs, others []promtest.Series
+	add := func(version string, x ...promtest.Series) {
+		reqs = append(reqs, good(version)...)
+		reqs = append(reqs, x...)
+	}
+	add("appears", series("demo_requests_total", "appears", "x", "200", counter(200*time.Second, all, 10)))
+	add("vanishes", series("demo_requests_total", "vanishes", "x", "200", counter(0, 200*time.Second, 10)))
+	add("missing", series("demo_requests_total", "missing", "x", "200",
+		append(counter(0, 175*time.Second, 10), counter(270*time.Second, all, 10)...)))
+	add("reset", series("demo_requests_total", "reset", "x", "200", counter(0, all, 10, sample{210 * time.Second, 3})))
+	add("nan", series("demo_requests_total", "nan", "x", "200", counter(0, all, 10, sample{210 * time.Second, math.NaN()})))
+	add("negative", series("demo_requests_total", "negative", "x", "200", counter(0, all, 10, sample{210 * time.Second, -5})))
+	add("more-errors", series("demo_requests_total", "more-errors", "x", "200", counter(0, all, 10)))
+	others = append(others,
+		series("other_errors_total", "more-errors", "good", "500", counter(0, all, 1)),
+		series("other_errors_total", "more-errors", "x", "500", counter(0, all, 50)))
+	add("unlabelled-nan", series("demo_requests_total", "unlabelled-nan", "", "200", counter(0, all, 10, sample{210 * time.Second, math.NaN()})))
+	// Only a pod that appears: nothing is left to count.
+	reqs = append(reqs, series("demo_requests_total", "only-new", "x", "200", counter(200*time.Second, all, 10)))
+	fams := []promtest.Family{{Name: "demo_requests", Type: "counter", Series: reqs}, {Name: "other_errors", Type: "counter", Series: others}}
 	om, err := promtest.OpenMetrics(fams)
 	if err != nil {
 		t.Fatal(err)
@@ -195,32 +292,42 @@ func TestRawCountsBadSeriesOnPrometheus(t *testing.T) {
 	}
 	mismatched := counterTemplate
 	mismatched.Errors = `sum(increase(other_errors_total{version="{{ .Version }}"}[{{ .Window }}]))`
-	end := t0.Add(150 * time.Second)
 	tests := []struct {
 		name    string
 		tmpl    templates.Template
 		version string
-		want    string // in Skipped; "" means counted
+		end     time.Duration
+		dropped string // the reason x is left out with; "" none
+		skipped string // the reason the window is skipped with; "" counted
 	}{
-		{"NaN sample", counterTemplate, "nan", "NaN"},
-		{"negative counter", counterTemplate, "negative", "negative value -5"},
-		{"more errors than requests", mismatched, "good", "more errors (100) than requests (21)"},
-		{"good data is counted", counterTemplate, "good", ""},
+		{"a pod appears mid-window", counterTemplate, "appears", 4 * time.Minute, `{pod="x"}: appeared mid-window: no sample in the 2 scrape intervals (30s) before the window, first at 2024-01-01T00:03:20Z`, ""},
+		{"a pod vanishes mid-window", counterTemplate, "vanishes", 4 * time.Minute, `{pod="x"}: vanished mid-window: last sample at 2024-01-01T00:03:15Z`, ""},
+		{"a pod not scraped in the window", counterTemplate, "missing", 4 * time.Minute, `{pod="x"}: vanished mid-window: last sample at 2024-01-01T00:02:45Z`, ""},
+		{"the same pod back after the gap", counterTemplate, "missing", 5 * time.Minute, `{pod="x"}: appeared mid-window: no sample in the 2 scrape intervals (30s) before the window, first at 2024-01-01T00:04:30Z`, ""},
+		{"a counter reset", counterTemplate, "reset", 4 * time.Minute, `{pod="x"}: series demo_requests_total{code="200", pod="x", version="reset"}: counter reset`, ""},
+		{"a NaN sample", counterTemplate, "nan", 4 * time.Minute, `{pod="x"}: series demo_requests_total{code="200", pod="x", version="nan"}: value NaN at 2024-01-01T00:03:30Z is not a counter value`, ""},
+		{"a negative counter", counterTemplate, "negative", 4 * time.Minute, `{pod="x"}: series demo_requests_total{code="200", pod="x", version="negative"}: negative value -5 at 2024-01-01T00:03:30Z`, ""},
+		{"more errors than requests on one pod", mismatched, "more-errors", 4 * time.Minute, `{pod="x"}: more errors (200) than requests (40) in the window`, ""},
+		{"a NaN in a series without a pod label", counterTemplate, "unlabelled-nan", 4 * time.Minute, "", `requests: series demo_requests_total{code="200", version="unlabelled-nan"}: value NaN at 2024-01-01T00:03:30Z is not a counter value`},
+		{"every pod left out", counterTemplate, "only-new", 4 * time.Minute, `{pod="x"}: appeared mid-window`, "requests: every pod with samples in the window was left out"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := Measure(t.Context(), p, tc.tmpl, Vars{Version: tc.version, Window: time.Minute}, end)
+			m, err := Measure(t.Context(), p, tc.tmpl, Vars{Version: tc.version, Window: time.Minute}, t0.Add(tc.end))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if tc.want == "" {
-				if m.Skipped != "" || m.Requests != 21 || m.Errors != 1 {
-					t.Errorf("got %v of %v (skipped %q), want 1 of 21 (20 + 1 from the 500 series)", m.Errors, m.Requests, m.Skipped)
+			if tc.dropped == "" && len(m.Dropped) > 0 || tc.dropped != "" && (len(m.Dropped) != 1 || !strings.HasPrefix(m.Dropped[0], tc.dropped)) {
+				t.Errorf("left out %q, want one pod: %q", m.Dropped, tc.dropped)
+			}
+			if tc.skipped != "" {
+				if !strings.Contains(m.Skipped, tc.skipped) || !math.IsNaN(m.Errors) || !math.IsNaN(m.Requests) || !math.IsNaN(m.Value) {
+					t.Errorf("got %v of %v = %v, skipped %q; want NaN and a reason with %q", m.Errors, m.Requests, m.Value, m.Skipped, tc.skipped)
 				}
 				return
 			}
-			if !strings.Contains(m.Skipped, tc.want) || !math.IsNaN(m.Errors) || !math.IsNaN(m.Requests) || !math.IsNaN(m.Value) {
-				t.Errorf("got %v of %v = %v, skipped %q; want NaN and a reason with %q", m.Errors, m.Requests, m.Value, m.Skipped, tc.want)
+			if m.Skipped != "" || m.Requests != 44 || m.Errors != 4 || !m.Raw {
+				t.Errorf("got %v of %v (skipped %q, raw %v), want 4 of 44: the good pod's window", m.Errors, m.Requests, m.Skipped, m.Raw)
 			}
 		})
 	}

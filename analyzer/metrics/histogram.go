@@ -19,16 +19,16 @@ var bucketQuery = regexp.MustCompile(`(?s)^\s*sum\s*by\s*\(\s*le\s*\)\s*\((.*)\)
 
 // parseBucketExpr reads a buckets query, sum by (le) (increase(SELECTOR[WINDOW])),
 // as the selector and window of its one counter term.
-func parseBucketExpr(q string) (countTerm, error) {
+func parseBucketExpr(q string) (countExpr, error) {
 	m := bucketQuery.FindStringSubmatch(q)
 	if m == nil {
-		return countTerm{}, fmt.Errorf("%w: buckets must be sum by (le) (increase(SELECTOR[WINDOW])), got %q", ErrTemplate, q)
+		return countExpr{}, fmt.Errorf("%w: buckets must be sum by (le) (increase(SELECTOR[WINDOW])), got %q", ErrTemplate, q)
 	}
 	e, err := parseCountExpr("sum(" + m[1] + ")")
-	if err != nil || len(e.terms) != 1 || e.terms[0].sub != nil || e.orSet {
-		return countTerm{}, fmt.Errorf("%w: buckets must be sum by (le) (increase(SELECTOR[WINDOW])), got %q", ErrTemplate, q)
+	if err != nil || e.op != opSum {
+		return countExpr{}, fmt.Errorf("%w: buckets must be sum by (le) (increase(SELECTOR[WINDOW])), got %q", ErrTemplate, q)
 	}
-	return e.terms[0], nil
+	return *e, nil
 }
 
 // leLabel finds the le label's value in a series' label text, as
@@ -48,6 +48,8 @@ type BucketCount struct {
 	Series, Silent int
 	Les            []float64
 	Counts         []CounterCount
+	// Dropped says, per pod left out of every bucket, why (CountWindow).
+	Dropped []string
 	// Skipped says why the window's histogram is not evidence: a series
 	// without an le label or with an le that is not a number, a series
 	// that is not a counter (CountWindow's reasons), or counts no
@@ -85,8 +87,14 @@ func BucketWindow(series []CounterSeries, since, end time.Time) BucketCount {
 		}
 	})
 	h := stats.Histogram{Bounds: bounds, Counts: make([]float64, len(bounds))}
+	byLe := make([][]CounterSeries, len(bounds))
 	for i, le := range bounds {
-		c := CountWindow(groups[le], since, end)
+		byLe[i] = groups[le]
+	}
+	counts, dropped := countGroups(byLe, since, end)
+	out.Dropped = dropped
+	for i, le := range bounds {
+		c := counts[i]
 		out.Series += c.Series
 		out.Silent += c.Silent
 		out.Les, out.Counts = append(out.Les, le), append(out.Counts, c)
@@ -139,6 +147,9 @@ func measureBuckets(ctx context.Context, p Provider, expr string, at time.Time, 
 	c := BucketWindow(series, since, at)
 	if c.Series == c.Silent && len(c.Skipped) == 0 {
 		return fmt.Errorf("buckets %q: no series with a sample in the window: %w", term.selector, ErrNoData)
+	}
+	for _, d := range c.Dropped {
+		m.Dropped = append(m.Dropped, "buckets "+d)
 	}
 	for i, cc := range c.Counts {
 		if n := cc.notes("buckets le=" + formatLe(c.Les[i])); n != "" {

@@ -59,17 +59,32 @@ type Measurement struct {
 	// window, counter resets, series without a sample in the window, or
 	// why a count ran as written. Nil when there is nothing to say.
 	Notes []string
+	// Dropped says, per pod left out of both counts of this window, why:
+	// it appeared or vanished mid-window, its counter was reset, it had
+	// a NaN or negative sample, or more errors than requests (see
+	// CountWindow). Errors and Requests count the other pods. Nil when
+	// none.
+	Dropped []string
 	// Skipped, when not empty, says why this window's counts are not
-	// evidence: a series with a NaN, infinite or negative value. Errors
-	// and Requests are then NaN (and so is a Value computed from them), so
-	// a count test skips the window (and counts it as skipped) instead of
-	// judging it. A histogram that is not evidence (see BucketWindow) is
-	// named here too, with Buckets empty.
+	// evidence at all: a series without a pod label with a NaN, infinite
+	// or negative value, more errors than requests in all, or every pod
+	// with samples left out (Dropped). Errors and Requests are then NaN
+	// (and so is a Value computed from them), so a count test skips the
+	// window (and counts it as skipped) instead of judging it. A histogram
+	// that is not evidence (see BucketWindow) is named here too, with
+	// Buckets empty.
 	Skipped string
 	// Buckets is the window's latency histogram when the template has a
 	// buckets query (HasBuckets), read from raw samples (BucketWindow).
 	Buckets    stats.Histogram
 	HasBuckets bool
+}
+
+// step is one query of a measurement: its field (requests, errors or
+// query), its rendered text and where its value goes.
+type step struct {
+	field, text string
+	dst         *float64
 }
 
 // Measure renders the template t for v and runs its queries through p at
@@ -80,10 +95,11 @@ type Measurement struct {
 // (*Prometheus), errors and requests queries written as
 // sum(increase(SELECTOR[WINDOW])) terms joined by + or -, optionally
 // "or vector(0)", are not sent as written; each selector's raw samples are
-// fetched and counted by CountWindow over (at-WINDOW, at]. Other count
-// queries run as written (increase() extrapolates) and Notes says so.
-// Counts no counter can give (a NaN or negative sample, more errors than
-// requests) are NaN with the reason in Skipped.
+// fetched and counted by CountWindow over (at-WINDOW, at], a pod whose
+// window is partial or whose counts are impossible left out of both
+// counts (Dropped). When one count query is not of that shape both run as
+// written (increase() extrapolates) and Notes says so. Counts that are
+// not evidence at all are NaN with the reason in Skipped.
 // It stops at the first error and returns it wrapped with the metric and
 // field, together with the Measurement so far (Queries always set when
 // rendering succeeded). Errors wrap ErrTemplate, ErrInvalidValue, ErrNoData,
@@ -91,10 +107,6 @@ type Measurement struct {
 func Measure(ctx context.Context, p Provider, t templates.Template, v Vars, at time.Time) (Measurement, error) {
 	if err := t.Validate(); err != nil {
 		return Measurement{}, fmt.Errorf("%w: %w", ErrTemplate, err)
-	}
-	type step struct {
-		field, text string
-		dst         *float64
 	}
 	var m Measurement
 	var steps []step
@@ -111,20 +123,15 @@ func Measure(ctx context.Context, p Provider, t templates.Template, v Vars, at t
 	}
 	m.HasRequests = t.Requests != ""
 	m.HasCounts = m.HasRequests && t.Errors != ""
-	cp, raw := rawCounter(p)
-	raw = raw && m.HasRequests
-	m.Raw = raw
 	var skipped []string
+	raw, err := measureCounts(ctx, p, steps, at, &m, &skipped)
+	if err != nil {
+		return m, fmt.Errorf("error measuring %s for version %q: %w", t.Name, v.Version, err)
+	}
+	m.Raw = raw
 	for _, s := range steps {
 		if raw && s.field != "query" {
-			done, err := measureCount(ctx, cp, s.field, s.text, at, s.dst, &m, &skipped)
-			if err != nil {
-				return m, fmt.Errorf("error measuring %s %s for version %q: %w", t.Name, s.field, v.Version, err)
-			}
-			if done {
-				continue
-			}
-			m.Raw = false
+			continue
 		}
 		val, warnings, err := query(ctx, p, s.text, at, v.Window)
 		m.Warnings = append(m.Warnings, warnings...)
@@ -171,41 +178,78 @@ func rawCounter(p any) (CounterProvider, bool) {
 	return cp, true
 }
 
-// measureCount counts the count query expr (field errors or requests)
-// from raw counter samples into *dst, adding to m's warnings and notes and
-// to skipped. done is false when expr is not a countExpr: the caller then
-// runs it as written, and a note says so.
-func measureCount(ctx context.Context, p CounterProvider, field, expr string, at time.Time, dst *float64, m *Measurement, skipped *[]string) (done bool, err error) {
-	ce, perr := parseCountExpr(expr)
-	if perr != nil {
-		m.Notes = append(m.Notes, fmt.Sprintf("%s: run as written, so increase() extrapolates (%v)", field, perr))
+// rawCountExprs reads the count queries (fields requests and errors) of
+// steps as countExprs. ok is false when a count runs as written: the
+// provider cannot count raw samples, there is no requests query, or one
+// of them is not a countExpr (then none is read raw, so that errors and
+// requests stay counts of the same events; a note says why).
+func rawCountExprs(p any, steps []step) (cp CounterProvider, exprs map[string]*countExpr, notes []string, ok bool) {
+	cp, ok = rawCounter(p)
+	exprs = map[string]*countExpr{}
+	for _, s := range steps {
+		if s.field == "query" {
+			continue
+		}
+		ce, err := parseCountExpr(s.text)
+		if err != nil {
+			notes = append(notes, fmt.Sprintf("%s: run as written, so increase() extrapolates (%v)", s.field, err))
+			continue
+		}
+		exprs[s.field] = ce
+	}
+	if !ok || exprs["requests"] == nil {
+		return nil, nil, notes, false
+	}
+	if len(notes) > 0 {
+		for f := range exprs {
+			notes = append(notes, fmt.Sprintf("%s: run as written too, so that both counts are read alike", f))
+		}
+		return nil, nil, notes, false
+	}
+	return cp, exprs, nil, true
+}
+
+// measureCounts counts the errors and requests queries of steps from raw
+// counter samples into their destinations, adding to m's warnings, notes
+// and Dropped and to skipped. raw is false when they must run as written
+// (rawCountExprs, or a backend refusing raw samples); a note says why.
+func measureCounts(ctx context.Context, p Provider, steps []step, at time.Time, m *Measurement, skipped *[]string) (raw bool, err error) {
+	cp, exprs, notes, ok := rawCountExprs(p, steps)
+	if !ok {
+		if _, can := rawCounter(p); can {
+			m.Notes = append(m.Notes, notes...)
+		}
 		return false, nil
 	}
 	if at.IsZero() {
 		at = time.Now()
 	}
-	rs, warnings, err := ce.evalAt(ctx, p, []time.Time{at})
+	looks, warnings, err := countLooks(ctx, cp, exprs, []time.Time{at})
 	m.Warnings = append(m.Warnings, warnings...)
-	r := rs[0]
 	if errors.Is(err, ErrQuery) {
 		// A backend that cannot answer a range selector with raw samples:
-		// the query as written still counts, extrapolated.
-		m.Notes = append(m.Notes, fmt.Sprintf("%s: run as written, so increase() extrapolates (raw samples refused: %v)", field, err))
+		// the queries as written still count, extrapolated.
+		m.Notes = append(m.Notes, fmt.Sprintf("counts run as written, so increase() extrapolates (raw samples refused: %v)", err))
 		return false, nil
 	}
 	if err != nil {
 		return true, err
 	}
-	if !r.present {
-		return true, fmt.Errorf("counting %q: %w", expr, ErrNoData)
-	}
-	*dst = r.value
-	for _, c := range r.counts {
-		if n := c.notes(field); n != "" {
-			m.Notes = append(m.Notes, n)
+	l := looks[0]
+	m.Notes = append(m.Notes, l.notes...)
+	m.Dropped = l.dropped
+	*skipped = append(*skipped, l.skipped...)
+	for _, s := range steps {
+		if s.field == "query" {
+			continue
 		}
-		for _, why := range c.Skipped {
-			*skipped = append(*skipped, field+": "+why)
+		switch {
+		case l.present[s.field]:
+			*s.dst = l.value[s.field]
+		case l.observed && len(l.dropped) > 0:
+			*skipped = append(*skipped, s.field+": every pod with samples in the window was left out: "+strings.Join(l.dropped, "; "))
+		default:
+			return true, fmt.Errorf("%s: counting %q: %w", s.field, s.text, ErrNoData)
 		}
 	}
 	return true, nil

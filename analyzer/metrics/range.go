@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
+	"strings"
 	"time"
 
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
@@ -139,58 +142,72 @@ type RangeMeasurement struct {
 	Requests []Point
 	// Queries are the resolved PromQL expressions, as in Measurement.
 	Queries []string
-	// Raw, Notes and Skipped are as in Measurement, over all the points: a
-	// point whose counts are not evidence has NaN counts (and a NaN
-	// ratio), and Skipped says why.
+	// Raw, Notes, Dropped and Skipped are as in Measurement, over all the
+	// points, each reason prefixed with its point's time: a point whose
+	// counts are not evidence has NaN counts (and a NaN ratio).
 	Raw     bool
 	Notes   []string
+	Dropped []string
 	Skipped []string
 }
 
-// errAsWritten means a count runs as written (increase() extrapolates).
-var errAsWritten = errors.New("count runs as written")
-
-// rangeCount counts the count query expr (field errors or requests) from
-// raw samples at every step of r, as Measure does for one window; it
-// returns errAsWritten when p cannot or expr is not a countExpr.
-func rangeCount(ctx context.Context, p RangeProvider, field, expr string, r Range, m *RangeMeasurement) ([]Point, error) {
-	cp, ok := rawCounter(p)
-	if !ok || field == "query" {
-		return nil, errAsWritten
-	}
-	ce, err := parseCountExpr(expr)
-	if err != nil {
-		m.Notes = append(m.Notes, fmt.Sprintf("%s: run as written, so increase() extrapolates (%v)", field, err))
-		return nil, errAsWritten
+// rangeCounts counts the errors and requests queries of steps from raw
+// samples at every step of r, as Measure does for one window, into
+// series by field; raw is false when they run as written (a note says
+// why).
+func rangeCounts(ctx context.Context, p RangeProvider, steps []step, r Range, m *RangeMeasurement, series map[string][]Point) (raw bool, err error) {
+	cp, exprs, notes, ok := rawCountExprs(p, steps)
+	if !ok {
+		if _, can := rawCounter(p); can {
+			m.Notes = append(m.Notes, notes...)
+		}
+		return false, nil
 	}
 	var ends []time.Time
 	for t := r.Start; !t.After(r.End); t = t.Add(r.Step) {
 		ends = append(ends, t)
 	}
-	rs, _, err := ce.evalAt(ctx, cp, ends)
+	looks, _, err := countLooks(ctx, cp, exprs, ends)
 	if errors.Is(err, ErrQuery) {
-		m.Notes = append(m.Notes, fmt.Sprintf("%s: run as written, so increase() extrapolates (raw samples refused: %v)", field, err))
-		return nil, errAsWritten
+		m.Notes = append(m.Notes, fmt.Sprintf("counts run as written, so increase() extrapolates (raw samples refused: %v)", err))
+		return false, nil
 	}
 	if err != nil {
-		return nil, err
+		return true, err
 	}
-	var pts []Point
-	for i, res := range rs {
-		if !res.present {
-			continue
+	for i, l := range looks {
+		at := ends[i].UTC()
+		stamp := func(whys []string) []string {
+			out := make([]string, len(whys))
+			for j, why := range whys {
+				out[j] = at.Format(time.RFC3339) + " " + why
+			}
+			return out
 		}
-		pts = append(pts, Point{T: ends[i].UTC(), V: res.value})
-		for _, c := range res.counts {
-			for _, why := range c.Skipped {
-				m.Skipped = append(m.Skipped, fmt.Sprintf("%s at %s: %s", field, ends[i].UTC().Format(time.RFC3339), why))
+		m.Dropped = append(m.Dropped, stamp(l.dropped)...)
+		skipped := l.skipped
+		fields := slices.Sorted(maps.Keys(exprs))
+		for _, f := range fields {
+			if !l.present[f] && l.observed && len(l.dropped) > 0 {
+				skipped = append(skipped, f+": every pod with samples in the window was left out: "+strings.Join(l.dropped, "; "))
+			}
+		}
+		m.Skipped = append(m.Skipped, stamp(skipped)...)
+		for _, f := range fields {
+			switch {
+			case len(skipped) > 0:
+				series[f] = append(series[f], Point{T: at, V: math.NaN()})
+			case l.present[f]:
+				series[f] = append(series[f], Point{T: at, V: l.value[f]})
 			}
 		}
 	}
-	if len(pts) == 0 {
-		return nil, fmt.Errorf("counting %q: %w", expr, ErrNoData)
+	for f, e := range exprs {
+		if len(series[f]) == 0 {
+			return true, fmt.Errorf("%s: counting %s: %w", f, e.sums()[0].selector, ErrNoData)
+		}
 	}
-	return pts, nil
+	return true, nil
 }
 
 // MeasureRange renders the template t for v and runs its queries as range
@@ -212,9 +229,7 @@ func MeasureRange(ctx context.Context, p RangeProvider, t templates.Template, v 
 		v.Window = r.Step
 	}
 	var m RangeMeasurement
-	_, m.Raw = rawCounter(p)
-	m.Raw = m.Raw && t.Requests != ""
-	series := map[string][]Point{}
+	var steps []step
 	for _, q := range []struct{ field, text string }{{"requests", t.Requests}, {"errors", t.Errors}, {"query", t.Query}} {
 		if q.text == "" {
 			continue
@@ -224,15 +239,23 @@ func MeasureRange(ctx context.Context, p RangeProvider, t templates.Template, v 
 			return m, fmt.Errorf("error rendering %s %s for version %q: %w", t.Name, q.field, v.Version, err)
 		}
 		m.Queries = append(m.Queries, expr)
-		pts, err := rangeCount(ctx, p, q.field, expr, r, &m)
-		if errors.Is(err, errAsWritten) {
-			m.Raw = m.Raw && q.field == "query"
-			pts, err = p.QueryRange(ctx, expr, r)
+		steps = append(steps, step{field: q.field, text: expr})
+	}
+	series := map[string][]Point{}
+	raw, err := rangeCounts(ctx, p, steps, r, &m, series)
+	if err != nil {
+		return m, fmt.Errorf("error measuring %s for version %q over a range: %w", t.Name, v.Version, err)
+	}
+	m.Raw = raw
+	for _, s := range steps {
+		if raw && s.field != "query" {
+			continue
 		}
+		pts, err := p.QueryRange(ctx, s.text, r)
 		if err != nil {
-			return m, fmt.Errorf("error measuring %s %s for version %q over a range: %w", t.Name, q.field, v.Version, err)
+			return m, fmt.Errorf("error measuring %s %s for version %q over a range: %w", t.Name, s.field, v.Version, err)
 		}
-		series[q.field] = pts
+		series[s.field] = pts
 	}
 	m.Requests = series["requests"]
 	m.Values = series["query"]

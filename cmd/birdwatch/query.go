@@ -197,6 +197,9 @@ func printMeasurement(w io.Writer, t templates.Template, v metrics.Vars, m metri
 	for _, n := range m.Notes {
 		fmt.Fprintf(tw, "note\t%s\n", n)
 	}
+	for _, d := range m.Dropped {
+		fmt.Fprintf(tw, "pod left out\t%s\n", d)
+	}
 	if m.Skipped != "" {
 		fmt.Fprintf(tw, "not evidence\t%s\n", m.Skipped)
 	}
