@@ -2,6 +2,8 @@ package report
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -69,6 +71,7 @@ func DecisionMarkdown(d Decision) string {
 	if d.Analysis != nil {
 		b.WriteString("\n" + AnalysisMarkdown(d.Analysis))
 	}
+	b.WriteString(skipsMarkdown(st.Evidence))
 	if d.History > 0 {
 		b.WriteString(historyMarkdown(st.History, d.History))
 	}
@@ -84,6 +87,9 @@ func AnalysisMarkdown(r *judge.Result) string {
 		detail := m.Reason
 		if m.EValue > 0 {
 			detail = strings.TrimSpace(fmt.Sprintf("%s (e=%.3g)", detail, m.EValue))
+		}
+		if len(m.LeftOut) > 0 {
+			detail = strings.TrimSpace(detail + "; not evidence: " + strings.Join(m.LeftOut, "; "))
 		}
 		fmt.Fprintf(&b, "| %s | %s %s | %s | %s | %s |\n", mdEsc(m.Name), classIcon(string(m.Classification)), m.Classification,
 			mdEsc(FormatValue(m.Canary, m.Unit)), mdEsc(FormatValue(m.Baseline, m.Unit)), mdEsc(detail))
@@ -121,15 +127,50 @@ func StatusMarkdown(e FleetEntry, history int) string {
 		fmt.Fprintf(&b, "\nLast analysis at %s:\n\n", mdTime(a.At))
 		b.WriteString("| metric | result | canary | baseline | detail |\n| :-- | :-- | --: | --: | :-- |\n")
 		for _, m := range a.Metrics {
+			detail := m.Reason
+			if len(m.LeftOut) > 0 {
+				detail = strings.TrimSpace(detail + "; not evidence: " + strings.Join(m.LeftOut, "; "))
+			}
 			fmt.Fprintf(&b, "| %s | %s %s | %s | %s | %s |\n", mdEsc(m.Name), classIcon(m.Classification), mdEsc(m.Classification),
-				mdEsc(formatPtr(m.Canary, m.Unit)), mdEsc(formatPtr(m.Baseline, m.Unit)), mdEsc(m.Reason))
+				mdEsc(formatPtr(m.Canary, m.Unit)), mdEsc(formatPtr(m.Baseline, m.Unit)), mdEsc(detail))
 		}
 		fmt.Fprintf(&b, "\nScore **%.0f**, verdict **%s** (%s judge).\n", a.Score, mdEsc(a.Verdict), mdEsc(a.Judge))
 	}
+	b.WriteString(skipsMarkdown(st.Evidence))
 	if history > 0 {
 		b.WriteString(historyMarkdown(st.History, history))
 	}
 	return b.String()
+}
+
+// skipsMarkdown says, per metric, what the rollout's looks left out of
+// the evidence and the last reasons; "" when nothing was.
+func skipsMarkdown(ev map[string]spec.Evidence) string {
+	var b strings.Builder
+	for _, name := range slices.Sorted(maps.Keys(ev)) {
+		s := ev[name].Skips
+		if s == nil {
+			continue
+		}
+		fmt.Fprintf(&b, "\n**%s: bad input, not evidence:** %s skipped, %s left out", mdEsc(name),
+			mdCount(s.Windows, "look"), mdCount(s.Pods, "pod"))
+		if len(s.Last) > 0 {
+			b.WriteString("; last:")
+			for _, why := range s.Last {
+				fmt.Fprintf(&b, "\n- %s", mdEsc(why))
+			}
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// mdCount is "1 look", "3 looks".
+func mdCount(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 // historyMarkdown renders the last n history entries, newest first, folded.

@@ -49,6 +49,9 @@ func AnalysisTable(r *judge.Result) string {
 		if m.Reason != "" {
 			fmt.Fprintf(&b, " (%s)", m.Reason)
 		}
+		for _, why := range m.LeftOut {
+			fmt.Fprintf(&b, "\n%-*s  not evidence: %s", width, "", why)
+		}
 		b.WriteByte('\n')
 	}
 	fmt.Fprintf(&b, "score %.0f, %s (%s judge)\n", r.Score, r.Verdict, r.Judge)

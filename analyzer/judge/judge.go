@@ -115,6 +115,10 @@ type Series struct {
 	// (a counter series with a NaN or negative value, more errors than
 	// requests; see metrics.Measurement.Skipped); they are then NaN.
 	Skipped string
+	// Dropped says, per pod left out of Bad and Total, why (it appeared
+	// or vanished mid-window, a counter reset; see
+	// metrics.Measurement.Dropped).
+	Dropped []string
 	// Samples are per-step values for judges that compare distributions.
 	Samples []float64
 	// Buckets is the window's latency histogram (cumulative counts per
@@ -174,6 +178,10 @@ type MetricResult struct {
 	State *State
 	// EValue is the sequential evidence against the canary (reject at 1/alpha); 0 when not computed.
 	EValue float64
+	// LeftOut says what of the window's data was not evidence, and why:
+	// a version's window skipped whole, or pods left out of its counts
+	// (see LeftOutOf). Filled by the decision step, not by the judges.
+	LeftOut []string
 
 	// The fields below are filled by the mannwhitney judge; zero otherwise.
 
@@ -278,4 +286,23 @@ func preliminary(in Input, minRequests float64) (MetricResult, bool) {
 		return res, false
 	}
 	return res, true
+}
+
+// LeftOutOf lists what of in's data is not evidence: "canary window
+// skipped: why" when a version's counts were skipped whole, and
+// "canary {pod=...}: why" per pod left out of them; nil when nothing was.
+func LeftOutOf(in Input) []string {
+	var out []string
+	for _, side := range []struct {
+		name string
+		s    Series
+	}{{"canary", in.Canary}, {"baseline", in.Baseline}} {
+		if side.s.Skipped != "" {
+			out = append(out, side.name+" window skipped: "+side.s.Skipped)
+		}
+		for _, d := range side.s.Dropped {
+			out = append(out, side.name+" "+d)
+		}
+	}
+	return out
 }

@@ -239,6 +239,7 @@ func measureCounts(ctx context.Context, p Provider, steps []step, at time.Time, 
 	m.Notes = append(m.Notes, l.notes...)
 	m.Dropped = l.dropped
 	*skipped = append(*skipped, l.skipped...)
+	var empty []string
 	for _, s := range steps {
 		if s.field == "query" {
 			continue
@@ -247,10 +248,13 @@ func measureCounts(ctx context.Context, p Provider, steps []step, at time.Time, 
 		case l.present[s.field]:
 			*s.dst = l.value[s.field]
 		case l.observed && len(l.dropped) > 0:
-			*skipped = append(*skipped, s.field+": every pod with samples in the window was left out: "+strings.Join(l.dropped, "; "))
+			empty = append(empty, s.field)
 		default:
 			return true, fmt.Errorf("%s: counting %q: %w", s.field, s.text, ErrNoData)
 		}
+	}
+	if len(empty) > 0 {
+		*skipped = append(*skipped, strings.Join(empty, ", ")+": every pod with samples in the window was left out")
 	}
 	return true, nil
 }

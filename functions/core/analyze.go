@@ -77,7 +77,7 @@ func (e *Engine) measureMetric(ctx context.Context, c *spec.Canary, st *spec.Sta
 // toSeries turns a measurement into judge input; no data becomes NaN.
 func toSeries(m metrics.Measurement, err error) (judge.Series, error) {
 	s := judge.Series{Value: m.Value, Bad: m.Errors, Total: m.Requests, HasCounts: m.HasCounts, Skipped: m.Skipped,
-		Buckets: m.Buckets, HasBuckets: m.HasBuckets}
+		Dropped: m.Dropped, Buckets: m.Buckets, HasBuckets: m.HasBuckets}
 	if err != nil {
 		s.Value = math.NaN()
 	}

@@ -1,12 +1,17 @@
 package core
 
 import (
+	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/birdwatch-gitops/birdwatch/analyzer/judge"
 	"github.com/birdwatch-gitops/birdwatch/gitops/spec"
 	"github.com/birdwatch-gitops/birdwatch/internal/fleet"
+	"github.com/birdwatch-gitops/birdwatch/internal/promtest"
+	"github.com/birdwatch-gitops/birdwatch/report"
 	"github.com/birdwatch-gitops/birdwatch/rollout"
 )
 
@@ -48,4 +53,188 @@ func TestBadManifestFreezesOnce(t *testing.T) {
 	if err != nil || out[0].Err != nil || out[0].Commit == "" || out[0].Decision.Status.Phase == spec.PhaseFrozen {
 		t.Fatalf("resume after the fix: %+v %v", out, err)
 	}
+}
+
+// TestBadCountInputReachesTheStatus runs the sequential judge in the loop
+// on a real Prometheus whose Istio counters carry one kind of bad input
+// each, from the metrics layer through the decision step to the status
+// file committed over file:// git: the look names what it left out and
+// why (lastAnalysis.metrics[].leftOut), the evidence adds it up
+// (evidence.error-rate.skips, and counts.skipped for a window skipped
+// whole), and the pull-request report says it.
+func TestBadCountInputReachesTheStatus(t *testing.T) {
+	start := dataEnd.Add(-time.Hour)
+	defect := start.Add(150 * time.Second) // inside the rollout's second look
+	tests := []struct {
+		name string
+		// edit changes the generated istio_requests series.
+		edit    func(series []promtest.Series) []promtest.Series
+		leftOut []string // the look's leftOut, each a prefix
+		windows int    // looks skipped whole so far
+		pods    int    // pods left out so far
+	}{
+		{"a canary pod appears mid-window", func(series []promtest.Series) []promtest.Series {
+			s := podSeries(series, "v05", "200", "aleph-v05-2")
+			for at, v := defect, 0.0; !at.After(dataEnd); at = at.Add(10 * time.Second) {
+				v += 20
+				s.Samples = append(s.Samples, promtest.Sample{T: at, V: v})
+			}
+			return append(series, s)
+		}, []string{`canary {pod="aleph-v05-2"}: appeared mid-window`}, 0, 1},
+		{"one of two stable pods restarts", func(series []promtest.Series) []promtest.Series {
+			return restart(secondPod(series, "v03"), "aleph-v03-1", defect)
+		}, []string{`baseline {pod="aleph-v03-1"}: series istio_requests_total{`}, 0, 1},
+		{"the one stable pod restarts", func(series []promtest.Series) []promtest.Series {
+			return restart(series, "aleph-v03-1", defect)
+		}, []string{"baseline window skipped: requests: every pod with samples in the window was left out", `baseline {pod="aleph-v03-1"}: series`}, 1, 1},
+		{"a canary series without a pod label turns NaN", func(series []promtest.Series) []promtest.Series {
+			s := podSeries(series, "v05", "200", "")
+			for at, v := start, 0.0; !at.After(dataEnd); at = at.Add(10 * time.Second) {
+				v += 5
+				val := v
+				if at.Equal(defect) {
+					val = math.NaN()
+				}
+				s.Samples = append(s.Samples, promtest.Sample{T: at, V: val})
+			}
+			return append(series, s)
+		}, []string{`canary window skipped: requests: series istio_requests_total{`}, 1, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if testing.Short() {
+				t.Skip("needs a real Prometheus")
+			}
+			gen := promtest.Istio{Service: "aleph", Namespace: "games", Start: dataEnd.Add(-2 * time.Hour), End: dataEnd,
+				Step: 10 * time.Second, Seed: 5, Versions: []promtest.IstioVersion{
+					{Version: "v03", RPS: 100, ErrorRatio: 0.001, LatencyMedianMs: 40, LatencySigma: 0.3},
+					{Version: "v05", RPS: 20, ErrorRatio: 0.001, LatencyMedianMs: 40, LatencySigma: 0.3}}}
+			fams, err := gen.Generate()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range fams[0].Series { // one pod per version, as Prometheus' pod label names it
+				s := &fams[0].Series[i]
+				s.Labels = append(s.Labels, promtest.Label{Name: "pod", Value: "aleph-" + labelOf(*s, "destination_version") + "-1"})
+			}
+			fams[0].Series = tc.edit(fams[0].Series)
+			om, err := promtest.OpenMetrics(fams)
+			if err != nil {
+				t.Fatal(err)
+			}
+			prom := promtest.Start(t, promtest.Options{OpenMetrics: om}).URL()
+			f := newFleet(t, strings.Replace(sequentialSpec, "canary: v04", "canary: v05", 1))
+			c := newClock(start)
+			e := newEngine(t, openRepo(t, f.URL()), prom, c)
+			e.Judges["sequential"] = judge.Sequential{}
+			for run := 0; ; run++ {
+				o := runOnce(t, e)
+				if o.Analysis != nil && len(o.Analysis.Metrics[0].LeftOut) > 0 {
+					st := statusAt(t, f, "main")
+					if o.Commit == "" || st.LastAnalysis == nil {
+						t.Fatalf("the look that left data out was not committed: %+v", o)
+					}
+					rec := st.LastAnalysis.Metrics[0]
+					if rec.Name != "error-rate" || len(rec.LeftOut) != len(tc.leftOut) {
+						t.Fatalf("committed leftOut %q, want %q", rec.LeftOut, tc.leftOut)
+					}
+					for i, want := range tc.leftOut {
+						if !strings.HasPrefix(rec.LeftOut[i], want) {
+							t.Errorf("committed leftOut %q, want %q", rec.LeftOut[i], want)
+						}
+					}
+					sk := st.Evidence["error-rate"].Skips
+					if sk == nil || sk.Windows != tc.windows || sk.Pods != tc.pods || len(sk.Last) != len(tc.leftOut) || !strings.Contains(sk.Last[0], tc.leftOut[0]) {
+						t.Errorf("committed skips %+v, want %d windows, %d pods and the reason", sk, tc.windows, tc.pods)
+					}
+					raw, err := f.Show(t.Context(), "main", ".birdwatch/status/games/aleph.yaml")
+					if err != nil || !strings.Contains(raw, "leftOut:") || !strings.Contains(raw, "skips:") {
+						t.Errorf("status file without leftOut and skips (%v):\n%s", err, raw)
+					}
+					if v := st.Evidence["error-rate"].Values; len(v) < 3 || int(v[2]) != tc.windows {
+						t.Errorf("counts.skipped of %v, want %d", v, tc.windows)
+					}
+					md := report.DecisionMarkdown(report.Decision{Canary: "games/aleph", Decision: o.Decision, Analysis: o.Analysis})
+					if !strings.Contains(md, "not evidence: "+strings.ReplaceAll(tc.leftOut[0], "_", `\_`)) || !strings.Contains(md, "bad input, not evidence") {
+						t.Errorf("the report does not say what was left out:\n%s", md)
+					}
+					return
+				}
+				if o.Decision.Status.Phase.Terminal() || run > 10 {
+					t.Fatalf("no look left data out by run %d (phase %s)", run, o.Decision.Status.Phase)
+				}
+				c.advance(time.Minute)
+			}
+		})
+	}
+}
+
+// podSeries is a new, empty istio_requests_total series of version with
+// response code code, reported by the destination, from pod (no pod label
+// when "").
+func podSeries(series []promtest.Series, version, code, pod string) promtest.Series {
+	for _, s := range series {
+		if hasLabel(s, "destination_version", version) && hasLabel(s, "response_code", code) && hasLabel(s, "reporter", "destination") {
+			out := promtest.Series{Name: s.Name}
+			for _, l := range s.Labels {
+				if l.Name != "pod" {
+					out.Labels = append(out.Labels, l)
+				}
+			}
+			if pod != "" {
+				out.Labels = append(out.Labels, promtest.Label{Name: "pod", Value: pod})
+			}
+			return out
+		}
+	}
+	panic("no series of version " + version)
+}
+
+func hasLabel(s promtest.Series, name, value string) bool { return labelOf(s, name) == value }
+
+func labelOf(s promtest.Series, name string) string {
+	for _, l := range s.Labels {
+		if l.Name == name {
+			return l.Value
+		}
+	}
+	return ""
+}
+
+// secondPod adds a second pod of version, aleph-<version>-2, serving what
+// the first does.
+func secondPod(series []promtest.Series, version string) []promtest.Series {
+	for _, s := range series {
+		if hasLabel(s, "destination_version", version) {
+			c := promtest.Series{Name: s.Name, Samples: s.Samples}
+			for _, l := range s.Labels {
+				if l.Name == "pod" {
+					l.Value = "aleph-" + version + "-2"
+				}
+				c.Labels = append(c.Labels, l)
+			}
+			series = append(series, c)
+		}
+	}
+	return series
+}
+
+// restart makes pod's 200 series count again from 0 at the first scrape
+// at or after at.
+func restart(series []promtest.Series, pod string, at time.Time) []promtest.Series {
+	for i := range series {
+		if hasLabel(series[i], "pod", pod) && hasLabel(series[i], "response_code", "200") {
+			smp := slices.Clone(series[i].Samples)
+			base := 0.0
+			for j := range smp {
+				if smp[j].T.Before(at) {
+					base = smp[j].V
+					continue
+				}
+				smp[j].V -= base - 1
+			}
+			series[i].Samples = smp
+		}
+	}
+	return series
 }

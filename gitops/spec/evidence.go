@@ -3,6 +3,8 @@ package spec
 import (
 	"fmt"
 	"slices"
+	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -15,6 +17,51 @@ import (
 type Evidence struct {
 	Kind   string    `json:"kind"`
 	Values []float64 `json:"values"`
+	// Skips is the data of this metric the rollout's looks did not take
+	// as evidence, and why; nil when none.
+	Skips *Skips `json:"skips,omitempty"`
+}
+
+// Skips adds up what a metric's looks left out of the evidence (see
+// MetricRecord.LeftOut): bad input is skipped and counted, never evidence.
+type Skips struct {
+	// Windows counts the looks whose counts were skipped whole for one
+	// version or both.
+	Windows int `yaml:"windows,omitempty" json:"windows,omitempty"`
+	// Pods counts the pods left out of a look's counts, over all looks.
+	Pods int `yaml:"pods,omitempty" json:"pods,omitempty"`
+	// Last are the most recent reasons, oldest first, each after its
+	// look's time; at most SkipReasonsLimit.
+	Last []string `yaml:"last,omitempty" json:"last,omitempty"`
+}
+
+// SkipReasonsLimit caps Skips.Last.
+const SkipReasonsLimit = 5
+
+// Add counts one look's left-out data (MetricRecord.LeftOut) at time at
+// into s, which may be nil, and returns the sum; nil when both are empty.
+func (s *Skips) Add(at time.Time, leftOut []string) *Skips {
+	if len(leftOut) == 0 {
+		return s
+	}
+	var out Skips
+	if s != nil {
+		out = Skips{Windows: s.Windows, Pods: s.Pods, Last: slices.Clone(s.Last)}
+	}
+	window := false
+	for _, why := range leftOut {
+		if strings.Contains(why, " window skipped: ") {
+			window = true
+		} else {
+			out.Pods++
+		}
+		out.Last = append(out.Last, at.UTC().Format(time.RFC3339)+" "+why)
+	}
+	if window {
+		out.Windows++
+	}
+	out.Last = out.Last[max(0, len(out.Last)-SkipReasonsLimit):]
+	return &out
 }
 
 // CountsKind is the sequential judge's evidence for counts (errors of
@@ -46,22 +93,23 @@ type evidenceFile struct {
 	Kind   string         `yaml:"kind"`
 	Counts *CountEvidence `yaml:"counts,omitempty"`
 	Values []float64      `yaml:"values,flow,omitempty"`
+	Skips  *Skips         `yaml:"skips,omitempty"`
 }
 
 // MarshalYAML writes the named form.
 func (e Evidence) MarshalYAML() (any, error) {
 	if e.Kind == CountsKind {
 		if c, err := unpackCounts(e.Values); err == nil {
-			return evidenceFile{Kind: e.Kind, Counts: &c}, nil
+			return evidenceFile{Kind: e.Kind, Counts: &c, Skips: e.Skips}, nil
 		}
 	}
-	return evidenceFile{Kind: e.Kind, Values: e.Values}, nil
+	return evidenceFile{Kind: e.Kind, Values: e.Values, Skips: e.Skips}, nil
 }
 
 // UnmarshalYAML reads the named form, and the positional list of status
 // files written before it (read old, write new).
 func (e *Evidence) UnmarshalYAML(n *yaml.Node) error {
-	if err := knownKeys(n, "kind", "counts", "values"); err != nil {
+	if err := knownKeys(n, "kind", "counts", "values", "skips"); err != nil {
 		return err
 	}
 	var f evidenceFile
@@ -74,9 +122,9 @@ func (e *Evidence) UnmarshalYAML(n *yaml.Node) error {
 	case f.Counts != nil && f.Kind != CountsKind:
 		return fmt.Errorf("line %d: evidence of kind %q cannot hold counts", n.Line, f.Kind)
 	case f.Counts != nil:
-		*e = Evidence{Kind: f.Kind, Values: packCounts(*f.Counts)}
+		*e = Evidence{Kind: f.Kind, Values: packCounts(*f.Counts), Skips: f.Skips}
 	default:
-		*e = Evidence{Kind: f.Kind, Values: f.Values}
+		*e = Evidence{Kind: f.Kind, Values: f.Values, Skips: f.Skips}
 	}
 	return nil
 }
@@ -96,6 +144,11 @@ func knownKeys(n *yaml.Node, keys ...string) error {
 		if k.Value == "counts" {
 			if err := knownKeys(n.Content[i+1], "tolerance", "intervals", "skipped", "canaryBad", "canaryTotal",
 				"baselineBad", "baselineTotal", "up", "down", "upFutility", "downFutility"); err != nil {
+				return err
+			}
+		}
+		if k.Value == "skips" {
+			if err := knownKeys(n.Content[i+1], "windows", "pods", "last"); err != nil {
 				return err
 			}
 		}

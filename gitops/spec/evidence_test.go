@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // oldStatus is a status file as birdwatch wrote it before the named
@@ -79,6 +80,7 @@ func TestBadEvidenceNamesTheLine(t *testing.T) {
 		{"counts and values", "    kind: counts/v1\n    counts: {tolerance: 1}\n    values: [1]\n", "s.yaml:4: evidence has both counts and values"},
 		{"counts of another kind", "    kind: other\n    counts: {tolerance: 1}\n", `s.yaml:4: evidence of kind "other" cannot hold counts`},
 		{"unknown count field", "    kind: counts/v1\n    counts: {tolerence: 1}\n", "s.yaml:5: tolerence: unknown field"},
+		{"unknown skips field", "    kind: counts/v1\n    values: [1]\n    skips: {window: 1}\n", "s.yaml:6: window: unknown field"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -87,5 +89,43 @@ func TestBadEvidenceNamesTheLine(t *testing.T) {
 				t.Errorf("error %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestSkipsAddUp: each look's left-out data is counted (a look with a
+// window skipped once, each pod), its reasons kept newest last and capped,
+// and the sum survives the status file.
+func TestSkipsAddUp(t *testing.T) {
+	at := time.Date(2026, 12, 8, 3, 0, 0, 0, time.UTC)
+	var s *Skips
+	if s.Add(at, nil) != nil {
+		t.Fatal("nothing left out must stay nil")
+	}
+	looks := [][]string{
+		{`canary {pod="a"}: appeared mid-window`},
+		{"canary window skipped: requests: every pod with samples in the window was left out", `canary {pod="a"}: counter reset`},
+		nil,
+		{"baseline window skipped: x", "canary window skipped: y", `baseline {pod="b"}: vanished`, `baseline {pod="c"}: vanished`},
+	}
+	for i, l := range looks {
+		s = s.Add(at.Add(time.Duration(i)*time.Minute), l)
+	}
+	if s.Windows != 2 || s.Pods != 4 || len(s.Last) != SkipReasonsLimit ||
+		s.Last[SkipReasonsLimit-1] != `2026-12-08T03:03:00Z baseline {pod="c"}: vanished` ||
+		s.Last[0] != `2026-12-08T03:01:00Z canary {pod="a"}: counter reset` {
+		t.Fatalf("got %+v", s)
+	}
+	st := &Status{Generation: "v04", Evidence: map[string]Evidence{"error-rate": {Kind: CountsKind,
+		Values: []float64{0.25, 3, 1, 2, 900, 5, 9100, 0, 0, 0, 0}, Skips: s}}}
+	b, err := MarshalStatus(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := ParseStatus("s.yaml", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := again.Evidence["error-rate"].Skips; got == nil || got.Windows != 2 || !slices.Equal(got.Last, s.Last) {
+		t.Errorf("skips do not round-trip: %+v\n%s", got, b)
 	}
 }

@@ -116,6 +116,11 @@ type MetricRecord struct {
 	Baseline       *float64 `yaml:"baseline,omitempty" json:"baseline,omitempty"`
 	Unit           string   `yaml:"unit,omitempty" json:"unit,omitempty"`
 	Reason         string   `yaml:"reason,omitempty" json:"reason,omitempty"`
+	// LeftOut says what of this look's data was not evidence, and why: a
+	// version's window skipped whole ("canary window skipped: ..."), or a
+	// pod left out of both its counts ("baseline {pod=...}: appeared
+	// mid-window ..."). Evidence.Skips adds them up over the rollout.
+	LeftOut []string `yaml:"leftOut,omitempty" json:"leftOut,omitempty"`
 }
 
 // HistoryEntry is one decision.

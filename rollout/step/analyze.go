@@ -44,6 +44,13 @@ func (p Ports) analyze(ctx context.Context, c *spec.Canary, st *spec.Status, w r
 	res := j.Judge(judge.Request{Metrics: inputs, MinRequests: float64(a.MinRequests), Alpha: WindowAlpha(a, w),
 		Final: w.Final, Last: w.Last,
 		Scoring: judge.Scoring{Pass: a.Scoring.Pass, Marginal: a.Scoring.Marginal, GroupWeights: a.Scoring.GroupWeights}})
+	for i := range res.Metrics {
+		for _, in := range inputs {
+			if in.Config.Name == res.Metrics[i].Name {
+				res.Metrics[i].LeftOut = judge.LeftOutOf(in)
+			}
+		}
+	}
 	return &res, nil
 }
 
@@ -71,19 +78,24 @@ func MetricConfig(m *spec.Metric) judge.MetricConfig {
 		MinSamples: m.MinSamples, Optional: m.Optional, LocationOnly: m.LocationOnly}
 }
 
-// toRolloutAnalysis keeps what the state machine and the status need.
-func toRolloutAnalysis(r *judge.Result, now time.Time, w rollout.Window) *rollout.Analysis {
+// toRolloutAnalysis keeps what the state machine and the status need; the
+// data left out of the evidence is added to what st's evidence carries.
+func toRolloutAnalysis(r *judge.Result, st *spec.Status, now time.Time, w rollout.Window) *rollout.Analysis {
 	rec := &spec.AnalysisRecord{At: now, WindowStart: w.Start, Judge: r.Judge, Traffic: string(w.Traffic),
 		Verdict: string(r.Verdict), Score: r.Score}
 	var evidence map[string]spec.Evidence
 	for _, m := range r.Metrics {
 		rec.Metrics = append(rec.Metrics, spec.MetricRecord{Name: m.Name, Classification: string(m.Classification),
-			Canary: finite(m.Canary), Baseline: finite(m.Baseline), Unit: m.Unit, Reason: m.Reason})
+			Canary: finite(m.Canary), Baseline: finite(m.Baseline), Unit: m.Unit, Reason: m.Reason, LeftOut: m.LeftOut})
 		if m.State != nil {
 			if evidence == nil {
 				evidence = map[string]spec.Evidence{}
 			}
-			evidence[m.Name] = spec.Evidence{Kind: m.State.Kind, Values: m.State.Values}
+			var skips *spec.Skips
+			if st != nil {
+				skips = st.Evidence[m.Name].Skips
+			}
+			evidence[m.Name] = spec.Evidence{Kind: m.State.Kind, Values: m.State.Values, Skips: skips.Add(now, m.LeftOut)}
 		}
 	}
 	return &rollout.Analysis{Verdict: r.Verdict, Critical: r.Critical, Record: rec, Evidence: evidence, Reason: r.Reason}

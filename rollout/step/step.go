@@ -218,7 +218,7 @@ func (p Ports) decideOn(ctx context.Context, snap Snapshot, c *spec.Canary, st *
 		if res, err = p.analyze(ctx, c, st, *need.Analysis); err != nil {
 			return nil, err
 		}
-		in.Analysis = toRolloutAnalysis(res, req.Now, *need.Analysis)
+		in.Analysis = toRolloutAnalysis(res, st, req.Now, *need.Analysis)
 	}
 	return p.finish(ctx, snap, c, in, tr, res, req)
 }
