@@ -70,8 +70,8 @@ func TestBadCountInputReachesTheStatus(t *testing.T) {
 		// edit changes the generated istio_requests series.
 		edit    func(series []promtest.Series) []promtest.Series
 		leftOut []string // the look's leftOut, each a prefix
-		windows int    // looks skipped whole so far
-		pods    int    // pods left out so far
+		windows int      // looks skipped whole so far
+		pods    int      // pods left out so far
 	}{
 		{"a canary pod appears mid-window", func(series []promtest.Series) []promtest.Series {
 			s := podSeries(series, "v05", "200", "aleph-v05-2")
