@@ -23,9 +23,11 @@
 // A count metric may omit query: its value is then 100*errors/requests
 // (percent). requests is what a spec's minRequests is checked against.
 // For Prometheus, write counts as sum(increase(SELECTOR[{{ .Window }}]))
-// terms joined by + or -, optionally followed by "or vector(0)": the
+// terms joined by + or -, optionally followed by "or vector(0)", or picked
+// per version with the label_replace switch of envoy-error-rate: the
 // provider then counts them from raw samples (analyzer/metrics
-// CountWindow) instead of running increase(), which extrapolates.
+// CountWindow) instead of running increase(), which extrapolates, and
+// leaves out a pod whose window is partial.
 // Queries see the variables of analyzer/metrics.Vars: .Service, .Namespace,
 // .Version, .Stable, .Canary (used inside double-quoted PromQL strings),
 // .Window and .Interval (PromQL durations) and .Args.
