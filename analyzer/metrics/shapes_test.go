@@ -171,7 +171,8 @@ func runShapeCases(t *testing.T, p *Prometheus, fams []promtest.Family, sc shape
 			if tc.podSkip != "" && slices.ContainsFunc(sc.labels(tc.version), func(l promtest.Label) bool { return l.Name == "pod" }) {
 				// The version's one pod does not cover the window whole: left
 				// out, nothing is left to count, the window is skipped.
-				if !strings.Contains(got.Skipped, tc.podSkip) || !math.IsNaN(got.Requests) || !closeTo(got.Value, want.Value, 1e-9) && tc.kind != "error-rate" {
+				if !strings.Contains(got.Skipped, "every pod with samples in the window was left out") || len(got.Dropped) != 1 ||
+					!strings.Contains(got.Dropped[0], tc.podSkip) || !math.IsNaN(got.Requests) || !closeTo(got.Value, want.Value, 1e-9) && tc.kind != "error-rate" {
 					t.Errorf("got %+v; want the window skipped for %q", got, tc.podSkip)
 				}
 				return
