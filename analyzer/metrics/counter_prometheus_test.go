@@ -277,6 +277,8 @@ func TestRawCountsBadInputOnPrometheus(t *testing.T) {
 	others = append(others,
 		series("other_errors_total", "more-errors", "good", "500", counter(0, all, 1)),
 		series("other_errors_total", "more-errors", "x", "500", counter(0, all, 50)))
+	add("more-errors-in-all", series("demo_requests_total", "more-errors-in-all", "x", "200", counter(0, all, 10)))
+	others = append(others, series("other_errors_total", "more-errors-in-all", "", "500", counter(0, all, 50)))
 	add("unlabelled-nan", series("demo_requests_total", "unlabelled-nan", "", "200", counter(0, all, 10, sample{210 * time.Second, math.NaN()})))
 	// Only a pod that appears: nothing is left to count.
 	reqs = append(reqs, series("demo_requests_total", "only-new", "x", "200", counter(200*time.Second, all, 10)))
@@ -308,6 +310,7 @@ func TestRawCountsBadInputOnPrometheus(t *testing.T) {
 		{"a NaN sample", counterTemplate, "nan", 4 * time.Minute, `{pod="x"}: series demo_requests_total{code="200", pod="x", version="nan"}: value NaN at 2024-01-01T00:03:30Z is not a counter value`, ""},
 		{"a negative counter", counterTemplate, "negative", 4 * time.Minute, `{pod="x"}: series demo_requests_total{code="200", pod="x", version="negative"}: negative value -5 at 2024-01-01T00:03:30Z`, ""},
 		{"more errors than requests on one pod", mismatched, "more-errors", 4 * time.Minute, `{pod="x"}: more errors (200) than requests (40) in the window`, ""},
+		{"more errors than requests in all, not per pod", mismatched, "more-errors-in-all", 4 * time.Minute, "", "more errors (200) than requests (84)"},
 		{"a NaN in a series without a pod label", counterTemplate, "unlabelled-nan", 4 * time.Minute, "", `requests: series demo_requests_total{code="200", version="unlabelled-nan"}: value NaN at 2024-01-01T00:03:30Z is not a counter value`},
 		{"every pod left out", counterTemplate, "only-new", 4 * time.Minute, `{pod="x"}: appeared mid-window`, "requests: every pod with samples in the window was left out"},
 	}
