@@ -128,7 +128,8 @@ func TestImportedBuiltinsSelectTheCanary(t *testing.T) {
 	envoy := counters("envoy_cluster_upstream_rq", "unknown", t0, 30*time.Minute, map[string]float64{
 		`envoy_cluster_name="test_podinfo-canary_80",envoy_response_code="200"`:  9,
 		`envoy_cluster_name="test_podinfo-canary_80",envoy_response_code="503"`:  1, // 10%
-		`envoy_cluster_name="test_podinfo-primary_80",envoy_response_code="503"`: 5,
+		`envoy_cluster_name="test_podinfo-primary_80",envoy_response_code="200"`: 15,
+		`envoy_cluster_name="test_podinfo-primary_80",envoy_response_code="503"`: 5, // 25%
 	})
 	traefik := counters("traefik_service_requests", "counter", t0, 30*time.Minute, map[string]float64{
 		`service="test-podinfo-canary-80@kubernetescrd",code="200"`:  17,
@@ -143,14 +144,25 @@ func TestImportedBuiltinsSelectTheCanary(t *testing.T) {
 	}
 	prom := v1.NewAPI(c)
 	for _, tt := range []struct {
-		dir  string
-		want float64
-	}{{"flagger-contour", 10}, {"flagger-traefik", 15}} {
-		t.Run(tt.dir, func(t *testing.T) {
+		dir, version string
+		want         float64
+	}{
+		{"flagger-contour", "6.0.1", 10},
+		{"flagger-traefik", "6.0.1", 15},
+		// Flagger's Gateway API error-rate template (imported as a
+		// MetricTemplate: 100 - success %) for each version.
+		{"flagger-gatewayapi", "6.0.1", 10},
+		{"flagger-gatewayapi", "6.0.0", 25},
+	} {
+		t.Run(tt.dir+" "+tt.version, func(t *testing.T) {
 			dir, _ := importInto(t, importCase{dir: tt.dir, run: importer.Flagger, files: []string{"apps/podinfo/canary.yaml"}})
 			m := loadCanaries(t, dir)[0].Spec.Analysis.Metrics[0]
-			q, err := metrics.Render(m.Query, metrics.Vars{Service: "podinfo", Namespace: "test", Version: "6.0.1", Stable: "6.0.0", Canary: "6.0.1",
-				Window: 5 * time.Minute, Args: m.Args})
+			query := m.Query
+			if m.Resolved != nil {
+				query = m.Resolved.Spec.Query
+			}
+			q, err := metrics.Render(query, metrics.Vars{Service: "podinfo", Namespace: "test", Version: tt.version, Stable: "6.0.0", Canary: "6.0.1",
+				Window: 5 * time.Minute, Args: m.TemplateArgs()})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -73,9 +73,7 @@ func splitByVersion(q string, swaps []swap) (string, []rewrite, error) {
 		if sl, ok := n.(*parser.StringLiteral); ok {
 			// A name in a function's string argument (label_replace's
 			// replacement, say) follows the matchers, but selects nothing.
-			for _, s := range swaps {
-				sl.Val = strings.ReplaceAll(sl.Val, s.canary, s.stable)
-			}
+			sl.Val = replacer(swaps).Replace(sl.Val)
 			return nil
 		}
 		vs, ok := n.(*parser.VectorSelector)
@@ -133,10 +131,7 @@ func swapMatcher(vs *parser.VectorSelector, m *labels.Matcher, swaps []swap) (*l
 		nm := labels.MustNewMatcher(labels.MatchRegexp, "canary", "-?")
 		return nm, rewrite{from: m.String(), canary: `canary!~"-?"`, stable: nm.String()}, nil
 	}
-	v := m.Value
-	for _, s := range swaps {
-		v = strings.ReplaceAll(v, s.canary, s.stable)
-	}
+	v := replacer(swaps).Replace(m.Value)
 	if v == m.Value {
 		return nil, rewrite{}, nil
 	}
@@ -145,6 +140,16 @@ func swapMatcher(vs *parser.VectorSelector, m *labels.Matcher, swaps []swap) (*l
 		return nil, rewrite{}, fmt.Errorf("matcher %s: %w", m, err)
 	}
 	return nm, rewrite{from: m.String(), canary: m.String(), stable: nm.String()}, nil
+}
+
+// replacer applies swaps in one pass, the first listed winning where two
+// start at the same place ({{ target }}-canary before {{ target }}).
+func replacer(swaps []swap) *strings.Replacer {
+	pairs := make([]string, 0, 2*len(swaps))
+	for _, s := range swaps {
+		pairs = append(pairs, s.canary, s.stable)
+	}
+	return strings.NewReplacer(pairs...)
 }
 
 // isNginxCanaryLabel reports whether m is ingress-nginx's canary selection

@@ -88,6 +88,15 @@ func TestSplitByVersion(t *testing.T) {
 			},
 		},
 		{
+			name:  "the canary Service written {{ target }}-canary (Flagger's Contour and Gateway API templates)",
+			query: `sum(rate(envoy_cluster_upstream_rq{envoy_cluster_name=~"{{ .Namespace }}_{{ .Args.target }}-canary_[0-9a-zA-Z-]+"}[{{ .Window }}]))`,
+			assertions: func(t *testing.T, out string, rs []rewrite, err error) {
+				if err != nil || !strings.Contains(out, `envoy_cluster_name=~"{{ .Namespace }}_{{ .Args.target }}-primary_[0-9a-zA-Z-]+"`) || strings.Contains(out, "{{ .Args.primary }}") {
+					t.Fatalf("%v\n%s", err, out)
+				}
+			},
+		},
+		{
 			name:  "selects no workload",
 			query: `sum(rate(http_requests_total{namespace="{{ .Namespace }}"}[{{ .Window }}]))`,
 			assertions: func(t *testing.T, out string, rs []rewrite, err error) {

@@ -175,9 +175,14 @@ func flaggerTemplateMetric(co *Checkout, objs []*Object, m, ref map[string]any, 
 }
 
 // flaggerSwaps are the names Flagger's queries select the canary by, and
-// what selects the primary (stable) instead: the target Deployment (and its
-// pods, whose names start with it) and the canary Service.
-var flaggerSwaps = []swap{{"{{ .Args.target }}", "{{ .Args.primary }}"}, {"{{ .Service }}-canary", "{{ .Service }}-primary"}}
+// what selects the primary (stable) instead: the canary Service (written
+// {{ target }}-canary or {{ service }}-canary), and the target Deployment
+// (and its pods, whose names start with it). Order matters (see replacer).
+var flaggerSwaps = []swap{
+	{"{{ .Args.target }}-canary", "{{ .Args.target }}-primary"},
+	{"{{ .Args.target }}", "{{ .Args.primary }}"},
+	{"{{ .Service }}-canary", "{{ .Service }}-primary"},
+}
 
 // newMetricTemplate is a birdwatch MetricTemplate for Flagger template t
 // with query q; every argument the Canary gives is declared without a
