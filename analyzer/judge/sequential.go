@@ -38,10 +38,11 @@ import (
 // only by their guards, as plain thresholds on windows with MinRequests
 // requests: those are outside alpha.
 //
-// The count test discounts each interval's evidence by the extra-binomial
-// dispersion estimated from the earlier intervals (stats.CountTest
-// Dispersion), so overdispersed or clustered errors do not pass for a
-// regression; Binomial turns that off and trusts every event. Both use the
+// The count test allows for extra-binomial dispersion (stats.CountTest
+// Dispersion with Profile: a beta-binomial universal-inference e-value
+// whose denominator is maximised over the dispersion too), so overdispersed
+// or clustered errors do not pass for a regression; Binomial turns that off
+// and trusts every event. Both use the
 // mixture prior tuned to the metric's tolerance (stats.CountTest
 // TunedPrior).
 type Sequential struct {
@@ -95,7 +96,7 @@ func judgeSequential(in Input, r Request, counted int, dispersion bool) MetricRe
 	}
 	testAlpha, guardAlpha := splitAlpha(r.Alpha/float64(counted), in.Config)
 	test := stats.CountTest{Tolerance: in.Config.Tolerance, Alpha: testAlpha,
-		Direction: statsDirection(in.Config.Direction), Dispersion: dispersion, TunedPrior: true}
+		Direction: statsDirection(in.Config.Direction), Dispersion: dispersion, TunedPrior: true, Profile: dispersion}
 	prev, err := unpackCountState(in.State)
 	if err != nil {
 		res.Classification, res.Reason = Error, "carried evidence unreadable: "+err.Error()

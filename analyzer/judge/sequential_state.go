@@ -20,6 +20,9 @@ const (
 //	tolerance, intervals, skipped, canaryBad, canaryTotal, baselineBad, baselineTotal,
 //	mhNum, mhDen, informative, residualExcess, residualInfo, residualInfoSq,
 //	len(up), up..., len(down), down..., len(upFutility), ..., len(downFutility), ...
+//	[upProfile, downProfile, len(history), history...]
+//
+// the last group only for the profile e-value (stats.CountTest Profile).
 func packCountState(s stats.CountState) *State {
 	v := []float64{s.Tolerance, float64(s.Intervals), float64(s.Skipped),
 		s.CanaryBad, s.CanaryTotal, s.BaselineBad, s.BaselineTotal,
@@ -27,6 +30,10 @@ func packCountState(s stats.CountState) *State {
 	for _, p := range [][]float64{s.Up, s.Down, s.UpFutility, s.DownFutility} {
 		v = append(v, float64(len(p)))
 		v = append(v, p...)
+	}
+	if len(s.History) > 0 || s.UpProfile != 0 || s.DownProfile != 0 {
+		v = append(v, s.UpProfile, s.DownProfile, float64(len(s.History)))
+		v = append(v, s.History...)
 	}
 	return &State{Kind: countStateKind, Values: v}
 }
@@ -69,6 +76,17 @@ func unpackCountState(st *State) (stats.CountState, error) {
 			*dst = append([]float64(nil), rest[1:1+n]...)
 		}
 		rest = rest[1+n:]
+	}
+	if len(rest) >= 3 && head == 13 {
+		n := int(rest[2])
+		if n < 0 || n != len(rest)-3 {
+			return s, fmt.Errorf("evidence holds a history of %v numbers but %d follow", rest[2], len(rest)-3)
+		}
+		s.UpProfile, s.DownProfile = rest[0], rest[1]
+		if n > 0 {
+			s.History = append([]float64(nil), rest[3:]...)
+		}
+		rest = nil
 	}
 	if len(rest) != 0 {
 		return s, fmt.Errorf("evidence has %d numbers too many", len(rest))

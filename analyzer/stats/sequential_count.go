@@ -78,6 +78,12 @@ type CountTest struct {
 	// just beyond the tolerance, a little less against huge ones. False
 	// keeps the wide half-normal alone.
 	TunedPrior bool
+	// Profile, with Dispersion, handles dispersion by the beta-binomial
+	// universal-inference e-value (sequential_profile.go) instead of
+	// tempering every interval: the same validity, much less evidence
+	// thrown away on independent requests. The state then keeps every
+	// informative interval. The futility processes keep tempering.
+	Profile bool
 }
 
 // logWeights returns the prior log weights of the e-process with null
@@ -139,6 +145,12 @@ type CountState struct {
 	ResidualExcess float64 `json:"residualExcess,omitempty" yaml:"residualExcess,omitempty"`
 	ResidualInfo   float64 `json:"residualInfo,omitempty" yaml:"residualInfo,omitempty"`
 	ResidualInfoSq float64 `json:"residualInfoSq,omitempty" yaml:"residualInfoSq,omitempty"`
+	// History is every informative interval as (canary bad, all bad,
+	// canary/baseline requests), and UpProfile and DownProfile the log
+	// denominators of the profile e-value (CountTest.Profile only).
+	History     []float64 `json:"history,omitempty" yaml:"history,omitempty,flow"`
+	UpProfile   float64   `json:"upProfile,omitempty" yaml:"upProfile,omitempty"`
+	DownProfile float64   `json:"downProfile,omitempty" yaml:"downProfile,omitempty"`
 }
 
 // Validate reports whether t is usable; the error wraps ErrInvalidTest.
@@ -157,33 +169,35 @@ func (t CountTest) Validate() error {
 // boundary ref and the side of its mixture (+1: alternatives above ref, -1:
 // below).
 type countProcess struct {
-	old  []float64
-	dst  *[]float64
-	ref  float64
-	sign float64
+	old      []float64
+	dst      *[]float64
+	ref      float64
+	sign     float64
+	futility bool
+	den      *float64 // the profile denominator of a rejection process
 }
 
 // processes lists the e-processes t runs, continuing prev into next.
 func (t CountTest) processes(prev CountState, next *CountState) ([4]countProcess, int) {
 	var ps [4]countProcess
 	n := 0
-	add := func(old []float64, dst *[]float64, ref, sign float64) {
-		ps[n] = countProcess{old, dst, ref, sign}
+	add := func(old []float64, dst *[]float64, ref, sign float64, den *float64) {
+		ps[n] = countProcess{old, dst, ref, sign, den == nil, den}
 		n++
 	}
 	futility := t.FutilityAlpha > 0
 	if t.Direction.up() {
 		d0 := 1 + t.Tolerance
-		add(prev.Up, &next.Up, d0, +1)
+		add(prev.Up, &next.Up, d0, +1, &next.UpProfile)
 		if futility {
-			add(prev.UpFutility, &next.UpFutility, d0*d0, -1)
+			add(prev.UpFutility, &next.UpFutility, d0*d0, -1, nil)
 		}
 	}
 	if t.Direction.down() {
 		d0 := 1 - t.Tolerance
-		add(prev.Down, &next.Down, d0, -1)
+		add(prev.Down, &next.Down, d0, -1, &next.DownProfile)
 		if futility {
-			add(prev.DownFutility, &next.DownFutility, d0*d0, +1)
+			add(prev.DownFutility, &next.DownFutility, d0*d0, +1, nil)
 		}
 	}
 	return ps, n
@@ -207,6 +221,10 @@ func (t CountTest) checkState(s CountState) error {
 	if s.Informative < 0 || s.MHNum < 0 || s.MHDen < 0 || s.ResidualInfo < 0 || s.ResidualInfoSq < 0 ||
 		!seqFinite(s.MHNum, s.MHDen, s.ResidualExcess, s.ResidualInfo, s.ResidualInfoSq) {
 		return fmt.Errorf("count state: negative or non-finite dispersion statistics: %w", ErrInvalidState)
+	}
+	if len(s.History)%3 != 0 || !seqFinite(s.History...) || !seqFinite(s.UpProfile, s.DownProfile) ||
+		s.UpProfile < 0 || s.DownProfile < 0 || slicesMin(s.History) < 0 {
+		return fmt.Errorf("count state: bad profile history or denominators: %w", ErrInvalidState)
 	}
 	if s.Intervals < 0 || s.Skipped < 0 || !seqFinite(s.CanaryBad, s.CanaryTotal, s.BaselineBad, s.BaselineTotal) {
 		return fmt.Errorf("count state: negative or non-finite totals: %w", ErrInvalidState)
@@ -280,8 +298,18 @@ func (t CountTest) Update(s CountState, obs CountObservation) (CountState, error
 	}
 	rho := obs.CanaryTotal / obs.BaselineTotal
 	scale := t.discount(s, eC+eB, rho)
+	profile := t.Dispersion && t.Profile
 	g := countGrid()
+	if profile {
+		next.History = append(append([]float64(nil), s.History...), eC, eC+eB, rho)
+	}
 	for _, p := range ps[:n] {
+		if profile && !p.futility {
+			g.addProfileInterval(*p.dst, p.ref, p.sign, eC, eC+eB, rho, profileTau2(s))
+			num := g.logMixture(t.logWeights(&g, p.ref), *p.dst)
+			*p.den = profileHistory(next.History).logDenominator(math.Log(p.ref), p.sign, num, math.Log(1/t.Alpha))
+			continue
+		}
 		g.addInterval(*p.dst, p.ref, p.sign, eC, eC+eB, rho, scale)
 	}
 	addDispersion(&next, eC, eB, obs.CanaryTotal, obs.BaselineTotal)
@@ -301,10 +329,10 @@ func (t CountTest) SideEValues(s CountState) (increase, decrease float64) {
 	g := countGrid()
 	increase, decrease = 1, 1
 	if t.Direction.up() {
-		increase = math.Exp(g.logMixture(t.logWeights(&g, 1+t.Tolerance), s.Up))
+		increase = math.Exp(g.logMixture(t.logWeights(&g, 1+t.Tolerance), s.Up) - s.UpProfile)
 	}
 	if t.Direction.down() {
-		decrease = math.Exp(g.logMixture(t.logWeights(&g, 1-t.Tolerance), s.Down))
+		decrease = math.Exp(g.logMixture(t.logWeights(&g, 1-t.Tolerance), s.Down) - s.DownProfile)
 	}
 	return increase, decrease
 }
@@ -349,4 +377,13 @@ func (t CountTest) Decide(s CountState) SeqDecision {
 		return Continue
 	}
 	return Accept
+}
+
+// slicesMin returns the smallest of xs, 0 for none.
+func slicesMin(xs []float64) float64 {
+	m := 0.0
+	for _, x := range xs {
+		m = math.Min(m, x)
+	}
+	return m
 }

@@ -20,11 +20,11 @@ import (
 type simulateOptions struct {
 	judge, scenario, output, guards string
 	// judges restricts --table to these judges (comma-separated); empty is all.
-	judges        string
+	judges string
 	// scenarios restricts --table to these rows; merge lists tables (JSON
 	// from --table --output json) to put side by side.
-	scenarios string
-	merge     []string
+	scenarios     string
+	merge         []string
 	runs, workers int
 	seed          uint64
 	alpha         float64
