@@ -91,6 +91,7 @@ fixtures:
 	Rscript analyzer/stats/scripts/sequential_fixtures.R analyzer/stats/testdata/sequential_fixtures.json
 	Rscript analyzer/stats/scripts/exceedance_fixtures.R analyzer/stats/testdata/exceedance_fixtures.json
 	Rscript analyzer/stats/scripts/dispersion_fixtures.R analyzer/stats/testdata/dispersion_fixtures.json
+	Rscript analyzer/stats/scripts/dispersion_profile_fixtures.R analyzer/stats/testdata/dispersion_profile_fixtures.json
 	Rscript analyzer/stats/scripts/guard_fixtures.R analyzer/stats/testdata/guard_fixtures.json
 	Rscript analyzer/stats/scripts/quantile_fixtures.R analyzer/stats/testdata/quantile_fixtures.json
 	Rscript analyzer/simulate/scripts/oracle_fixtures.R analyzer/simulate/testdata/oracle_fixtures.json
