@@ -11,8 +11,8 @@
 #     error sqrt(2 sum (1 + a_j t)^2) / sum a_j, at least 0;
 #   - denominator: sup over theta on the null side of log d0 and tau2 >= 0
 #     of sum_i log BB(e_c,i; E_i, p_i(e^theta), tau2) - log Binom(..., p_i(d0)),
-#     tau2 = +Inf the limit (all of an interval's bad events on one side),
-#     by optimize() at tau2 = 0 and +Inf and optim(L-BFGS-B) over (theta, log tau2)
+#     tau2 up to 4 (profileMaxTau2),
+#     by optimize() at tau2 = 0 and 4 and optim(L-BFGS-B) over (theta, log tau2)
 #     from several starts: a search independent of the Go code's grid and
 #     golden sections;
 #     the supremum over tau2 at log d0 alone when the numerator over it stays
@@ -47,6 +47,7 @@ tuned_w <- function(d0) { c <- max(abs(log(d0)), 0.1); 0.75 * norm_mass(c, c / 2
 logsumexp <- function(x) { m <- max(x); m + log(sum(exp(x - m))) }
 
 share <- function(d, rho) d * rho / (d * rho + 1)
+tmax <- 4  # the largest dispersion the null allows (profileMaxTau2)
 # log beta-binomial pmf (with the binomial coefficient), dbinom at tau2 = 0
 lbb <- function(x, n, p, tau2) {
   if (tau2 * p * (1 - p) < 1e-9) return(dbinom(x, n, p, log = TRUE))
@@ -60,17 +61,17 @@ denominator <- function(h, th0, sign, num, thr) {
   base <- sum(dbinom(h[, 1], h[, 2], share(exp(th0), h[, 3]), log = TRUE))
   ll <- function(th, t2) sum(mapply(function(x, n, r) lbb(x, n, share(exp(th), r), t2), h[, 1], h[, 2], h[, 3]))
   # the supremum over tau2 at th0 alone; enough when the test cannot reject
-  d0 <- max(ll(th0, 0), ll(th0, Inf))
-  for (lt in c(-9, -6, -3, -1, 1, 4, 8))
+  d0 <- max(ll(th0, 0), ll(th0, tmax))
+  for (lt in c(-9, -6, -3, -1, 0, 1))
     d0 <- max(d0, suppressWarnings(optim(lt, function(p) -ll(th0, exp(p)), method = "L-BFGS-B",
-                                         lower = log(1e-8), upper = log(1e6)))$value * -1)
+                                         lower = log(1e-8), upper = log(tmax)))$value * -1)
   if (num - (d0 - base) < thr) return(max(0, d0 - base))
   lo <- if (sign > 0) th0 - 12 else th0; hi <- if (sign > 0) th0 else th0 + 12
-  best <- max(ll(th0, 0), ll(th0, Inf))
-  for (t2 in c(0, Inf)) best <- max(best, optimize(function(th) ll(th, t2), c(lo, hi), maximum = TRUE, tol = 1e-10)$objective)
-  for (lt in c(-9, -6, -3, -1, 1, 4, 8)) for (th in c(th0, th0 - sign * 0.3, th0 - sign * 1)) {
+  best <- max(ll(th0, 0), ll(th0, tmax))
+  for (t2 in c(0, tmax)) best <- max(best, optimize(function(th) ll(th, t2), c(lo, hi), maximum = TRUE, tol = 1e-10)$objective)
+  for (lt in c(-9, -6, -3, -1, 0, 1)) for (th in c(th0, th0 - sign * 0.3, th0 - sign * 1)) {
     f <- suppressWarnings(optim(c(th, lt), function(p) -ll(p[1], exp(p[2])), method = "L-BFGS-B",
-               lower = c(lo, log(1e-8)), upper = c(hi, log(1e6)), control = list(factr = 1e3)))
+               lower = c(lo, log(1e-8)), upper = c(hi, log(tmax)), control = list(factr = 1e3)))
     best <- max(best, -f$value)
   }
   max(0, best - base)
