@@ -240,6 +240,11 @@ func TestBucketsBadSeriesOnPrometheus(t *testing.T) {
 	if _, err := Measure(t.Context(), p, bucketTemplate, Vars{Version: "absent", Window: time.Minute}, end); !errors.Is(err, ErrNoData) {
 		t.Errorf("a version without series: err %v, want ErrNoData", err)
 	}
+	withRequests := bucketTemplate
+	withRequests.Requests = `sum(increase(nothing_total{version="{{ .Version }}"}[{{ .Window }}]))`
+	if m, err := Measure(t.Context(), p, withRequests, Vars{Version: "good", Window: time.Minute}, end); !errors.Is(err, ErrNoData) || !m.HasBuckets {
+		t.Errorf("a failed requests query: err %v, HasBuckets %v; want ErrNoData and still a histogram metric (for the judge's alpha split)", err, m.HasBuckets)
+	}
 	if _, err := Measure(t.Context(), queryOnly{p}, bucketTemplate, Vars{Version: "good", Window: time.Minute}, end); !errors.Is(err, ErrQuery) {
 		t.Errorf("a provider without raw samples: err %v, want ErrQuery", err)
 	}

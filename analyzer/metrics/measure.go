@@ -123,6 +123,7 @@ func Measure(ctx context.Context, p Provider, t templates.Template, v Vars, at t
 	}
 	m.HasRequests = t.Requests != ""
 	m.HasCounts = m.HasRequests && t.Errors != ""
+	m.HasBuckets = t.Buckets != "" // set before any query, so a failed look still says what the metric is
 	var skipped []string
 	raw, err := measureCounts(ctx, p, steps, at, &m, &skipped)
 	if err != nil {
@@ -148,7 +149,6 @@ func Measure(ctx context.Context, p Provider, t templates.Template, v Vars, at t
 		m.Errors, m.Requests = math.NaN(), math.NaN()
 	}
 	if t.Buckets != "" {
-		m.HasBuckets = true
 		expr, err := RenderDialect(DialectOf(p), t.Buckets, v)
 		if err != nil {
 			return m, fmt.Errorf("error rendering %s buckets for version %q: %w", t.Name, v.Version, err)
