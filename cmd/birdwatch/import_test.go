@@ -29,6 +29,7 @@ func TestImportThenValidate(t *testing.T) {
 		{"flagger", "flagger-providers", []string{"apps/podinfo/canary.yaml", "flagger/metrictemplates.yaml"}, "MetricTemplate test/newrelic-workload-error-rate, used with templateRef"},
 		{"flagger", "flagger-contour", []string{"apps/podinfo/canary.yaml"}, "wrote         apps/podinfo/podinfo-traffic.yaml: HTTPProxy podinfo"},
 		{"flagger", "flagger-traefik", []string{"apps/podinfo/canary.yaml"}, "wrote         apps/podinfo/podinfo-traffic.yaml: TraefikService podinfo"},
+		{"flagger", "flagger-apisix", []string{"apps/podinfo/canary.yaml"}, "wrote         apps/podinfo/podinfo-traffic.yaml: ApisixRoute podinfo-canary"},
 		{"argo", "argo-canary-nginx", []string{"apps/demo/rollout.yaml"}, "wrote         .birdwatch/demo-success-rate.metrictemplate.yaml"},
 		{"argo", "argo-canary-istio", []string{"apps/rollouts-demo/rollout.yaml", "apps/rollouts-demo/analysis.yaml"}, "pause {duration: 600} is pause {duration: 10m0s}"},
 		{"argo", "argo-canary-istio-host", []string{"apps/rollouts-demo/rollout.yaml", "apps/rollouts-demo/analysis.yaml"}, "split by host"},

@@ -99,6 +99,19 @@ var importCases = []importCase{
 		},
 	},
 	{
+		name: "flagger apisix podinfo", dir: "flagger-apisix", run: importer.Flagger,
+		files: []string{"apps/podinfo/canary.yaml"},
+		notes: []string{"mapped        spec.provider: apisix", "its copy podinfo-canary (priority 10000) carries the split",
+			"wrote         apps/podinfo/podinfo-traffic.yaml: ApisixRoute podinfo-canary", "APISIX's metrics name the route, not the backend"},
+		check: func(t *testing.T, c *spec.Canary) {
+			tr, m := c.Spec.Traffic, c.Spec.Analysis.Metrics
+			if tr.Provider != "apisix" || tr.Route != "method" || tr.StableService != "podinfo-primary" || tr.CanaryService != "podinfo-canary" ||
+				m[0].Args["route"] != "test_podinfo-canary" {
+				t.Errorf("spec %+v", c.Spec)
+			}
+		},
+	},
+	{
 		name: "flagger metric providers", dir: "flagger-providers", run: importer.Flagger,
 		files: []string{"apps/podinfo/canary.yaml", "flagger/metrictemplates.yaml"},
 		notes: []string{

@@ -91,7 +91,7 @@ func importFlaggerCanary(co *Checkout, objs []*Object, o *Object, r *Result) err
 	if err := flaggerAnalysis(co, objs, sp, nm, mesh, &c.Spec, r); err != nil {
 		return err
 	}
-	if c.Spec.ABTesting != nil && (mesh == "contour" || mesh == "traefik") {
+	if c.Spec.ABTesting != nil && (mesh == "contour" || mesh == "traefik" || mesh == "apisix") {
 		return fmt.Errorf("spec.analysis.match: birdwatch's %s provider splits by weight only (no header routes); use iterations without match for blue/green, or the gatewayapi provider", mesh)
 	}
 	c.Spec.Promote = []spec.Edit{{
@@ -117,11 +117,11 @@ func flaggerMesh(sp map[string]any, r *Result) (string, error) {
 	}
 	base, _, _ := strings.Cut(p, ":")
 	switch base {
-	case "istio", "nginx", "gatewayapi", "linkerd", "smi", "contour", "traefik":
+	case "istio", "nginx", "gatewayapi", "linkerd", "smi", "contour", "traefik", "apisix":
 		r.note(Mapped, "spec.provider", "%s", p)
 		return base, nil
 	}
-	return "", fmt.Errorf("spec.provider %q: the import maps istio, linkerd, smi, nginx, gatewayapi, contour and traefik", p)
+	return "", fmt.Errorf("spec.provider %q: the import maps istio, linkerd, smi, nginx, gatewayapi, contour, traefik and apisix", p)
 }
 
 // flaggerWorkloads writes the primary Deployment, its HPA and the three
@@ -243,6 +243,13 @@ func flaggerTraffic(co *Checkout, sp map[string]any, nm flaggerNames, mesh, file
 		port, _ := number(svc, "port")
 		obj = traefikService(nm.service, nm.ns, nm.primarySvc, nm.canarySvc, int(port))
 		cs.Traffic = spec.Traffic{Provider: "traefik", File: file, Route: nm.service, StableService: nm.primarySvc, CanaryService: nm.canarySvc}
+	case "apisix":
+		var err error
+		if obj, err = apisixCanaryRoute(co, sp, nm, r); err != nil {
+			return err
+		}
+		rule := str(maps(obj, "spec", "http")[0], "name")
+		cs.Traffic = spec.Traffic{Provider: "apisix", File: file, Route: rule, StableService: nm.primarySvc, CanaryService: nm.canarySvc}
 	case "nginx":
 		ref := str(sp, "ingressRef", "name")
 		ing := co.Find("Ingress", nm.ns, ref)
@@ -274,4 +281,39 @@ func newCanary(name, ns, service, version string) *spec.Canary {
 	c.Spec.Stable, c.Spec.Canary = version, version
 	c.Spec.Sync = spec.SyncSpec{Engine: "none", ApplyDelay: spec.Duration(30 * time.Second)}
 	return c
+}
+
+// apisixCanaryRoute is the ApisixRoute Flagger generates from spec.routeRef:
+// a copy named NAME-canary whose one HTTP rule has priority 10000 and two
+// weighted backends, the primary and the canary Service.
+func apisixCanaryRoute(co *Checkout, sp map[string]any, nm flaggerNames, r *Result) (map[string]any, error) {
+	ref := str(sp, "routeRef", "name")
+	ar := co.Find("ApisixRoute", nm.ns, ref)
+	if ar == nil {
+		return nil, co.notFound("spec.routeRef", "ApisixRoute", nm.ns, ref)
+	}
+	http := maps(ar.Body, "spec", "http")
+	if len(http) != 1 || len(maps(http[0], "backends")) == 0 {
+		return nil, fmt.Errorf("spec.routeRef: ApisixRoute %s (%s) must have one http rule with a backend, as Flagger requires", ref, ar.File)
+	}
+	rule := deepCopy(http[0]).(map[string]any)
+	if str(rule, "name") == "" {
+		return nil, fmt.Errorf("spec.routeRef: ApisixRoute %s (%s): the http rule has no name", ref, ar.File)
+	}
+	first := maps(rule, "backends")[0]
+	rule["priority"] = 10000
+	rule["backends"] = []any{
+		map[string]any{"serviceName": nm.primarySvc, "servicePort": first["servicePort"], "weight": 100},
+		map[string]any{"serviceName": nm.canarySvc, "servicePort": first["servicePort"], "weight": 0},
+	}
+	sp2 := deepCopy(mapAt(ar.Body, "spec")).(map[string]any)
+	sp2["http"] = []any{rule}
+	md := map[string]any{"name": ref + "-canary", "namespace": nm.ns}
+	for _, k := range []string{"labels", "annotations"} {
+		if v := mapAt(ar.Body, "metadata", k); v != nil {
+			md[k] = deepCopy(v)
+		}
+	}
+	r.note(Mapped, "spec.routeRef", "ApisixRoute %s (%s) stays; its copy %s-canary (priority 10000) carries the split", ref, ar.File, ref)
+	return map[string]any{"apiVersion": ar.APIVersion(), "kind": "ApisixRoute", "metadata": md, "spec": sp2}, nil
 }

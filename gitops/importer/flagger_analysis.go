@@ -180,7 +180,7 @@ func flaggerRest(co *Checkout, objs []*Object, o *Object, sp map[string]any, cs 
 		cs.Sync.Timeout = spec.Duration(int64(v) * 1e9)
 		r.note(Approximated, "spec.progressDeadlineSeconds", "sync.timeout %s: how long a committed weight may wait to be applied", cs.Sync.Timeout)
 	}
-	handled := []string{"provider", "targetRef", "service", "analysis", "canaryAnalysis", "autoscalerRef", "ingressRef", "progressDeadlineSeconds"}
+	handled := []string{"provider", "targetRef", "service", "analysis", "canaryAnalysis", "autoscalerRef", "ingressRef", "routeRef", "progressDeadlineSeconds"}
 	keys := make([]string, 0, len(sp))
 	for k := range sp {
 		keys = append(keys, k)

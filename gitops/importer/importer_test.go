@@ -262,7 +262,7 @@ func TestFlaggerRefusals(t *testing.T) {
 			name: "a mesh the import does not map",
 			edit: func(s string) string { return strings.Replace(s, "provider: contour", "provider: kuma", 1) },
 			assertions: func(t *testing.T, err error) {
-				if err == nil || !strings.Contains(err.Error(), `spec.provider "kuma": the import maps istio, linkerd, smi, nginx, gatewayapi, contour and traefik`) {
+				if err == nil || !strings.Contains(err.Error(), `spec.provider "kuma": the import maps istio, linkerd, smi, nginx, gatewayapi, contour, traefik and apisix`) {
 					t.Fatalf("got %v", err)
 				}
 			},

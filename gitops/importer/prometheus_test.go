@@ -136,7 +136,13 @@ func TestImportedBuiltinsSelectTheCanary(t *testing.T) {
 		`service="test-podinfo-canary-80@kubernetescrd",code="500"`:  3, // 15%
 		`service="test-podinfo-primary-80@kubernetescrd",code="500"`: 5,
 	})
-	om := append(bytes.TrimSuffix(envoy, []byte("# EOF\n")), traefik...)
+	apisix := counters("apisix_http_status", "unknown", t0, 30*time.Minute, map[string]float64{
+		`route="test_podinfo-canary_method",code="200"`: 16,
+		`route="test_podinfo-canary_method",code="502"`: 4, // 20% of the route's requests
+		`route="test_podinfo_method",code="502"`:        5,
+	})
+	om := append(bytes.TrimSuffix(envoy, []byte("# EOF\n")), bytes.TrimSuffix(traefik, []byte("# EOF\n"))...)
+	om = append(om, apisix...)
 	srv := promtest.Start(t, promtest.Options{OpenMetrics: om})
 	c, err := api.NewClient(api.Config{Address: srv.URL()})
 	if err != nil {
@@ -149,6 +155,7 @@ func TestImportedBuiltinsSelectTheCanary(t *testing.T) {
 	}{
 		{"flagger-contour", "6.0.1", 10},
 		{"flagger-traefik", "6.0.1", 15},
+		{"flagger-apisix", "6.0.1", 20},
 		// Flagger's Gateway API error-rate template (imported as a
 		// MetricTemplate: 100 - success %) for each version.
 		{"flagger-gatewayapi", "6.0.1", 10},

@@ -36,6 +36,12 @@ var builtins = map[string]builtin{
 		errorRate: `100 * (sum(rate(envoy_cluster_upstream_rq{envoy_cluster_name=~"{{ .Args.cluster }}_[0-9a-zA-Z-]+", envoy_response_code=~"5.."}[{{ .Window }}])) or vector(0)) / sum(rate(envoy_cluster_upstream_rq{envoy_cluster_name=~"{{ .Args.cluster }}_[0-9a-zA-Z-]+"}[{{ .Window }}]))`,
 		latency:   `histogram_quantile(0.99, sum by (le) (rate(envoy_cluster_upstream_rq_time_bucket{envoy_cluster_name=~"{{ .Args.cluster }}_[0-9a-zA-Z-]+"}[{{ .Window }}])))`,
 	},
+	// APISIX's prometheus plugin labels requests by route (NAMESPACE_
+	// APISIXROUTE_RULE with prefer_name), not by backend.
+	"apisix": {
+		errorRate: `100 * (sum(rate(apisix_http_status{route=~"{{ .Args.route }}_.+", code=~"5.."}[{{ .Window }}])) or vector(0)) / sum(rate(apisix_http_status{route=~"{{ .Args.route }}_.+"}[{{ .Window }}]))`,
+		latency:   `histogram_quantile(0.99, sum by (le) (rate(apisix_http_latency_bucket{type="request", route=~"{{ .Args.route }}_.+"}[{{ .Window }}])))`,
+	},
 	// Traefik's services NAMESPACE-SERVICE-PORT@kubernetescrd of the canary Service.
 	"traefik": {
 		errorRate: `100 * (sum(rate(traefik_service_requests_total{service=~"{{ .Args.service }}-[0-9a-zA-Z-]+@kubernetescrd", code=~"5.."}[{{ .Window }}])) or vector(0)) / sum(rate(traefik_service_requests_total{service=~"{{ .Args.service }}-[0-9a-zA-Z-]+@kubernetescrd"}[{{ .Window }}]))`,
@@ -105,6 +111,9 @@ func flaggerBuiltin(name string, out *spec.Metric, nm flaggerNames, mesh string,
 			}
 		case "traefik":
 			out.Args = map[string]string{"service": nm.ns + "-" + nm.canarySvc}
+		case "apisix":
+			out.Args = map[string]string{"route": nm.ns + "_" + str(sp, "routeRef", "name") + "-canary"}
+			r.note(Approximated, field, "APISIX's metrics name the route, not the backend: this measures route %s-canary, both versions' traffic, as Flagger's apisix check does", str(sp, "routeRef", "name"))
 		}
 		if success {
 			out.Name, out.Query, out.Unit = "error-rate", b.errorRate, "percent"
