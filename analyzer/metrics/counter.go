@@ -44,6 +44,9 @@ type CounterSeries struct {
 	Labels string
 	// Pod names the pod the series comes from (PodOf); "" when unknown.
 	Pod string
+	// Metric is the series' labels, when known; reasons then name a
+	// pod's series by the labels that tell it from the pod's others.
+	Metric model.Metric
 	// Points are the samples, oldest first.
 	Points []Point
 }
@@ -240,14 +243,42 @@ func readWindowPods(series []CounterSeries, since, end time.Time, pods map[strin
 		}
 		r := readSeries(s, since, end, fresh)
 		if r.bad != "" && s.Pod != "" {
-			w.drop(s.Pod, fmt.Sprintf("series %s: %s", s.Labels, r.bad))
+			w.drop(s.Pod, fmt.Sprintf("series %s: %s", podSeriesName(s, series), r.bad))
 		}
 		if r.resets > 0 && s.Pod != "" && r.bad == "" {
-			w.drop(s.Pod, fmt.Sprintf("series %s: counter reset (the pod restarted; its events between the last scrape and the restart are unknown)", s.Labels))
+			w.drop(s.Pod, fmt.Sprintf("series %s: counter reset (the pod restarted; its events between the last scrape and the restart are unknown)", podSeriesName(s, series)))
 		}
 		w.series = append(w.series, r)
 	}
 	return w
+}
+
+// podSeriesName names s, a series of a pod, for a reason that already
+// names the pod: its metric name and the labels whose values differ
+// between the pod's series in all (for example
+// istio_requests_total{response_code="200"}); s.Labels when s.Metric is
+// not known.
+func podSeriesName(s CounterSeries, all []CounterSeries) string {
+	if s.Metric == nil {
+		return s.Labels
+	}
+	out := model.LabelSet{}
+	for name, v := range s.Metric {
+		if name == model.MetricNameLabel {
+			continue
+		}
+		for _, o := range all {
+			if o.Pod == s.Pod && o.Metric != nil && o.Metric[name] != v {
+				out[name] = v
+				break
+			}
+		}
+	}
+	name := string(s.Metric[model.MetricNameLabel])
+	if len(out) == 0 {
+		return name
+	}
+	return name + out.String()
 }
 
 // drop leaves pod out, keeping the first reason.

@@ -550,7 +550,7 @@ func clip(series []CounterSeries, from, to time.Time) []CounterSeries {
 		lo := sort.Search(len(s.Points), func(i int) bool { return s.Points[i].T.After(from) })
 		hi := sort.Search(len(s.Points), func(i int) bool { return s.Points[i].T.After(to) })
 		if lo < hi {
-			out = append(out, CounterSeries{Labels: s.Labels, Pod: s.Pod, Points: s.Points[lo:hi]})
+			out = append(out, CounterSeries{Labels: s.Labels, Pod: s.Pod, Metric: s.Metric, Points: s.Points[lo:hi]})
 		}
 	}
 	return out

@@ -52,7 +52,7 @@ func counterSeries(val model.Value) ([]CounterSeries, error) {
 		for i, v := range s.Values {
 			pts[i] = Point{T: v.Timestamp.Time().UTC(), V: float64(v.Value)}
 		}
-		out = append(out, CounterSeries{Labels: s.Metric.String(), Pod: PodOf(s.Metric), Points: pts})
+		out = append(out, CounterSeries{Labels: s.Metric.String(), Pod: PodOf(s.Metric), Metric: s.Metric, Points: pts})
 	}
 	return out, nil
 }
