@@ -38,7 +38,7 @@ func judgeQuantile(res *MetricResult, in Input, r Request, alpha float64, disper
 		res.Baseline = in.Baseline.Buckets.Quantile(q)
 	}
 	test := stats.QuantileTest{Quantile: q, Count: stats.CountTest{Tolerance: in.Config.Tolerance, Alpha: alpha,
-		Direction: statsDirection(in.Config.Direction), Dispersion: dispersion, TunedPrior: true}}
+		Direction: statsDirection(in.Config.Direction), Dispersion: dispersion, TunedPrior: true, Profile: dispersion}}
 	prev, err := unpackQuantileState(in.State)
 	if err != nil {
 		res.Classification, res.Reason = Error, "carried evidence unreadable: "+err.Error()

@@ -136,8 +136,12 @@ func (a Histogram) merge(b Histogram) Histogram {
 // 2023, "Game-theoretic statistics and safe anytime-valid inference", on
 // predictable choices inside an e-process). Choosing the threshold from the
 // current interval's baseline counts would not be predictable; the first
-// look therefore only builds the reference. Count's dispersion discount
-// (CountTest.Dispersion) applies as it does to error counts.
+// look therefore only builds the reference. Count's dispersion handling
+// (CountTest.Dispersion, Profile) applies as it does to error counts; a
+// threshold that moves between looks is, to the profile e-value's common
+// rate ratio, one more source of dispersion, so its guarantee there is the
+// approximate one of the dispersion model (once the threshold settles, as
+// it does after a few looks on steady traffic, it is the count test's).
 //
 // What it tests is a share, not the quantile's value: with coarse buckets
 // the threshold may lie well below the q-quantile (Istio's buckets jump from

@@ -11,7 +11,11 @@
 #   - the requests above it feed the CountTest e-process with Dispersion
 #     and TunedPrior, whose formulas are restated here from
 #     dispersion_fixtures.R (dbinom likelihoods, the discount 1/(1 + a tau2),
-#     the tuned prior on the 32-point grid).
+#     the tuned prior on the 32-point grid). Each step also records the
+#     counts above the threshold (canary above, canary total, baseline
+#     above, baseline total), which the Go test feeds to the profile
+#     e-value (CountTest Profile, checked against R by
+#     dispersion_profile_fixtures.R) to check the composition.
 # Usage (from the repository root):
 #   Rscript analyzer/stats/scripts/quantile_fixtures.R analyzer/stats/testdata/quantile_fixtures.json
 # Base R only; deterministic (set.seed per case).
@@ -75,10 +79,12 @@ case <- function(name, q, tol, alpha, dir, looks) {
     hists <- c(hists, jobj(canary = jarr(hc), baseline = jarr(hb)))
     x <- threshold(ref, q)
     ref <- ref + hb
+    counts <- c(0, 0, 0, 0)
     if (!is.na(x)) {
       i <- which(bounds == x)
       ec <- hc[length(hc)] - hc[i]; eb <- hb[length(hb)] - hb[i]
       rc <- hc[length(hc)]; rb <- hb[length(hb)]
+      counts <- c(ec, rc, eb, rb)
       if (ec + eb > 0 && rc > 0 && rb > 0) {
         dhat <- if (mhn > 0 && mhd > 0) mhn / mhd else 1
         p <- dhat * rc / (dhat * rc + rb)
@@ -105,7 +111,7 @@ case <- function(name, q, tol, alpha, dir, looks) {
     lu <- if (up) logsumexp(log(tuned_w(1 + tol)) + lup) else 0
     ld <- if (down) logsumexp(log(tuned_w(1 - tol)) + ldown) else 0
     le <- switch(dir, increase = lu, decrease = ld, either = logsumexp(c(lu, ld)) - log(2))
-    steps <- c(steps, jobj(threshold = jnum(if (is.na(x)) 0 else x), log_e = jnum(le),
+    steps <- c(steps, jobj(threshold = jnum(if (is.na(x)) 0 else x), counts = jarr(counts), log_e = jnum(le),
                            decision = jstr(if (le >= log(1 / alpha)) "reject" else "continue")))
   }
   jobj(name = jstr(name), quantile = jnum(q), tolerance = jnum(tol), alpha = jnum(alpha),
