@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -120,10 +121,28 @@ func TestStatusMarkdownGolden(t *testing.T) {
 	}{
 		{name: "not-started", entry: FleetEntry{Canary: mdAleph(t, "v05")}},
 		{name: "progressing", entry: FleetEntry{Canary: c, Status: st}, history: 2},
+		{name: "bad-input", entry: FleetEntry{Canary: c, Status: badInputStatus(st)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { mdGolden(t, "status-"+tt.name+".md", StatusMarkdown(tt.entry, tt.history)) })
 	}
+}
+
+// badInputStatus is st after a look that left a canary pod out and
+// earlier looks that skipped a window: the last look's leftOut and the
+// evidence's skips, as the status file carries them.
+func badInputStatus(st *spec.Status) *spec.Status {
+	c := *st
+	la := *st.LastAnalysis
+	la.Metrics = slices.Clone(la.Metrics)
+	la.Metrics[0].LeftOut = []string{`canary {pod="aleph-v04-7c9"}: appeared mid-window: no sample in the 2 scrape intervals (30s) before the window, first at 2026-11-20T11:07:42Z`}
+	c.LastAnalysis = &la
+	var sk *spec.Skips
+	sk = sk.Add(mdT0.Add(5*time.Minute), []string{"baseline window skipped: requests: every pod with samples in the window was left out",
+		`baseline {pod="aleph-v03-1"}: series istio_requests_total{response_code="200"}: counter reset`})
+	sk = sk.Add(mdT0.Add(8*time.Minute), la.Metrics[0].LeftOut)
+	c.Evidence = map[string]spec.Evidence{"error-rate": {Kind: spec.CountsKind, Values: []float64{0.25, 3, 1}, Skips: sk}}
+	return &c
 }
 
 func TestValidationMarkdownGolden(t *testing.T) {

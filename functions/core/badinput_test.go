@@ -81,6 +81,15 @@ func TestBadCountInputReachesTheStatus(t *testing.T) {
 			}
 			return append(series, s)
 		}, []string{`canary {pod="aleph-v05-2"}: appeared mid-window`}, 0, 1},
+		{"one of two canary pods vanishes", func(series []promtest.Series) []promtest.Series {
+			series = secondPod(series, "v05")
+			for i := range series {
+				if hasLabel(series[i], "pod", "aleph-v05-2") {
+					series[i].Samples = slices.DeleteFunc(slices.Clone(series[i].Samples), func(s promtest.Sample) bool { return s.T.After(defect) })
+				}
+			}
+			return series
+		}, []string{`canary {pod="aleph-v05-2"}: vanished mid-window: last sample at 2026-11-20T11:02:30Z`}, 0, 1},
 		{"one of two stable pods restarts", func(series []promtest.Series) []promtest.Series {
 			return restart(secondPod(series, "v03"), "aleph-v03-1", defect)
 		}, []string{`baseline {pod="aleph-v03-1"}: series istio_requests_total{response_code="200"}: counter reset`}, 0, 1},
