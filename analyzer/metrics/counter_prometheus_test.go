@@ -379,6 +379,9 @@ func BenchmarkMeasureCounts(b *testing.B) {
 // from raw samples and equal the true increments the test wrote (two
 // proxy pods; a 5xx series begins with its first 5xx).
 func TestRouterTemplatesRawCountsOnPrometheus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("six real Prometheus servers; runs in make test")
+	}
 	type side struct {
 		version string
 		labels  []promtest.Label
