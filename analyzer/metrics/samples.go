@@ -28,6 +28,10 @@ type SampleSet struct {
 	Requests []float64
 	// Queries are the resolved PromQL expressions, for the report.
 	Queries []string
+	// Dropped and Skipped are MeasureRange's: per step, the pods left out
+	// of its counts and why the step's counts are not evidence (NaN), each
+	// reason after its step's end time.
+	Dropped, Skipped []string
 }
 
 // Samples measures template t for v at every step of the window
@@ -52,7 +56,7 @@ func Samples(ctx context.Context, p RangeProvider, t templates.Template, v Vars,
 	v.Window = step
 	r := Range{Start: start.Add(step), End: start.Add(time.Duration(n) * step), Step: step}
 	m, err := MeasureRange(ctx, p, t, v, r)
-	set := SampleSet{Step: step, Queries: m.Queries, Times: make([]time.Time, n)}
+	set := SampleSet{Step: step, Queries: m.Queries, Times: make([]time.Time, n), Dropped: m.Dropped, Skipped: m.Skipped}
 	if err != nil {
 		return set, err
 	}

@@ -114,24 +114,7 @@ func TestBadCountInputReachesTheStatus(t *testing.T) {
 			if testing.Short() {
 				t.Skip("needs a real Prometheus")
 			}
-			gen := promtest.Istio{Service: "aleph", Namespace: "games", Start: dataEnd.Add(-2 * time.Hour), End: dataEnd,
-				Step: 10 * time.Second, Seed: 5, Versions: []promtest.IstioVersion{
-					{Version: "v03", RPS: 100, ErrorRatio: 0.001, LatencyMedianMs: 40, LatencySigma: 0.3},
-					{Version: "v05", RPS: 20, ErrorRatio: 0.001, LatencyMedianMs: 40, LatencySigma: 0.3}}}
-			fams, err := gen.Generate()
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := range fams[0].Series { // one pod per version, as Prometheus' pod label names it
-				s := &fams[0].Series[i]
-				s.Labels = append(s.Labels, promtest.Label{Name: "pod", Value: "aleph-" + labelOf(*s, "destination_version") + "-1"})
-			}
-			fams[0].Series = tc.edit(fams[0].Series)
-			om, err := promtest.OpenMetrics(fams)
-			if err != nil {
-				t.Fatal(err)
-			}
-			prom := promtest.Start(t, promtest.Options{OpenMetrics: om}).URL()
+			prom := badInputPrometheus(t, tc.edit)
 			f := newFleet(t, strings.Replace(sequentialSpec, "canary: v04", "canary: v05", 1))
 			c := newClock(start)
 			e := newEngine(t, openRepo(t, f.URL()), prom, c)
@@ -246,4 +229,73 @@ func restart(series []promtest.Series, pod string, at time.Time) []promtest.Seri
 		}
 	}
 	return series
+}
+
+// badInputPrometheus starts a real Prometheus with two hours of Istio
+// metrics of aleph v03 (stable, 100 rps) and v05 (20 rps), one pod each
+// (pod label aleph-<version>-1), the requests series changed by edit.
+func badInputPrometheus(t *testing.T, edit func([]promtest.Series) []promtest.Series) string {
+	t.Helper()
+	gen := promtest.Istio{Service: "aleph", Namespace: "games", Start: dataEnd.Add(-2 * time.Hour), End: dataEnd,
+		Step: 10 * time.Second, Seed: 5, Versions: []promtest.IstioVersion{
+			{Version: "v03", RPS: 100, ErrorRatio: 0.001, LatencyMedianMs: 40, LatencySigma: 0.3},
+			{Version: "v05", RPS: 20, ErrorRatio: 0.001, LatencyMedianMs: 40, LatencySigma: 0.3}}}
+	fams, err := gen.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range fams[0].Series {
+		s := &fams[0].Series[i]
+		s.Labels = append(s.Labels, promtest.Label{Name: "pod", Value: "aleph-" + labelOf(*s, "destination_version") + "-1"})
+	}
+	fams[0].Series = edit(fams[0].Series)
+	om, err := promtest.OpenMetrics(fams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return promtest.Start(t, promtest.Options{OpenMetrics: om}).URL()
+}
+
+// TestBadInputInMannWhitneySamples: the per-step samples of the
+// mannwhitney judge count as the window does; a canary pod appearing in
+// one step is left out of that step's sample, and the look says so
+// (LeftOut, the pull-request report) beside the window's own reading.
+func TestBadInputInMannWhitneySamples(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs a real Prometheus")
+	}
+	start := dataEnd.Add(-time.Hour)
+	prom := badInputPrometheus(t, func(series []promtest.Series) []promtest.Series {
+		s := podSeries(series, "v05", "200", "aleph-v05-2")
+		for at, v := start.Add(150*time.Second), 0.0; !at.After(dataEnd); at = at.Add(10 * time.Second) {
+			v += 20
+			s.Samples = append(s.Samples, promtest.Sample{T: at, V: v})
+		}
+		return append(series, s)
+	})
+	f := newFleet(t, strings.Replace(mannWhitneySpec, "canary: v04", "canary: v05", 1))
+	c := newClock(start)
+	e := newEngine(t, openRepo(t, f.URL()), prom, c)
+	e.Judges["mannwhitney"] = judge.MannWhitney{}
+	for run := 0; run < 12; run++ {
+		o := runOnce(t, e)
+		if o.Analysis != nil {
+			for _, m := range o.Analysis.Metrics {
+				for _, why := range m.LeftOut {
+					if strings.HasPrefix(why, `canary sample `) && strings.Contains(why, `{pod="aleph-v05-2"}: appeared mid-window`) {
+						md := report.DecisionMarkdown(report.Decision{Canary: "games/aleph", Decision: o.Decision, Analysis: o.Analysis})
+						if !strings.Contains(md, "not evidence: ") || !strings.Contains(md, "aleph-v05-2") {
+							t.Errorf("the report does not say what was left out:\n%s", md)
+						}
+						return
+					}
+				}
+			}
+		}
+		if o.Decision.Status.Phase.Terminal() {
+			break
+		}
+		c.advance(time.Minute)
+	}
+	t.Fatal("no look said a sample step left the new canary pod out")
 }

@@ -42,20 +42,33 @@ func (e *Engine) measureSamples(ctx context.Context, c *spec.Canary, st *spec.St
 		minSamples = judge.DefaultMinSamples
 	}
 	step := metrics.SampleStep(c.Spec.Analysis.Interval.D(), w.End.Sub(w.Start), minSamples)
-	fetch := func(version string) ([]float64, error) {
+	fetch := func(version string, s *judge.Series) ([]float64, error) {
 		v := metrics.Vars{Service: c.Spec.Service, Namespace: c.Metadata.Namespace, Version: version,
 			Stable: st.Stable, Canary: st.Generation, Interval: c.Spec.Analysis.Interval.D(), Args: m.TemplateArgs()}
 		set, err := metrics.Samples(ctx, rp, tmpl, v, w.Start, w.End, step)
 		if errors.Is(err, metrics.ErrNoData) {
 			return nil, nil
 		}
+		// Steps whose counts were not evidence are NaN samples (the NaN
+		// strategy decides); what was left out, and why, goes to the status.
+		s.Dropped = append(s.Dropped, prefixed("sample ", set.Dropped)...)
+		s.Dropped = append(s.Dropped, prefixed("sample window skipped: ", set.Skipped)...)
 		return set.Values, err
 	}
-	canary, cerr := fetch(st.Generation)
-	baseline, berr := fetch(st.Stable)
+	canary, cerr := fetch(st.Generation, &in.Canary)
+	baseline, berr := fetch(st.Stable, &in.Baseline)
 	if err := errors.Join(cerr, berr); err != nil {
 		in.Err = fmt.Errorf("metric %s samples at step %s: %w", m.Name, step, err)
 		return
 	}
 	in.Canary.Samples, in.Baseline.Samples = canary, baseline
+}
+
+// prefixed returns each of ss after p.
+func prefixed(p string, ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = p + s
+	}
+	return out
 }

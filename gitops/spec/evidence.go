@@ -25,8 +25,8 @@ type Evidence struct {
 // Skips adds up what a metric's looks left out of the evidence (see
 // MetricRecord.LeftOut): bad input is skipped and counted, never evidence.
 type Skips struct {
-	// Windows counts the looks whose counts were skipped whole for one
-	// version or both.
+	// Windows counts the looks in which a version's counts (or one of
+	// its per-step samples) were skipped whole.
 	Windows int `yaml:"windows,omitempty" json:"windows,omitempty"`
 	// Pods counts the pods left out of a look's counts, over all looks.
 	Pods int `yaml:"pods,omitempty" json:"pods,omitempty"`
