@@ -170,7 +170,7 @@ func printMeasurement(w io.Writer, t templates.Template, v metrics.Vars, m metri
 	fmt.Fprintf(tw, "template\t%s (%s)\n", t.Name, t.Unit)
 	fmt.Fprintf(tw, "version\t%s\n", v.Version)
 	var fields []string
-	for _, f := range []struct{ name, text string }{{"requests", t.Requests}, {"errors", t.Errors}, {"query", t.Query}} {
+	for _, f := range []struct{ name, text string }{{"requests", t.Requests}, {"errors", t.Errors}, {"query", t.Query}, {"buckets", t.Buckets}} {
 		if f.text != "" {
 			fields = append(fields, f.name)
 		}
@@ -191,6 +191,13 @@ func printMeasurement(w io.Writer, t templates.Template, v metrics.Vars, m metri
 		fmt.Fprintf(tw, "errors\t%g\n", m.Errors)
 	}
 	fmt.Fprintf(tw, "value\t%g %s\n", m.Value, t.Unit)
+	if m.HasBuckets && len(m.Buckets.Bounds) > 0 {
+		var les []string
+		for i, le := range m.Buckets.Bounds {
+			les = append(les, fmt.Sprintf("le=%g:%g", le, m.Buckets.Counts[i]))
+		}
+		fmt.Fprintf(tw, "buckets\t%s (cumulative, from raw counter samples)\n", strings.Join(les, " "))
+	}
 	if m.Raw {
 		fmt.Fprintf(tw, "counted\tfrom raw counter samples (not increase())\n")
 	}

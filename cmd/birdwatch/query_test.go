@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -109,6 +110,15 @@ func TestQuery(t *testing.T) {
 				}
 				if strings.Contains(out, "\nerrors ") || !strings.Contains(out, " ms\n") {
 					t.Errorf("unexpected output:\n%s", out)
+				}
+			}},
+		{name: "the latency histogram, bucket by bucket", args: []string{"--template", "istio-latency-buckets", "--version", "v03"},
+			check: func(t *testing.T, out string) {
+				m := direct(t, "istio-latency-buckets", metrics.Vars{Service: "aleph", Namespace: "games", Version: "v03", Window: 5 * time.Minute})
+				line := regexp.MustCompile(`(?m)^buckets +(.*)$`).FindStringSubmatch(out)
+				want := fmt.Sprintf("le=+Inf:%g", m.Buckets.Total())
+				if line == nil || !strings.Contains(line[1], want) || !(m.Buckets.Total() > 0) || !strings.Contains(out, "query (buckets)") {
+					t.Errorf("want a buckets line with %s:\n%s", want, out)
 				}
 			}},
 		{name: "nginx canary backend through --arg", args: []string{"--template", "nginx-error-rate", "--version", "v04", "--stable", "v03",
