@@ -66,10 +66,12 @@ type CountTest struct {
 	// FutilityAlpha, in [0, 1), enables the early Accept with that error
 	// bound; zero disables it and Decide never returns Accept.
 	FutilityAlpha float64
-	// Dispersion discounts each interval's evidence by the extra-binomial
-	// variation of the canary's share estimated from the earlier intervals
-	// (see sequential_dispersion.go): the test then stays near Alpha when
-	// errors are overdispersed or clustered, and is still exactly valid on
+	// Dispersion allows for extra-binomial variation of the canary's share
+	// between intervals: by the profile e-value with Profile (see
+	// sequential_profile.go), else by discounting each interval's evidence
+	// with the variation estimated from the earlier intervals (see
+	// sequential_dispersion.go). The test then stays near Alpha when errors
+	// are overdispersed or clustered, and is still exactly valid on
 	// independent requests. False trusts every event (the plain binomial
 	// test).
 	Dispersion bool
