@@ -137,6 +137,7 @@ set.seed(32); cases[[2]] <- case("aleph-buggy", 0.25, 0.005, "increase", sim_dis
 set.seed(33); cases[[3]] <- case("either-shared", 0.1, 0.05, "either", sim_disp(shift, 6000, 0.02, 1.3, 0.4, TRUE))
 set.seed(34); cases[[4]] <- case("independent-regression", 0.25, 0.01, "increase", sim_disp(rep(0.1, 15), 6000, 0.01, 1.5, 0))
 set.seed(35); cases[[5]] <- case("overdispersed-regression", 0.25, 0.01, "increase", sim_disp(rep(0.1, 12), 60000, 0.01, 3, 0.5))
+set.seed(36); cases[[7]] <- case("strong-regression", 0.25, 0.01, "either", sim_disp(rep(0.1, 8), 6000, 0.01, 3, 0.2))
 cases[[6]] <- case("zero-tolerance-sparse", 0, 0.01, "decrease",
   rbind(c(0, 10, 0, 990), c(0, 12, 3, 1100), c(1, 9, 0, 1000), c(0, 60, 4, 540), c(2, 300, 9, 300)))
 
