@@ -17,12 +17,15 @@ import (
 // in the window (see CountWindow).
 const CounterLookback = 5 * time.Minute
 
-// PodLabels are the labels that name the pod (the scrape target) a series
-// comes from, in the order they are looked for: "pod" (kube-prometheus,
-// Prometheus Operator), "kubernetes_pod_name" and "pod_name" (older
-// relabelings), and "instance", which Prometheus sets on every scraped
-// series.
-var PodLabels = []string{"pod", "kubernetes_pod_name", "pod_name", "instance"}
+// PodLabels are the labels that name the pod a series comes from, in the
+// order they are looked for: "pod" (kube-prometheus, Prometheus Operator),
+// "kubernetes_pod_name" and "pod_name" (older relabelings). Not
+// "instance": one scrape target often exports the series of several
+// workloads and versions (an ingress controller, a mesh gateway, a
+// single exporter), so a version's first series there would make the
+// target look new and leave the canary's first errors out; such series
+// are read one by one, as increase() reads them.
+var PodLabels = []string{"pod", "kubernetes_pod_name", "pod_name"}
 
 // PodOf names the pod of a series with labels m, as `pod="x"`: the first
 // of PodLabels it has; "" when it has none.
