@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/birdwatch-gitops/birdwatch/templates"
+	"github.com/prometheus/common/model"
 )
 
 // pts builds samples at t0+sec[i] with values vals[i].
@@ -323,5 +324,33 @@ func TestMeasureScrapeGapIsNoData(t *testing.T) {
 	m, err := Measure(t.Context(), p, tmpl, v, t0.Add(3*time.Minute))
 	if err != nil || m.Requests != 20 || !m.Raw {
 		t.Errorf("window (120s, 180s]: %+v, %v; want the 20 requests since the sample at 60s", m, err)
+	}
+}
+
+// TestPodOfIgnoresInstance: a scrape target that exports several versions'
+// series (an ingress controller, a gateway) is not a pod, so a version's
+// first series there counts from 0 instead of leaving the target out as a
+// pod that appeared (the demo's v04 lost its first errors that way).
+func TestPodOfIgnoresInstance(t *testing.T) {
+	tests := []struct {
+		name string
+		m    model.Metric
+		want string
+	}{
+		{"pod", model.Metric{"pod": "aleph-v04-1", "instance": "10.0.0.1:15020"}, `{pod="aleph-v04-1"}`},
+		{"older relabeling", model.Metric{"kubernetes_pod_name": "aleph-v04-1"}, `{kubernetes_pod_name="aleph-v04-1"}`},
+		{"instance only", model.Metric{"instance": "ingress-nginx:10254", "canary": "aleph-v04"}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := PodOf(tc.m); got != tc.want {
+				t.Errorf("PodOf(%v) = %q, want %q", tc.m, got, tc.want)
+			}
+		})
+	}
+	first := CounterSeries{Labels: `{instance="ingress-nginx:10254",code="500"}`,
+		Pod: PodOf(model.Metric{"instance": "ingress-nginx:10254"}), Points: pts([]int{90, 105, 120}, 2, 3, 3)}
+	if c := CountWindow([]CounterSeries{first}, t0.Add(60*time.Second), t0.Add(120*time.Second)); c.Value != 3 || len(c.Dropped) != 0 {
+		t.Errorf("a version's first series on a shared target: got %v, left out %q; want 3 counted", c.Value, c.Dropped)
 	}
 }
