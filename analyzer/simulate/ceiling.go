@@ -41,12 +41,7 @@ const lrtKind = "lrt-intervals/v1"
 // at the last look, tests them.
 func (l LikelihoodRatioReference) Judge(r judge.Request) judge.Result {
 	out := judge.Result{Judge: l.Name()}
-	counted := 0
-	for _, in := range r.Metrics {
-		if in.Canary.HasCounts && in.Baseline.HasCounts {
-			counted++
-		}
-	}
+	counted := countMetrics(r.Metrics)
 	for _, in := range r.Metrics {
 		res := judge.MetricResult{Name: in.Config.Name, Unit: in.Config.Unit, Critical: in.Config.Critical,
 			Classification: judge.Pass, Reason: "not tested before the last look"}
@@ -110,4 +105,16 @@ func signedRootLRT(v []float64, theta0 float64) float64 {
 	}
 	lHat, _ := loglik((lo + hi) / 2)
 	return math.Sqrt(math.Max(0, 2*(lHat-l0)))
+}
+
+// countMetrics returns how many of ms have counts on both versions: the
+// metrics alpha is split over by the count-only reference judges.
+func countMetrics(ms []judge.Input) int {
+	n := 0
+	for _, in := range ms {
+		if in.Canary.HasCounts && in.Baseline.HasCounts {
+			n++
+		}
+	}
+	return n
 }

@@ -83,12 +83,7 @@ const oracleKind = "sprt-llr/v1"
 // fails the metric once it reaches log(1/alpha_m).
 func (o SequentialOracle) Judge(r judge.Request) judge.Result {
 	out := judge.Result{Judge: o.Name()}
-	counted := 0
-	for _, in := range r.Metrics {
-		if in.Canary.HasCounts && in.Baseline.HasCounts {
-			counted++
-		}
-	}
+	counted := countMetrics(r.Metrics)
 	for _, in := range r.Metrics {
 		res := judge.MetricResult{Name: in.Config.Name, Unit: in.Config.Unit, Critical: in.Config.Critical,
 			Classification: judge.Pass, Reason: "no counts: not tested"}
